@@ -1,0 +1,25 @@
+# Finds every library mailmoat links. scripts/install-deps installs them.
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+find_package(Boost 1.81 REQUIRED CONFIG)
+find_package(OpenSSL 3 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(prometheus-cpp REQUIRED)
+find_package(SQLite3 REQUIRED)
+pkg_check_modules(UNBOUND REQUIRED IMPORTED_TARGET libunbound)
+pkg_check_modules(GMIME REQUIRED IMPORTED_TARGET gmime-3.0)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(PSL REQUIRED IMPORTED_TARGET libpsl)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+if(MAILMOAT_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+
+# Asio with C++20 coroutines, no deprecated interfaces, header-only system.
+add_library(mailmoat_asio INTERFACE)
+target_link_libraries(mailmoat_asio INTERFACE Boost::headers Threads::Threads)
+target_compile_definitions(mailmoat_asio INTERFACE
+  BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE BOOST_BEAST_USE_STD_STRING_VIEW)

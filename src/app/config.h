@@ -1,0 +1,72 @@
+// The gateway's configuration: one TOML file over built-in defaults, then
+// `--set key=value` overrides. The schema (every key, its type, default,
+// check and one-line doc) is written once in config_schema.cpp and drives
+// loading, validation (FILE:LINE: message), `config show` and the example test.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mailmoat::app {
+
+struct ListenerConfig {
+  std::string name = "inbound";
+  std::string address = "127.0.0.1:2525";
+  std::string role = "inbound";  // inbound | relay | submission
+  std::string tls_cert;
+  std::string tls_key;
+};
+
+struct Config {
+  struct Server {
+    std::string hostname;  // empty: the system's host name
+    std::string node_id;   // empty: derived from the host name
+    std::string data_dir = "./var";
+    std::int64_t threads = 2;
+    std::int64_t shutdown_grace_seconds = 30;
+  } server;
+  struct Log {
+    std::string level = "info";
+    std::string format = "text";
+  } log;
+  struct Http {
+    std::string listen = "127.0.0.1:8025";
+  } http;
+  struct Store {
+    std::string url;  // empty: SQLite file in the data directory
+  } store;
+  struct Smtp {
+    std::vector<ListenerConfig> listeners{ListenerConfig{}};
+    std::vector<std::string> accepted_domains{"localhost"};
+    std::vector<std::string> relay_networks{"127.0.0.0/8", "::1/128"};
+  } smtp;
+};
+
+struct Diagnostic {
+  std::string file;
+  std::int64_t line = 0;  // 0 when the problem has no line (a --set override)
+  std::string message;
+  std::string to_string() const;
+};
+
+struct LoadResult {
+  Config config;
+  std::vector<Diagnostic> errors;
+  std::vector<std::string> keys_seen;  // dotted keys the file set, e.g. "smtp.listener.address"
+  bool ok() const { return errors.empty(); }
+};
+
+// Loads `path` over the defaults; an empty path means defaults only.
+// Overrides are "key=value" with value in TOML syntax (bare words are strings).
+LoadResult load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+LoadResult load_config_text(std::string_view text, const std::string& name,
+                            const std::vector<std::string>& overrides = {});
+
+// The effective configuration as TOML; secrets are shown as "(secret)".
+std::string render_config(const Config& config);
+
+// Every key of the schema (dotted, array elements without index).
+std::vector<std::string> all_config_keys();
+
+}  // namespace mailmoat::app

@@ -1,0 +1,158 @@
+#include "app/config_schema.h"
+
+#include <arpa/inet.h>
+
+#include "util/strings.h"
+
+namespace mailmoat::app {
+
+Schema bind_schema(Config& c) {
+  Schema s;
+  s.sections.push_back(Section{"server", {
+      {.key = "hostname", .target = &c.server.hostname,
+       .doc = "name in the SMTP banner and Received fields; empty: the system host name"},
+      {.key = "node_id", .target = &c.server.node_id,
+       .doc = "unique id of this node inside queue ids; empty: derived from the host name"},
+      {.key = "data_dir", .target = &c.server.data_dir,
+       .doc = "spool, SQLite store and Maildir delivery live under this directory"},
+      {.key = "threads", .target = &c.server.threads, .doc = "I/O threads running the event loop",
+       .min = 1, .max = 64},
+      {.key = "shutdown_grace_seconds", .target = &c.server.shutdown_grace_seconds,
+       .doc = "on SIGTERM, how long in-flight sessions may finish before they are cut", .min = 0, .max = 3600},
+  }});
+  s.sections.push_back(Section{"log", {
+      {.key = "level", .target = &c.log.level, .doc = "trace, debug, info, warn, error or off",
+       .check = Check::one_of, .choices = {"trace", "debug", "info", "warn", "error", "critical", "off"}},
+      {.key = "format", .target = &c.log.format, .doc = "text (key=value) or json (one object per line)",
+       .check = Check::one_of, .choices = {"text", "json"}},
+  }});
+  s.sections.push_back(Section{"http", {
+      {.key = "listen", .target = &c.http.listen,
+       .doc = "address:port of the HTTP listener (health, metrics, click service, admin API)",
+       .check = Check::host_port},
+  }});
+  s.sections.push_back(Section{"store", {
+      {.key = "url", .target = &c.store.url,
+       .doc = "empty: SQLite in the data directory; or postgresql://user:password@host/db",
+       .secret = true},
+  }});
+  s.sections.push_back(Section{"smtp", {
+      {.key = "accepted_domains", .target = &c.smtp.accepted_domains,
+       .doc = "domains this gateway accepts mail for on inbound listeners", .check = Check::domain},
+      {.key = "relay_networks", .target = &c.smtp.relay_networks,
+       .doc = "client networks (CIDR) allowed to relay through relay and submission listeners",
+       .check = Check::cidr},
+  }});
+  s.arrays.push_back(TableArray{
+      "smtp.listener", "one table per SMTP listener",
+      [&c] { return c.smtp.listeners.size(); },
+      [&c](std::size_t n) { c.smtp.listeners.resize(n); },
+      [&c](std::size_t i) {
+        ListenerConfig& l = c.smtp.listeners[i];
+        return std::vector<Field>{
+            {.key = "name", .target = &l.name, .doc = "name used in logs and the trace"},
+            {.key = "address", .target = &l.address, .doc = "address:port to listen on",
+             .check = Check::host_port},
+            {.key = "role", .target = &l.role, .doc = "inbound (MX), relay (outbound) or submission",
+             .check = Check::one_of, .choices = {"inbound", "relay", "submission"}},
+            {.key = "tls_cert", .target = &l.tls_cert, .doc = "PEM certificate chain for STARTTLS; empty: no TLS"},
+            {.key = "tls_key", .target = &l.tls_key, .doc = "PEM private key for tls_cert"},
+        };
+      }});
+  return s;
+}
+
+namespace {
+
+bool valid_port(std::string_view p) {
+  auto v = util::parse_uint(p);
+  return v && *v <= 65535;
+}
+
+std::string check_host_port(const std::string& v) {
+  std::string_view s = v;
+  std::string host;
+  std::string_view port;
+  if (!s.empty() && s.front() == '[') {
+    auto close = s.find(']');
+    if (close == std::string_view::npos || close + 1 >= s.size() || s[close + 1] != ':')
+      return "expected [ipv6]:port, got \"" + v + "\"";
+    host = std::string(s.substr(1, close - 1));
+    port = s.substr(close + 2);
+    in6_addr a6;
+    if (inet_pton(AF_INET6, host.c_str(), &a6) != 1) return "\"" + host + "\" is not an IPv6 address";
+  } else {
+    auto colon = s.rfind(':');
+    if (colon == std::string_view::npos) return "expected address:port, got \"" + v + "\"";
+    host = std::string(s.substr(0, colon));
+    port = s.substr(colon + 1);
+    in_addr a4;
+    if (host != "localhost" && inet_pton(AF_INET, host.c_str(), &a4) != 1)
+      return "\"" + host + "\" is not an IPv4 address (use [addr] for IPv6)";
+  }
+  if (!valid_port(port)) return "port \"" + std::string(port) + "\" is not a number from 0 to 65535";
+  return {};
+}
+
+std::string check_cidr(const std::string& v) {
+  auto slash = v.find('/');
+  std::string addr = v.substr(0, slash);
+  bool v6 = addr.find(':') != std::string::npos;
+  unsigned char buf[16];
+  if (inet_pton(v6 ? AF_INET6 : AF_INET, addr.c_str(), buf) != 1)
+    return "\"" + v + "\" is not an IP network (address/prefix)";
+  if (slash != std::string::npos) {
+    auto len = util::parse_uint(std::string_view(v).substr(slash + 1));
+    if (!len || *len > (v6 ? 128u : 32u)) return "\"" + v + "\" has a bad prefix length";
+  }
+  return {};
+}
+
+std::string check_domain(const std::string& v) {
+  if (v.empty() || v.size() > 253) return "\"" + v + "\" is not a domain name";
+  for (auto label : util::split(v, '.')) {
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+      return "\"" + v + "\" is not a domain name";
+    for (char ch : label)
+      if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_'))
+        return "\"" + v + "\" is not a domain name";
+  }
+  return {};
+}
+
+std::string check_string(const Field& f, const std::string& v) {
+  switch (f.check) {
+    case Check::none: return {};
+    case Check::host_port: return check_host_port(v);
+    case Check::cidr: return check_cidr(v);
+    case Check::domain: return check_domain(v);
+    case Check::one_of:
+      for (const auto& c : f.choices)
+        if (c == v) return {};
+      {
+        std::string msg = "\"" + v + "\" is not one of:";
+        for (const auto& c : f.choices) msg += " " + c;
+        return msg;
+      }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string check_field(const Field& f) {
+  if (auto* s = std::get_if<std::string*>(&f.target)) return check_string(f, **s);
+  if (auto* n = std::get_if<std::int64_t*>(&f.target)) {
+    if (**n < f.min || **n > f.max)
+      return "value " + std::to_string(**n) + " is out of range (" + std::to_string(f.min) + " to " +
+             std::to_string(f.max) + ")";
+    return {};
+  }
+  if (auto* list = std::get_if<std::vector<std::string>*>(&f.target)) {
+    for (const auto& item : **list)
+      if (auto msg = check_string(f, item); !msg.empty()) return msg;
+  }
+  return {};
+}
+
+}  // namespace mailmoat::app

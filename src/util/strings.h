@@ -1,0 +1,24 @@
+// Small string helpers shared by the parsers: ASCII-only case folding and
+// trimming (mail protocols are case-insensitive in ASCII only), splitting,
+// and checked integer parsing that never throws.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mailmoat::util {
+
+char ascii_lower(char c);
+std::string to_lower(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view s, std::string_view prefix);
+std::string_view trim(std::string_view s);
+std::vector<std::string_view> split(std::string_view s, char sep);
+// Parses an unsigned decimal integer that fills all of `s`; nullopt on any
+// other character, on an empty string and on overflow.
+std::optional<std::uint64_t> parse_uint(std::string_view s);
+
+}  // namespace mailmoat::util

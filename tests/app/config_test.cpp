@@ -1,0 +1,108 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace mailmoat::app {
+
+TEST(Config, ExampleFileAgreesWithBuiltInDefaults) {
+  LoadResult example = load_config(std::string(MAILMOAT_SOURCE_DIR) + "/etc/mailmoat.toml");
+  ASSERT_TRUE(example.ok()) << example.errors.front().to_string();
+  EXPECT_EQ(render_config(example.config), render_config(Config{}));
+}
+
+TEST(Config, ExampleFileListsEveryKey) {
+  LoadResult example = load_config(std::string(MAILMOAT_SOURCE_DIR) + "/etc/mailmoat.toml");
+  ASSERT_TRUE(example.ok());
+  for (const auto& key : all_config_keys())
+    EXPECT_NE(std::find(example.keys_seen.begin(), example.keys_seen.end(), key), example.keys_seen.end())
+        << "etc/mailmoat.toml does not document " << key;
+}
+
+TEST(Config, UnknownKeyIsReportedWithItsLine) {
+  auto r = load_config_text("[server]\nthreads = 2\nthreadz = 3\n", "f.toml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].to_string(), "f.toml:3: unknown key \"server.threadz\"");
+}
+
+TEST(Config, UnknownSectionIsReported) {
+  auto r = load_config_text("\n[smpt]\nx = 1\n", "f.toml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 2);
+  EXPECT_NE(r.errors[0].message.find("unknown section [smpt]"), std::string::npos);
+}
+
+TEST(Config, BadPortIsReportedWithItsLine) {
+  auto r = load_config_text("[http]\nlisten = \"127.0.0.1:99999\"\n", "f.toml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 2);
+  EXPECT_NE(r.errors[0].message.find("port"), std::string::npos);
+}
+
+TEST(Config, WrongTypeAndOutOfRangeAreReported) {
+  auto r = load_config_text("[server]\nthreads = \"two\"\nshutdown_grace_seconds = -1\n", "f.toml");
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_NE(r.errors[0].message.find("expected an integer, got a string"), std::string::npos);
+  EXPECT_EQ(r.errors[1].line, 3);
+  EXPECT_NE(r.errors[1].message.find("out of range"), std::string::npos);
+}
+
+TEST(Config, BadAddressesInListsAndEnumsAreReported) {
+  auto r = load_config_text(
+      "[smtp]\nrelay_networks = [\"10.0.0.0/33\"]\naccepted_domains = [\"bad domain\"]\n"
+      "[[smtp.listener]]\naddress = \"example.com:25\"\nrole = \"mx\"\n",
+      "f.toml");
+  ASSERT_EQ(r.errors.size(), 4u);
+  EXPECT_EQ(r.errors[0].line, 2);
+  EXPECT_EQ(r.errors[1].line, 3);
+  EXPECT_EQ(r.errors[2].line, 5);
+  EXPECT_EQ(r.errors[3].line, 6);
+}
+
+TEST(Config, SyntaxErrorNamesTheLine) {
+  auto r = load_config_text("[server]\nthreads = \n", "f.toml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 2);
+}
+
+TEST(Config, ListenerTablesReplaceTheDefault) {
+  auto r = load_config_text(
+      "[[smtp.listener]]\nname = \"mx\"\naddress = \"127.0.0.1:25\"\n"
+      "[[smtp.listener]]\nname = \"out\"\naddress = \"127.0.0.1:587\"\nrole = \"submission\"\n",
+      "f.toml");
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r.config.smtp.listeners.size(), 2u);
+  EXPECT_EQ(r.config.smtp.listeners[1].role, "submission");
+  EXPECT_EQ(r.config.smtp.listeners[0].role, "inbound");
+}
+
+TEST(Config, OverridesSetScalarsListsAndListenerFields) {
+  auto r = load_config("", {"server.threads=4", "http.listen=127.0.0.1:0", "smtp.listener.0.address=127.0.0.1:0",
+                            "smtp.accepted_domains=[\"a.test\", \"b.test\"]", "log.level=debug"});
+  ASSERT_TRUE(r.ok()) << r.errors.front().to_string();
+  EXPECT_EQ(r.config.server.threads, 4);
+  EXPECT_EQ(r.config.http.listen, "127.0.0.1:0");
+  EXPECT_EQ(r.config.smtp.listeners[0].address, "127.0.0.1:0");
+  EXPECT_EQ(r.config.smtp.accepted_domains.size(), 2u);
+  EXPECT_EQ(r.config.log.level, "debug");
+}
+
+TEST(Config, BadOverridesAreErrors) {
+  auto r = load_config("", {"server.threadz=4", "server.threads=zero", "novalue"});
+  EXPECT_EQ(r.errors.size(), 3u);
+}
+
+TEST(Config, TlsCertWithoutKeyIsAnError) {
+  auto r = load_config_text("[[smtp.listener]]\ntls_cert = \"/etc/cert.pem\"\n", "f.toml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].message.find("tls_key"), std::string::npos);
+}
+
+TEST(Config, SecretsAreNotRendered) {
+  Config c;
+  c.store.url = "postgresql://u:hunter2@127.0.0.1/db";
+  EXPECT_EQ(render_config(c).find("hunter2"), std::string::npos);
+}
+
+}  // namespace mailmoat::app

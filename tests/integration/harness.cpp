@@ -1,0 +1,237 @@
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace mailmoat::testing {
+
+namespace fs = std::filesystem;
+
+std::string binary_path() {
+  if (const char* env = std::getenv("MAILMOAT_BINARY")) return env;
+  return MAILMOAT_BINARY;
+}
+
+namespace {
+
+std::vector<char*> make_argv(std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  return argv;
+}
+
+int decode_status(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
+CommandResult run(const std::vector<std::string>& args, const std::string& input) {
+  std::vector<std::string> full{binary_path()};
+  full.insert(full.end(), args.begin(), args.end());
+  int in_pipe[2], out_pipe[2], err_pipe[2];
+  if (pipe(in_pipe) || pipe(out_pipe) || pipe(err_pipe)) return {};
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in_pipe[0], 0);
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
+    auto argv = make_argv(full);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  std::thread writer([&] {
+    std::size_t off = 0;
+    while (off < input.size()) {
+      ssize_t n = write(in_pipe[1], input.data() + off, input.size() - off);
+      if (n <= 0) break;
+      off += static_cast<std::size_t>(n);
+    }
+    close(in_pipe[1]);
+  });
+  CommandResult r;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  int open_fds = 2;
+  char buf[65536];
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n <= 0) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      } else {
+        (i == 0 ? r.out : r.err).append(buf, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  writer.join();
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = decode_status(status);
+  return r;
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "mailmoat-test-XXXXXX").string();
+  char* p = mkdtemp(tmpl.data());
+  path_ = p ? p : "";
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty() && !std::getenv("MAILMOAT_KEEP_TEST_DIRS")) fs::remove_all(path_, ec);
+}
+
+void TempDir::write(const std::string& name, const std::string& content) const {
+  std::ofstream out(file(name), std::ios::binary);
+  out << content;
+}
+
+HttpReply http_request(const std::string& host_port, const std::string& method, const std::string& target,
+                       const std::string& body, const std::vector<std::string>& headers) {
+  HttpReply reply;
+  auto colon = host_port.rfind(':');
+  std::string host = host_port.substr(0, colon);
+  int port = std::atoi(host_port.c_str() + colon + 1);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, host.c_str(), &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return reply;
+  }
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_port + "\r\nConnection: close\r\n";
+  for (const auto& h : headers) req += h + "\r\n";
+  if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  (void)!::write(fd, req.data(), req.size());
+  std::string data;
+  char buf[65536];
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    data.append(buf, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  auto end = data.find("\r\n\r\n");
+  if (data.size() < 12 || end == std::string::npos) return reply;
+  reply.status = std::atoi(data.c_str() + 9);
+  reply.headers = data.substr(0, end);
+  reply.body = data.substr(end + 4);
+  return reply;
+}
+
+Gateway::~Gateway() {
+  if (pid_ > 0) stop(std::chrono::seconds(5));
+}
+
+bool Gateway::start(const std::vector<std::string>& overrides, const std::string& config_file) {
+  std::vector<std::string> args{binary_path(), "serve", "--ready-file", dir_.file("ready.json"),
+                                "--set",       "server.data_dir=" + dir_.file("var"),
+                                "--set",       "http.listen=127.0.0.1:0",
+                                "--set",       "smtp.listener.0.address=127.0.0.1:0",
+                                "--set",       "server.shutdown_grace_seconds=5"};
+  if (!config_file.empty()) {
+    args.push_back("-c");
+    args.push_back(config_file);
+  }
+  for (const auto& o : overrides) {
+    args.push_back("--set");
+    args.push_back(o);
+  }
+  std::string log_path = dir_.file("stderr.log");
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = open(log_path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    dup2(fd, 2);
+    dup2(fd, 1);
+    close(fd);
+    auto argv = make_argv(args);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  for (int i = 0; i < 300; ++i) {
+    std::ifstream ready(dir_.file("ready.json"));
+    if (ready) {
+      try {
+        ready >> ready_;
+        return true;
+      } catch (...) {
+      }
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+int Gateway::stop(std::chrono::seconds timeout) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return decode_status(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return decode_status(status);
+}
+
+void Gateway::kill9() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string Gateway::smtp_address(const std::string& listener) const {
+  if (!ready_.contains("smtp")) return {};
+  return ready_["smtp"].value(listener, "");
+}
+
+std::string Gateway::log() const {
+  std::ifstream in(dir_.file("stderr.log"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace mailmoat::testing

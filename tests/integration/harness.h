@@ -1,0 +1,78 @@
+// Integration-test harness: runs the real `mailmoat` binary. Gateway starts
+// `mailmoat serve` on ephemeral loopback ports with its own temporary data
+// directory, waits for the ready file, and stops it with SIGTERM; run()
+// executes a CLI command and captures its exit status and output.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace mailmoat::testing {
+
+struct CommandResult {
+  int exit_code = -1;  // 128 + signal when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+std::string binary_path();
+// Runs the mailmoat binary with `args`, feeding `input` on stdin.
+CommandResult run(const std::vector<std::string>& args, const std::string& input = {});
+
+// A fresh directory under /tmp, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  void write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+struct HttpReply {
+  int status = 0;
+  std::string headers;
+  std::string body;
+};
+// A plain HTTP/1.1 request over loopback; status 0 when the connection failed.
+HttpReply http_request(const std::string& host_port, const std::string& method, const std::string& target,
+                       const std::string& body = {}, const std::vector<std::string>& headers = {});
+
+class Gateway {
+ public:
+  Gateway() = default;
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+
+  // Starts serve with the data directory and all listeners on port 0 plus `overrides`.
+  // Returns false (and leaves the stderr text in log()) if it did not become ready.
+  bool start(const std::vector<std::string>& overrides = {}, const std::string& config_file = {});
+  // SIGTERM and wait; returns the exit status.
+  int stop(std::chrono::seconds timeout = std::chrono::seconds(20));
+  void kill9();
+  bool running() const { return pid_ > 0; }
+
+  const nlohmann::json& ready() const { return ready_; }
+  std::string http_address() const { return ready_.value("http", ""); }
+  std::string smtp_address(const std::string& listener = "inbound") const;
+  const std::string& data_dir() const { return dir_.path(); }
+  std::string log() const;  // everything written to stderr so far
+  pid_t pid() const { return pid_; }
+
+ private:
+  TempDir dir_;
+  pid_t pid_ = -1;
+  nlohmann::json ready_;
+};
+
+}  // namespace mailmoat::testing

@@ -1,0 +1,29 @@
+#include "util/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace mailmoat::util {
+
+TEST(Strings, CaseFoldingIsAsciiOnly) {
+  EXPECT_TRUE(iequals("MAIL FROM", "mail from"));
+  EXPECT_FALSE(iequals("\xc3\x89", "\xc3\xa9"));
+  EXPECT_EQ(to_lower("HeLLo"), "hello");
+}
+
+TEST(Strings, TrimRemovesSpaceTabAndLineEnds) { EXPECT_EQ(trim(" \t a b \r\n"), "a b"); }
+
+TEST(Strings, SplitKeepsEmptyParts) {
+  auto parts = split("a..b", '.');
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[1], "");
+}
+
+TEST(Strings, ParseUintRejectsSignsSpacesAndOverflow) {
+  EXPECT_EQ(parse_uint("42"), 42u);
+  EXPECT_FALSE(parse_uint("-1"));
+  EXPECT_FALSE(parse_uint(" 1"));
+  EXPECT_FALSE(parse_uint(""));
+  EXPECT_FALSE(parse_uint("99999999999999999999999"));
+}
+
+}  // namespace mailmoat::util
