@@ -202,6 +202,13 @@ class Loader {
       if (!l.address.ends_with(":0") && !addresses.insert(l.address).second)
         error_at(0, label + ": address " + l.address + " is used by another listener");
     }
+    for (std::size_t i = 0; i < r_.config.routes.size(); ++i) {
+      const auto& rt = r_.config.routes[i];
+      std::string label = "route[" + std::to_string(i) + "]";
+      if ((rt.transport == "relay" || rt.transport == "lmtp") && rt.next_hop.empty())
+        error_at(0, label + ": transport " + rt.transport + " needs next_hop");
+      if (rt.domains.empty()) error_at(0, label + ": domains is empty");
+    }
   }
 
  private:

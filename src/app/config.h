@@ -16,6 +16,13 @@ struct ListenerConfig {
   std::string role = "inbound";  // inbound | relay | submission
   std::string tls_cert;
   std::string tls_key;
+  std::string line_endings = "strict";  // strict | normalize (bare LF accepted: trusted relays only)
+};
+
+struct RouteConfig {
+  std::vector<std::string> domains{"*"};
+  std::string transport = "smtp";  // maildir | relay | lmtp | smtp
+  std::string next_hop;            // relay: "[host]:port"; lmtp: "host:port" or "unix:/path"
 };
 
 struct Config {
@@ -40,7 +47,31 @@ struct Config {
     std::vector<ListenerConfig> listeners{ListenerConfig{}};
     std::vector<std::string> accepted_domains{"localhost"};
     std::vector<std::string> relay_networks{"127.0.0.0/8", "::1/128"};
+    std::int64_t max_message_size = 50 * 1024 * 1024;
+    std::int64_t max_recipients = 1000;
+    std::int64_t max_command_line = 512;
+    std::int64_t max_line_length = 998;
+    std::string long_lines = "reject";  // reject | wrap
+    std::int64_t max_header_size = 256 * 1024;
+    std::int64_t max_errors = 10;
+    std::int64_t timeout_seconds = 300;
+    std::int64_t busy_timeout_seconds = 30;
+    std::int64_t max_connections = 2000;
+    std::int64_t max_connections_per_ip = 50;
+    std::int64_t max_connection_rate_per_ip = 600;  // new connections per minute
+    std::int64_t max_hops = 50;
+    std::int64_t filter_budget_ms = 5000;
   } smtp;
+  struct Queue {
+    std::int64_t retry_base_seconds = 300;
+    std::int64_t retry_max_seconds = 4000;
+    std::int64_t max_lifetime_seconds = 5 * 24 * 3600;
+    std::int64_t concurrency = 20;
+    std::int64_t per_destination_concurrency = 10;
+    std::int64_t delivery_timeout_seconds = 300;
+    bool bdat = true;
+  } queue;
+  std::vector<RouteConfig> routes{RouteConfig{{"localhost"}, "maildir", ""}, RouteConfig{}};
 };
 
 struct Diagnostic {

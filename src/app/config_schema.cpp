@@ -42,6 +42,51 @@ Schema bind_schema(Config& c) {
       {.key = "relay_networks", .target = &c.smtp.relay_networks,
        .doc = "client networks (CIDR) allowed to relay through relay and submission listeners",
        .check = Check::cidr},
+      {.key = "max_message_size", .target = &c.smtp.max_message_size,
+       .doc = "largest message accepted, in bytes (advertised as SIZE)", .min = 1024, .max = 2147483647},
+      {.key = "max_recipients", .target = &c.smtp.max_recipients, .doc = "recipients per message (more get 452 4.5.3)",
+       .min = 1, .max = 100000},
+      {.key = "max_command_line", .target = &c.smtp.max_command_line,
+       .doc = "longest command line in octets, CRLF included (RFC 5321: at least 512)", .min = 512, .max = 65536},
+      {.key = "max_line_length", .target = &c.smtp.max_line_length,
+       .doc = "longest message line in octets without CRLF (RFC 5322: 998)", .min = 78, .max = 1000000},
+      {.key = "long_lines", .target = &c.smtp.long_lines,
+       .doc = "a longer line: reject the message (554 5.6.0) or wrap it (header lines folded)",
+       .check = Check::one_of, .choices = {"reject", "wrap"}},
+      {.key = "max_header_size", .target = &c.smtp.max_header_size, .doc = "largest header section in bytes",
+       .min = 1024, .max = 64 * 1024 * 1024},
+      {.key = "max_errors", .target = &c.smtp.max_errors, .doc = "errors in a session before it is disconnected",
+       .min = 1, .max = 1000},
+      {.key = "timeout_seconds", .target = &c.smtp.timeout_seconds,
+       .doc = "idle time allowed per command or data block (RFC 5321 4.5.3.2: 300)", .min = 1, .max = 3600},
+      {.key = "busy_timeout_seconds", .target = &c.smtp.busy_timeout_seconds,
+       .doc = "the same, when more than 80% of max_connections are in use", .min = 1, .max = 3600},
+      {.key = "max_connections", .target = &c.smtp.max_connections, .doc = "SMTP connections at once, all listeners",
+       .min = 1, .max = 1000000},
+      {.key = "max_connections_per_ip", .target = &c.smtp.max_connections_per_ip,
+       .doc = "SMTP connections at once from one client address", .min = 1, .max = 1000000},
+      {.key = "max_connection_rate_per_ip", .target = &c.smtp.max_connection_rate_per_ip,
+       .doc = "new connections per minute from one client address", .min = 1, .max = 10000000},
+      {.key = "max_hops", .target = &c.smtp.max_hops,
+       .doc = "more Received fields than this is a mail loop (554 5.4.6)", .min = 1, .max = 1000},
+      {.key = "filter_budget_ms", .target = &c.smtp.filter_budget_ms,
+       .doc = "time the filter chain may take at end of data before the message is tempfailed", .min = 10,
+       .max = 600000},
+  }});
+  s.sections.push_back(Section{"queue", {
+      {.key = "retry_base_seconds", .target = &c.queue.retry_base_seconds,
+       .doc = "first retry delay; doubles per attempt, with jitter", .min = 1, .max = 86400},
+      {.key = "retry_max_seconds", .target = &c.queue.retry_max_seconds, .doc = "longest delay between retries",
+       .min = 1, .max = 604800},
+      {.key = "max_lifetime_seconds", .target = &c.queue.max_lifetime_seconds,
+       .doc = "a message still undelivered after this is bounced (5 days)", .min = 1, .max = 31536000},
+      {.key = "concurrency", .target = &c.queue.concurrency, .doc = "deliveries in progress at once", .min = 1,
+       .max = 10000},
+      {.key = "per_destination_concurrency", .target = &c.queue.per_destination_concurrency,
+       .doc = "deliveries at once to one destination (next hop)", .min = 1, .max = 10000},
+      {.key = "delivery_timeout_seconds", .target = &c.queue.delivery_timeout_seconds,
+       .doc = "longest wait for one reply from a next hop", .min = 1, .max = 3600},
+      {.key = "bdat", .target = &c.queue.bdat, .doc = "send with BDAT when the next hop offers CHUNKING"},
   }});
   s.arrays.push_back(TableArray{
       "smtp.listener", "one table per SMTP listener",
@@ -57,6 +102,23 @@ Schema bind_schema(Config& c) {
              .check = Check::one_of, .choices = {"inbound", "relay", "submission"}},
             {.key = "tls_cert", .target = &l.tls_cert, .doc = "PEM certificate chain for STARTTLS; empty: no TLS"},
             {.key = "tls_key", .target = &l.tls_key, .doc = "PEM private key for tls_cert"},
+            {.key = "line_endings", .target = &l.line_endings,
+             .doc = "strict (bare CR/LF refused: no SMTP smuggling) or normalize (bare LF accepted; trusted relays)",
+             .check = Check::one_of, .choices = {"strict", "normalize"}},
+        };
+      }});
+  s.arrays.push_back(TableArray{
+      "route", "recipient domains to transports; first match wins, \"*\" matches every domain",
+      [&c] { return c.routes.size(); },
+      [&c](std::size_t n) { c.routes.resize(n); },
+      [&c](std::size_t i) {
+        RouteConfig& r = c.routes[i];
+        return std::vector<Field>{
+            {.key = "domains", .target = &r.domains, .doc = "recipient domains, or \"*\""},
+            {.key = "transport", .target = &r.transport, .doc = "maildir, relay, lmtp or smtp (MX lookup)",
+             .check = Check::one_of, .choices = {"maildir", "relay", "lmtp", "smtp"}},
+            {.key = "next_hop", .target = &r.next_hop,
+             .doc = "relay: [host]:port; lmtp: host:port or unix:/path; maildir: directory (empty: data_dir/mailboxes)"},
         };
       }});
   return s;

@@ -1,0 +1,105 @@
+// The filter pipeline (DESIGN.md §1): what a filter sees, what it may decide
+// and how it asks for changes. SMTP and milter are two front ends of one
+// pipeline: no filter knows which one carried the message. Filters answer
+// through a callback so that they may wait on DNS or a store without blocking;
+// the front end bounds the whole chain by a time budget.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mailmoat::pipeline {
+
+struct TlsFacts {
+  bool active = false;
+  std::string version;  // "TLSv1.3"
+  std::string cipher;
+  std::string peer_subject;
+  std::vector<std::string> peer_names;  // SAN dNSNames
+  bool peer_verified = false;
+};
+
+struct ConnectionFacts {
+  std::string client_address;
+  std::uint16_t client_port = 0;
+  std::string client_name;  // verified reverse name, or "unknown"
+  std::string listener;     // listener name from configuration
+  std::string role;         // inbound | relay | submission | milter
+  std::string helo;
+  TlsFacts tls;
+};
+
+struct EnvelopeRecipient {
+  std::string address;
+  std::string notify;  // RFC 3461 NOTIFY
+  std::string orcpt;
+};
+
+struct Envelope {
+  std::string sender;  // "" for the null reverse-path
+  std::vector<EnvelopeRecipient> recipients;
+  std::string body_type;  // 7BIT, 8BITMIME
+  bool smtputf8 = false;
+  std::string ret;    // RFC 3461 RET
+  std::string envid;  // RFC 3461 ENVID
+  bool requiretls = false;
+};
+
+enum class Disposition { accept, reject, tempfail, quarantine, hold, discard };
+
+struct Verdict {
+  Disposition disposition = Disposition::accept;
+  int code = 0;          // SMTP reply code for reject/tempfail; 0: the default for the disposition
+  std::string enhanced;  // "5.7.1"
+  std::string text;      // reply text shown to the client
+  std::string filter;    // which filter decided
+  std::string reason;    // why, for the trace
+  static Verdict accept() { return {}; }
+};
+
+struct HeaderEdit {
+  enum class Op { prepend, append, remove, replace };
+  Op op = Op::prepend;
+  std::string name;
+  std::string value;  // unused for remove
+};
+
+// What filters ask to change; applied once, in order, after the chain ran.
+struct Edits {
+  std::vector<HeaderEdit> headers;
+  std::optional<std::string> body;  // replacement body (after the blank line)
+  std::vector<std::string> add_recipients;
+  std::vector<std::string> remove_recipients;
+  bool empty() const { return headers.empty() && !body && add_recipients.empty() && remove_recipients.empty(); }
+};
+
+// One record of what a filter found, for the message trace.
+struct TraceNote {
+  std::string filter;
+  std::string event;
+  std::string detail;
+};
+
+struct MessageContext {
+  ConnectionFacts connection;
+  Envelope envelope;
+  std::string message;  // the message as received (CRLF line ends, no dot-stuffing)
+  std::string queue_id;
+  Edits edits;
+  std::vector<TraceNote> notes;
+};
+
+class Filter {
+ public:
+  using Done = std::move_only_function<void(Verdict)>;
+  virtual ~Filter() = default;
+  virtual std::string name() const = 0;
+  // Called once per message at end of data; `done` must be called exactly once.
+  virtual void on_message(MessageContext& context, Done done) = 0;
+};
+
+}  // namespace mailmoat::pipeline
