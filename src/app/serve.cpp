@@ -20,6 +20,12 @@
 #include "app/config.h"
 #include "http/server.h"
 #include "log/log.h"
+#include "pipeline/chain.h"
+#include "queue/maildir_transport.h"
+#include "queue/manager.h"
+#include "smtp/client/smtp_transport.h"
+#include "smtp/server/server.h"
+#include "util/strings.h"
 
 namespace mailmoat::app {
 
@@ -77,6 +83,73 @@ struct Metrics {
                                       .Add({{"version", MAILMOAT_VERSION}});
 };
 
+std::string system_hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return "localhost";
+  return buf;
+}
+
+util::Result<smtp::ServerSettings> server_settings(const Config& cfg, const std::string& hostname) {
+  smtp::ServerSettings s;
+  s.hostname = hostname;
+  for (const auto& l : cfg.smtp.listeners) {
+    smtp::ListenerSettings ls;
+    ls.name = l.name;
+    ls.address = l.address;
+    ls.role = l.role == "relay" ? smtp::Role::relay : l.role == "submission" ? smtp::Role::submission : smtp::Role::inbound;
+    ls.line_endings = l.line_endings == "normalize" ? smtp::LineEndings::normalize_lf : smtp::LineEndings::strict;
+    ls.tls_cert = l.tls_cert;
+    ls.tls_key = l.tls_key;
+    s.listeners.push_back(ls);
+  }
+  for (const auto& d : cfg.smtp.accepted_domains) s.accepted_domains.push_back(util::to_lower(d));
+  for (const auto& n : cfg.smtp.relay_networks) {
+    auto net = util::parse_network(n);
+    if (!net) return util::fail("smtp.relay_networks: " + net.error().message);
+    s.relay_networks.push_back(*net);
+  }
+  s.max_recipients = static_cast<std::size_t>(cfg.smtp.max_recipients);
+  s.max_errors = static_cast<std::size_t>(cfg.smtp.max_errors);
+  s.max_command_line = static_cast<std::size_t>(cfg.smtp.max_command_line);
+  s.content.max_message_size = static_cast<std::uint64_t>(cfg.smtp.max_message_size);
+  s.content.max_line_length = static_cast<std::size_t>(cfg.smtp.max_line_length);
+  s.content.max_header_size = static_cast<std::size_t>(cfg.smtp.max_header_size);
+  s.content.long_lines = cfg.smtp.long_lines == "wrap" ? smtp::LongLines::wrap : smtp::LongLines::reject;
+  s.max_hops = static_cast<std::size_t>(cfg.smtp.max_hops);
+  s.timeout_seconds = static_cast<int>(cfg.smtp.timeout_seconds);
+  s.busy_timeout_seconds = static_cast<int>(cfg.smtp.busy_timeout_seconds);
+  s.filter_budget_ms = static_cast<int>(cfg.smtp.filter_budget_ms);
+  s.connections.max_total = static_cast<std::size_t>(cfg.smtp.max_connections);
+  s.connections.max_per_ip = static_cast<std::size_t>(cfg.smtp.max_connections_per_ip);
+  s.connections.max_rate_per_ip = static_cast<std::size_t>(cfg.smtp.max_connection_rate_per_ip);
+  return s;
+}
+
+util::Result<queue::QueueSettings> queue_settings(const Config& cfg, const std::string& hostname) {
+  queue::QueueSettings q;
+  q.spool_dir = (fs::path(cfg.server.data_dir) / "spool").string();
+  q.hostname = hostname;
+  q.node_id = cfg.server.node_id.empty() ? queue::sanitize_node_id(hostname) : queue::sanitize_node_id(cfg.server.node_id);
+  q.retry_base = std::chrono::seconds(cfg.queue.retry_base_seconds);
+  q.retry_max = std::chrono::seconds(cfg.queue.retry_max_seconds);
+  q.max_lifetime = std::chrono::seconds(cfg.queue.max_lifetime_seconds);
+  q.concurrency = static_cast<std::size_t>(cfg.queue.concurrency);
+  q.per_destination = static_cast<std::size_t>(cfg.queue.per_destination_concurrency);
+  for (std::size_t i = 0; i < cfg.routes.size(); ++i) {
+    const auto& r = cfg.routes[i];
+    queue::Route route;
+    for (const auto& d : r.domains) route.domains.push_back(util::to_lower(d));
+    route.transport = r.transport;
+    route.next_hop = r.next_hop;
+    if (r.transport == "relay" || r.transport == "lmtp") {
+      auto hop = smtp::parse_next_hop(r.next_hop, r.transport == "lmtp" ? 24 : 25);
+      if (!hop) return util::fail("route[" + std::to_string(i) + "].next_hop: " + hop.error().message);
+    }
+    q.routes.push_back(std::move(route));
+  }
+  return q;
+}
+
 void write_ready_file(const std::string& path, const nlohmann::json& j) {
   std::string tmp = path + ".tmp";
   {
@@ -108,9 +181,54 @@ int serve(const ServeOptions& options) {
     return 1;
   }
 
+  const std::string hostname = cfg.server.hostname.empty() ? system_hostname() : cfg.server.hostname;
+  auto smtp_cfg = server_settings(cfg, hostname);
+  auto queue_cfg = smtp_cfg ? queue_settings(cfg, hostname) : util::Result<queue::QueueSettings>(util::fail(""));
+  if (!smtp_cfg || !queue_cfg) {
+    fatal(!smtp_cfg ? smtp_cfg.error().message : queue_cfg.error().message);
+    return 1;
+  }
+
   const auto started = Clock::now();
   asio::io_context io(static_cast<int>(cfg.server.threads));
   Metrics metrics;
+
+  // Queue and transports.
+  asio::thread_pool local_delivery(2);
+  queue::QueueManager queue_manager(io, *queue_cfg);
+  const std::string mailboxes = (fs::path(cfg.server.data_dir) / "mailboxes").string();
+  queue_manager.add_transport("maildir", std::make_shared<queue::MaildirTransport>(local_delivery, mailboxes, hostname));
+  smtp::SmtpTransportOptions relay_opts;
+  relay_opts.helo_name = hostname;
+  relay_opts.use_bdat = cfg.queue.bdat;
+  relay_opts.timeout = std::chrono::seconds(cfg.queue.delivery_timeout_seconds);
+  queue_manager.add_transport("relay", std::make_shared<smtp::SmtpTransport>(io, relay_opts, nullptr));
+  auto lmtp_opts = relay_opts;
+  lmtp_opts.mode = smtp::SmtpTransportOptions::Mode::lmtp;
+  queue_manager.add_transport("lmtp", std::make_shared<smtp::SmtpTransport>(io, lmtp_opts, nullptr));
+  auto mx_opts = relay_opts;
+  mx_opts.mode = smtp::SmtpTransportOptions::Mode::mx;
+  queue_manager.add_transport("smtp", std::make_shared<smtp::SmtpTransport>(io, mx_opts, nullptr));
+  auto recovered = queue_manager.open();
+  if (!recovered) {
+    fatal(recovered.error().message);
+    return 1;
+  }
+  for (const auto& c : recovered->corrupt) log::error("queue.corrupt_file", {{"file", c}});
+  log::info("queue.recovered", {{"messages", recovered->messages.size()},
+                                {"discarded_incomplete", recovered->discarded_incomplete},
+                                {"corrupt", recovered->corrupt.size()}});
+  queue_manager.on_event([](const queue::QueueEvent& e) {
+    log::debug("queue.event", {{"id", e.queue_id}, {"type", e.type}, {"to", e.recipient}, {"detail", e.detail}});
+  });
+
+  auto chain = std::make_shared<pipeline::FilterChain>();
+  smtp::SmtpServer smtp_server(io, *smtp_cfg, queue_manager, chain);
+  auto smtp_bound = smtp_server.listen();
+  if (!smtp_bound) {
+    fatal("smtp.listen: " + smtp_bound.error().message);
+    return 1;
+  }
 
   http::Router router;
   router.add("GET", "/healthz", [&](const http::Request&) {
@@ -134,6 +252,8 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   http_server.start();
+  smtp_server.start();
+  queue_manager.start();
 
   fs::path data_dir = fs::absolute(cfg.server.data_dir).lexically_normal();
   log::info("serve.started", {{"version", MAILMOAT_VERSION},
@@ -141,16 +261,26 @@ int serve(const ServeOptions& options) {
                               {"data_dir", data_dir.string()},
                               {"threads", cfg.server.threads},
                               {"pid", static_cast<long>(::getpid())}});
-  log::info("serve.not_yet_available", {{"what", "SMTP listeners"}, {"note", "HTTP health and metrics only"}});
+  nlohmann::json smtp_json = nlohmann::json::object();
+  for (const auto& [name, addr] : *smtp_bound) {
+    smtp_json[name] = addr;
+    log::info("serve.smtp_listening", {{"listener", name}, {"address", addr}});
+  }
   if (!options.ready_file.empty())
-    write_ready_file(options.ready_file, {{"http", *http_bound}, {"data_dir", data_dir.string()}, {"pid", ::getpid()}});
+    write_ready_file(options.ready_file, {{"http", *http_bound},
+                                          {"smtp", smtp_json},
+                                          {"data_dir", data_dir.string()},
+                                          {"pid", ::getpid()}});
 
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   asio::steady_timer shutdown_timer(io);
   bool stopping = false;
   Clock::time_point deadline;
   std::function<void()> poll_stop = [&] {
-    if (http_server.active_connections() == 0 || Clock::now() >= deadline) {
+    bool idle = http_server.active_connections() == 0 && smtp_server.active_sessions() == 0 &&
+                queue_manager.in_flight() == 0;
+    if (idle || Clock::now() >= deadline) {
+      if (!idle) smtp_server.abort_sessions();
       io.stop();
       return;
     }
@@ -176,6 +306,8 @@ int serve(const ServeOptions& options) {
       log::info("serve.stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                                    {"grace_seconds", cfg.server.shutdown_grace_seconds}});
       http_server.stop();
+      smtp_server.stop();
+      queue_manager.stop();
       signals.cancel();
       deadline = Clock::now() + std::chrono::seconds(cfg.server.shutdown_grace_seconds);
       poll_stop();
@@ -187,6 +319,7 @@ int serve(const ServeOptions& options) {
   for (std::int64_t i = 1; i < cfg.server.threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  local_delivery.join();
   log::info("serve.stopped", {});
   return 0;
 }

@@ -93,3 +93,30 @@ void apply_edits(std::string& message, const Edits& edits) {
 }
 
 }  // namespace mailmoat::pipeline
+
+namespace mailmoat::pipeline {
+
+std::string header_value(std::string_view message, std::string_view name) {
+  std::size_t pos = 0;
+  while (pos < message.size()) {
+    std::size_t eol = message.find("\r\n", pos);
+    if (eol == std::string_view::npos) eol = message.size();
+    std::string_view line = message.substr(pos, eol - pos);
+    if (line.empty()) return {};
+    if (line.size() > name.size() && line[name.size()] == ':' && util::iequals(line.substr(0, name.size()), name)) {
+      std::string value(util::trim(line.substr(name.size() + 1)));
+      std::size_t next = eol + 2;
+      while (next < message.size() && (message[next] == ' ' || message[next] == '\t')) {
+        std::size_t e2 = message.find("\r\n", next);
+        if (e2 == std::string_view::npos) e2 = message.size();
+        value += " " + std::string(util::trim(message.substr(next, e2 - next)));
+        next = e2 + 2;
+      }
+      return value;
+    }
+    pos = eol + 2;
+  }
+  return {};
+}
+
+}  // namespace mailmoat::pipeline

@@ -27,3 +27,9 @@ class FilterChain {
 void apply_edits(std::string& message, const Edits& edits);
 
 }  // namespace mailmoat::pipeline
+
+namespace mailmoat::pipeline {
+// The unfolded value of the first header field named `name` (ASCII
+// case-insensitive) in the header section of `message`; "" when absent.
+std::string header_value(std::string_view message, std::string_view name);
+}  // namespace mailmoat::pipeline

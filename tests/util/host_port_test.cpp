@@ -30,3 +30,28 @@ TEST(HostPort, FormatsIpv6WithBrackets) {
 }
 
 }  // namespace mailmoat::util
+
+#include "util/cidr.h"
+#include "util/crc32.h"
+
+namespace mailmoat::util {
+
+TEST(Cidr, MatchesIpv4Ipv6AndMappedAddresses) {
+  auto n = parse_network("10.1.0.0/16");
+  ASSERT_TRUE(n);
+  EXPECT_TRUE(n->contains("10.1.200.3"));
+  EXPECT_FALSE(n->contains("10.2.0.1"));
+  EXPECT_TRUE(n->contains("::ffff:10.1.0.9"));
+  auto v6 = parse_network("2001:db8::/33");
+  ASSERT_TRUE(v6);
+  EXPECT_TRUE(v6->contains("2001:db8:7fff::1"));
+  EXPECT_FALSE(v6->contains("2001:db8:8000::1"));
+  EXPECT_FALSE(v6->contains("10.1.0.1"));
+  EXPECT_TRUE(parse_network("127.0.0.1")->contains("127.0.0.1"));
+  EXPECT_FALSE(parse_network("10.0.0.0/33"));
+  EXPECT_FALSE(parse_network("not-an-ip"));
+}
+
+TEST(Crc32, MatchesTheStandardCheckValue) { EXPECT_EQ(crc32("123456789"), 0xCBF43926u); }
+
+}  // namespace mailmoat::util

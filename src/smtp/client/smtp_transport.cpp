@@ -1,0 +1,471 @@
+#include "smtp/client/smtp_transport.h"
+
+#include <boost/asio.hpp>
+
+#include <algorithm>
+#include <random>
+
+#include "log/log.h"
+#include "smtp/protocol/reply.h"
+#include "util/host_port.h"
+#include "util/strings.h"
+
+namespace mailmoat::smtp {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+using queue::RecipientResult;
+using Outcome = queue::RecipientResult::Outcome;
+
+util::Result<NextHop> parse_next_hop(std::string_view text, std::uint16_t default_port) {
+  NextHop hop;
+  hop.port = default_port;
+  if (text.starts_with("unix:")) {
+    hop.unix_socket = true;
+    hop.host = std::string(text.substr(5));
+    if (hop.host.empty()) return util::fail("empty unix socket path");
+    return hop;
+  }
+  std::string_view rest;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos) return util::fail("missing ']' in next hop \"" + std::string(text) + "\"");
+    hop.host = std::string(text.substr(1, close - 1));
+    hop.literal = true;
+    rest = text.substr(close + 1);
+  } else {
+    auto colon = text.rfind(':');
+    hop.host = std::string(text.substr(0, colon));
+    rest = colon == std::string_view::npos ? std::string_view() : text.substr(colon);
+  }
+  if (!rest.empty()) {
+    auto port = rest.front() == ':' ? util::parse_uint(rest.substr(1)) : std::nullopt;
+    if (!port || *port == 0 || *port > 65535) return util::fail("bad port in next hop \"" + std::string(text) + "\"");
+    hop.port = static_cast<std::uint16_t>(*port);
+  }
+  if (hop.host.empty()) return util::fail("empty host in next hop");
+  return hop;
+}
+
+namespace {
+
+// (An initializer list inside a coroutine trips g++ 12; a named array does not.)
+constexpr dns::RecordType kAddressTypes[] = {dns::RecordType::a, dns::RecordType::aaaa};
+
+struct Target {
+  std::string name;     // host name for logs and the trace
+  std::string address;  // numeric address
+  std::uint16_t port = 25;
+};
+
+// Waits for a Resolver answer on the current executor.
+awaitable<dns::Answer> resolve(dns::Resolver& resolver, dns::Question q) {
+  auto ex = co_await asio::this_coro::executor;
+  co_return co_await asio::async_initiate<decltype(use_awaitable), void(dns::Answer)>(
+      [&resolver, q, ex](auto handler) mutable {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        resolver.resolve(std::move(q), [h, ex](dns::Answer a) mutable {
+          asio::post(ex, [h, a = std::move(a)]() mutable { (*h)(std::move(a)); });
+        });
+      },
+      use_awaitable);
+}
+
+std::vector<RecipientResult> all(std::size_t n, Outcome o, const std::string& reply, const std::string& remote = {}) {
+  return std::vector<RecipientResult>(n, RecipientResult{o, reply, remote});
+}
+
+// One SMTP/LMTP conversation over a connected stream.
+template <typename Stream>
+class Conversation {
+ public:
+  Conversation(Stream& s, const SmtpTransportOptions& o, std::string remote)
+      : stream_(s), timer_(s.get_executor()), options_(o), remote_(std::move(remote)) {}
+
+  awaitable<std::vector<RecipientResult>> run(const queue::DeliveryJob& job);
+
+ private:
+  awaitable<std::optional<Reply>> read_reply();
+  awaitable<bool> send(const std::string& data);
+  void arm() {
+    timer_.expires_after(options_.timeout);
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) {
+        timed_out_ = true;
+        boost::system::error_code ignored;
+        stream_.close(ignored);
+      }
+    });
+  }
+  std::string failure_text(const char* stage) const {
+    return std::string("451 4.4.2 ") + (timed_out_ ? "timeout" : "connection lost") + " while " + stage;
+  }
+
+  Stream& stream_;
+  asio::steady_timer timer_;
+  const SmtpTransportOptions& options_;
+  std::string remote_;
+  std::string in_;
+  bool timed_out_ = false;
+};
+
+template <typename Stream>
+awaitable<std::optional<Reply>> Conversation<Stream>::read_reply() {
+  Reply reply;
+  for (;;) {
+    std::size_t eol;
+    while ((eol = in_.find("\r\n")) == std::string::npos) {
+      if (in_.size() > 65536) co_return std::nullopt;
+      char buf[4096];
+      arm();
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
+      timer_.cancel();
+      if (ec) co_return std::nullopt;
+      in_.append(buf, n);
+    }
+    std::string line = in_.substr(0, eol);
+    in_.erase(0, eol + 2);
+    if (line.size() < 3) co_return std::nullopt;
+    auto code = util::parse_uint(std::string_view(line).substr(0, 3));
+    if (!code || *code < 200 || *code > 599) co_return std::nullopt;
+    reply.code = static_cast<int>(*code);
+    std::string text = line.size() > 4 ? line.substr(4) : std::string();
+    reply.lines.push_back(text);
+    if (line.size() == 3 || line[3] == ' ') break;
+    if (line[3] != '-') co_return std::nullopt;
+  }
+  // Enhanced status code (RFC 3463) at the start of the text, if present.
+  const std::string& first = reply.lines.front();
+  auto sp = first.find(' ');
+  std::string head = first.substr(0, sp);
+  if (head.size() >= 5 && (head[0] == '2' || head[0] == '4' || head[0] == '5') && head[1] == '.') {
+    reply.enhanced = head;
+    for (auto& l : reply.lines)
+      if (l.starts_with(head)) l = std::string(util::trim(std::string_view(l).substr(head.size())));
+  }
+  co_return reply;
+}
+
+template <typename Stream>
+awaitable<bool> Conversation<Stream>::send(const std::string& data) {
+  arm();
+  auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(data), asio::as_tuple(use_awaitable));
+  timer_.cancel();
+  co_return !ec;
+}
+
+std::string dot_stuff(const std::string& message) {
+  std::string out;
+  out.reserve(message.size() + message.size() / 50 + 8);
+  bool line_start = true;
+  for (char c : message) {
+    if (line_start && c == '.') out += '.';
+    out += c;
+    line_start = c == '\n';
+  }
+  if (!out.ends_with("\r\n")) out += "\r\n";
+  return out;
+}
+
+bool has_8bit(const std::string& s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+std::string xtext(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c < 33 || c > 126 || c == '+' || c == '=') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "+%02X", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+template <typename Stream>
+awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::DeliveryJob& job) {
+  const std::size_t n = job.recipients.size();
+  const bool lmtp = options_.mode == SmtpTransportOptions::Mode::lmtp;
+  auto fail_all = [&](const Reply& r) {
+    return all(n, r.permanent() ? Outcome::failed : Outcome::deferred, r.summary(), remote_);
+  };
+  auto greeting = co_await read_reply();
+  if (!greeting) co_return all(n, Outcome::deferred, failure_text("reading the greeting"), remote_);
+  if (!greeting->positive()) co_return all(n, Outcome::deferred, greeting->summary(), remote_);
+
+  if (!co_await send(std::string(lmtp ? "LHLO " : "EHLO ") + options_.helo_name + "\r\n"))
+    co_return all(n, Outcome::deferred, failure_text("sending EHLO"), remote_);
+  auto ehlo = co_await read_reply();
+  if (!ehlo) co_return all(n, Outcome::deferred, failure_text("reading the EHLO reply"), remote_);
+  bool esmtp = ehlo->positive();
+  if (!esmtp && !lmtp) {
+    if (!co_await send("HELO " + options_.helo_name + "\r\n")) co_return all(n, Outcome::deferred, failure_text("HELO"), remote_);
+    ehlo = co_await read_reply();
+    if (!ehlo || !ehlo->positive()) co_return all(n, Outcome::deferred, ehlo ? ehlo->summary() : failure_text("HELO"), remote_);
+  }
+  auto offers = [&](std::string_view ext) {
+    if (!esmtp) return false;
+    for (std::size_t i = 1; i < ehlo->lines.size(); ++i)
+      if (util::istarts_with(ehlo->lines[i], ext) &&
+          (ehlo->lines[i].size() == ext.size() || ehlo->lines[i][ext.size()] == ' '))
+        return true;
+    return false;
+  };
+  std::uint64_t size_limit = 0;
+  for (std::size_t i = 1; esmtp && i < ehlo->lines.size(); ++i)
+    if (util::istarts_with(ehlo->lines[i], "SIZE "))
+      size_limit = util::parse_uint(util::trim(std::string_view(ehlo->lines[i]).substr(5))).value_or(0);
+  const std::string& message = *job.message;
+  if (size_limit && message.size() > size_limit)
+    co_return all(n, Outcome::failed, "552 5.3.4 message size " + std::to_string(message.size()) +
+                                          " exceeds the limit of " + std::to_string(size_limit) + " of the next hop",
+                  remote_);
+  if (job.smtputf8 && !offers("SMTPUTF8"))
+    co_return all(n, Outcome::failed, "553 5.6.7 the next hop does not support SMTPUTF8", remote_);
+  const bool pipelining = offers("PIPELINING");
+  const bool dsn = offers("DSN");
+  const bool bdat = options_.use_bdat && offers("CHUNKING");
+
+  std::string mail = "MAIL FROM:<" + job.sender + ">";
+  if (offers("SIZE")) mail += " SIZE=" + std::to_string(message.size());
+  if (has_8bit(message) && offers("8BITMIME")) mail += " BODY=8BITMIME";
+  if (job.smtputf8) mail += " SMTPUTF8";
+  if (dsn && !job.ret.empty()) mail += " RET=" + job.ret;
+  if (dsn && !job.envid.empty()) mail += " ENVID=" + xtext(job.envid);
+  std::vector<std::string> rcpts;
+  for (const auto& r : job.recipients) {
+    std::string line = "RCPT TO:<" + r.address + ">";
+    if (dsn && !r.notify.empty()) line += " NOTIFY=" + r.notify;
+    if (dsn && !r.orcpt.empty()) {
+      auto semi = r.orcpt.find(';');
+      line += " ORCPT=" + r.orcpt.substr(0, semi + 1) + xtext(r.orcpt.substr(semi + 1));
+    }
+    rcpts.push_back(line + "\r\n");
+  }
+
+  std::vector<RecipientResult> results(n);
+  std::vector<std::size_t> accepted;
+  std::optional<Reply> mail_reply;
+  if (pipelining) {
+    std::string batch = mail + "\r\n";
+    for (const auto& r : rcpts) batch += r;
+    if (!bdat) batch += "DATA\r\n";
+    if (!co_await send(batch)) co_return all(n, Outcome::deferred, failure_text("sending the envelope"), remote_);
+    mail_reply = co_await read_reply();
+    if (!mail_reply) co_return all(n, Outcome::deferred, failure_text("reading the MAIL reply"), remote_);
+    for (std::size_t i = 0; i < n; ++i) {
+      auto r = co_await read_reply();
+      if (!r) co_return all(n, Outcome::deferred, failure_text("reading RCPT replies"), remote_);
+      results[i] = {r->positive() ? Outcome::delivered : (r->permanent() ? Outcome::failed : Outcome::deferred),
+                    r->summary(), remote_};
+      if (r->positive() && mail_reply->positive()) accepted.push_back(i);
+    }
+    if (!mail_reply->positive()) {
+      if (!bdat) co_await read_reply();  // the DATA reply, necessarily an error
+      co_await send("QUIT\r\n");
+      co_return fail_all(*mail_reply);
+    }
+  } else {
+    if (!co_await send(mail + "\r\n")) co_return all(n, Outcome::deferred, failure_text("sending MAIL"), remote_);
+    mail_reply = co_await read_reply();
+    if (!mail_reply) co_return all(n, Outcome::deferred, failure_text("reading the MAIL reply"), remote_);
+    if (!mail_reply->positive()) {
+      co_await send("QUIT\r\n");
+      co_return fail_all(*mail_reply);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!co_await send(rcpts[i])) co_return all(n, Outcome::deferred, failure_text("sending RCPT"), remote_);
+      auto r = co_await read_reply();
+      if (!r) co_return all(n, Outcome::deferred, failure_text("reading the RCPT reply"), remote_);
+      results[i] = {r->positive() ? Outcome::delivered : (r->permanent() ? Outcome::failed : Outcome::deferred),
+                    r->summary(), remote_};
+      if (r->positive()) accepted.push_back(i);
+    }
+  }
+  if (accepted.empty()) {
+    if (pipelining && !bdat) co_await read_reply();  // DATA was pipelined: read its (error) reply
+    if (!pipelining || bdat) co_await send("RSET\r\n");
+    co_await send("QUIT\r\n");
+    co_return results;
+  }
+  if (bdat) {
+    std::string chunk = "BDAT " + std::to_string(message.size()) + " LAST\r\n" + message;
+    if (!co_await send(chunk)) co_return all(n, Outcome::deferred, failure_text("sending BDAT"), remote_);
+  } else {
+    if (!pipelining && !co_await send("DATA\r\n")) co_return all(n, Outcome::deferred, failure_text("sending DATA"), remote_);
+    auto go = co_await read_reply();
+    if (!go) co_return all(n, Outcome::deferred, failure_text("reading the DATA reply"), remote_);
+    if (go->code != 354) {
+      for (auto i : accepted)
+        results[i] = {go->permanent() ? Outcome::failed : Outcome::deferred, go->summary(), remote_};
+      co_await send("QUIT\r\n");
+      co_return results;
+    }
+    if (!co_await send(dot_stuff(message) + ".\r\n"))
+      co_return all(n, Outcome::deferred, failure_text("sending the message"), remote_);
+  }
+  // LMTP answers once per accepted recipient; SMTP once for all.
+  const std::size_t answers = lmtp ? accepted.size() : 1;
+  for (std::size_t k = 0; k < answers; ++k) {
+    auto r = co_await read_reply();
+    if (!r) {
+      for (std::size_t j = k; j < accepted.size(); ++j)
+        results[accepted[j]] = {Outcome::deferred, failure_text("waiting for the end-of-data reply"), remote_};
+      co_return results;
+    }
+    RecipientResult res{r->positive() ? Outcome::delivered : (r->permanent() ? Outcome::failed : Outcome::deferred),
+                        r->summary(), remote_};
+    if (lmtp) {
+      results[accepted[k]] = res;
+    } else {
+      for (auto i : accepted) results[i] = res;
+    }
+  }
+  co_await send("QUIT\r\n");
+  co_return results;
+}
+
+awaitable<std::vector<Target>> mx_targets(dns::Resolver& resolver, const std::string& domain, std::uint16_t port,
+                                          std::string& error, bool& permanent) {
+  std::vector<Target> targets;
+  dns::Answer mx = co_await resolve(resolver, {domain, dns::RecordType::mx});
+  std::vector<std::string> hosts;
+  if (mx.status == dns::Status::ok) {
+    if (mx.mx.size() == 1 && mx.mx[0].exchange.empty()) {
+      error = "556 5.1.10 recipient domain " + domain + " accepts no mail (null MX, RFC 7505)";
+      permanent = true;
+      co_return targets;
+    }
+    auto records = mx.mx;
+    std::shuffle(records.begin(), records.end(), std::mt19937(std::random_device{}()));
+    std::stable_sort(records.begin(), records.end(),
+                     [](const dns::MxRecord& a, const dns::MxRecord& b) { return a.preference < b.preference; });
+    for (const auto& r : records)
+      if (!r.exchange.empty()) hosts.push_back(r.exchange);
+  } else if (mx.status == dns::Status::nodata) {
+    hosts.push_back(domain);  // RFC 5321 §5.1: the implicit MX
+  } else if (mx.status == dns::Status::nxdomain) {
+    error = "550 5.1.2 recipient domain " + domain + " does not exist";
+    permanent = true;
+    co_return targets;
+  } else {
+    error = "451 4.4.3 DNS lookup of MX for " + domain + " failed";
+    co_return targets;
+  }
+  for (const auto& host : hosts) {
+    for (auto type : kAddressTypes) {
+      dns::Answer a = co_await resolve(resolver, {host, type});
+      for (const auto& addr : a.addresses) targets.push_back({host, addr, port});
+    }
+  }
+  if (targets.empty()) error = "451 4.4.4 no address found for the MX hosts of " + domain;
+  co_return targets;
+}
+
+awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets, const SmtpTransportOptions& options,
+                                                    const queue::DeliveryJob& job) {
+  auto ex = co_await asio::this_coro::executor;
+  std::vector<RecipientResult> last = all(job.recipients.size(), Outcome::deferred, "451 4.4.1 no next hop reachable");
+  for (const auto& t : targets) {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(t.address, ec);
+    std::string remote = t.name + "[" + t.address + "]:" + std::to_string(t.port);
+    if (ec) continue;
+    tcp::socket socket(ex);
+    asio::steady_timer timer(ex);
+    timer.expires_after(std::min(options.timeout, std::chrono::seconds(30)));
+    timer.async_wait([&socket](const boost::system::error_code& e) {
+      if (!e) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      }
+    });
+    auto [cec] = co_await socket.async_connect(tcp::endpoint(address, t.port), asio::as_tuple(use_awaitable));
+    timer.cancel();
+    if (cec) {
+      last = all(job.recipients.size(), Outcome::deferred, "451 4.4.1 cannot connect to " + remote + ": " + cec.message(), remote);
+      continue;
+    }
+    Conversation<tcp::socket> conv(socket, options, remote);
+    auto results = co_await conv.run(job);
+    // Only a connection-level failure (all deferred before any answer) moves on to the next host.
+    bool try_next = std::all_of(results.begin(), results.end(), [](const RecipientResult& r) {
+      return r.outcome == Outcome::deferred && r.reply.starts_with("451 4.4.2");
+    });
+    if (!try_next) co_return results;
+    last = std::move(results);
+  }
+  co_return last;
+}
+
+awaitable<std::vector<RecipientResult>> deliver_unix(std::string path, const SmtpTransportOptions& options,
+                                                     const queue::DeliveryJob& job) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::local::stream_protocol::socket socket(ex);
+  auto [ec] = co_await socket.async_connect(asio::local::stream_protocol::endpoint(path), asio::as_tuple(use_awaitable));
+  if (ec) co_return all(job.recipients.size(), Outcome::deferred, "451 4.4.1 cannot connect to unix:" + path + ": " + ec.message());
+  Conversation<asio::local::stream_protocol::socket> conv(socket, options, "unix:" + path);
+  co_return co_await conv.run(job);
+}
+
+}  // namespace
+
+SmtpTransport::SmtpTransport(asio::io_context& io, SmtpTransportOptions options, dns::Resolver* resolver)
+    : io_(io), options_(std::move(options)), resolver_(resolver) {}
+
+std::string SmtpTransport::destination(const queue::DeliveryJob& job) const {
+  return options_.mode == SmtpTransportOptions::Mode::mx ? "mx:" + job.domain : job.next_hop;
+}
+
+namespace {
+
+awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options, dns::Resolver* resolver,
+                                                    std::shared_ptr<const queue::DeliveryJob> job) {
+  const auto& j = *job;
+  const std::size_t n = j.recipients.size();
+  const std::uint16_t default_port = options.mode == SmtpTransportOptions::Mode::lmtp ? 24 : 25;
+  if (options.mode == SmtpTransportOptions::Mode::mx) {
+    if (!resolver) co_return all(n, Outcome::deferred, "451 4.3.5 no DNS resolver configured");
+    std::string error;
+    bool permanent = false;
+    auto targets = co_await mx_targets(*resolver, j.domain, 25, error, permanent);
+    if (targets.empty()) co_return all(n, permanent ? Outcome::failed : Outcome::deferred, error);
+    co_return co_await deliver_tcp(std::move(targets), options, j);
+  }
+  auto hop = parse_next_hop(j.next_hop, default_port);
+  if (!hop) co_return all(n, Outcome::deferred, "451 4.3.5 bad next hop: " + hop.error().message);
+  if (hop->unix_socket) co_return co_await deliver_unix(hop->host, options, j);
+  boost::system::error_code ec;
+  asio::ip::make_address(hop->host, ec);
+  if (!ec) {
+    std::vector<Target> literal(1, Target{hop->host, hop->host, hop->port});
+    co_return co_await deliver_tcp(std::move(literal), options, j);
+  }
+  if (!resolver)
+    co_return all(n, Outcome::deferred, "451 4.3.5 next hop " + hop->host + " is a name and no DNS resolver is configured");
+  std::vector<Target> targets;
+  for (auto type : kAddressTypes) {
+    dns::Answer a = co_await resolve(*resolver, {hop->host, type});
+    for (const auto& addr : a.addresses) targets.push_back({hop->host, addr, hop->port});
+  }
+  co_return co_await deliver_tcp(std::move(targets), options, j);
+}
+
+}  // namespace
+
+void SmtpTransport::deliver(queue::DeliveryJob job, Done done) {
+  auto shared_job = std::make_shared<const queue::DeliveryJob>(std::move(job));
+  const std::size_t n = shared_job->recipients.size();
+  asio::co_spawn(asio::make_strand(io_), deliver_job(options_, resolver_, shared_job),
+                 [done = std::move(done), n](std::exception_ptr e, std::vector<RecipientResult> results) mutable {
+                   if (e) results = all(n, Outcome::deferred, "451 4.3.0 internal error during delivery");
+                   done(std::move(results));
+                 });
+}
+
+}  // namespace mailmoat::smtp

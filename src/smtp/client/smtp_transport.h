@@ -1,0 +1,52 @@
+// Delivery over SMTP (RFC 5321) and LMTP (RFC 2033): to a smart host
+// ("relay"), to the recipient domain's MX hosts ("smtp": RFC 5321 §5.1
+// order, randomised among equal preferences, A/AAAA fallback, RFC 7505 null
+// MX), or to an LMTP server over TCP or a unix socket. Uses PIPELINING,
+// SIZE, 8BITMIME, SMTPUTF8, DSN and CHUNKING when the server offers them.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "dns/resolver.h"
+#include "queue/transport.h"
+#include "util/error.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace mailmoat::smtp {
+
+struct SmtpTransportOptions {
+  enum class Mode { relay, mx, lmtp };
+  Mode mode = Mode::relay;
+  std::string helo_name = "localhost";
+  bool use_bdat = true;
+  std::chrono::seconds timeout{300};
+};
+
+class SmtpTransport : public queue::Transport {
+ public:
+  // `resolver` is needed for Mode::mx and may be null otherwise.
+  SmtpTransport(boost::asio::io_context& io, SmtpTransportOptions options, dns::Resolver* resolver);
+  void deliver(queue::DeliveryJob job, Done done) override;
+  std::string destination(const queue::DeliveryJob& job) const override;
+
+ private:
+  boost::asio::io_context& io_;
+  SmtpTransportOptions options_;
+  dns::Resolver* resolver_;
+};
+
+// "[host]:port", "host:port" or "[host]" (port 25); "unix:/path" for LMTP.
+struct NextHop {
+  std::string host;
+  std::uint16_t port = 25;
+  bool unix_socket = false;
+  bool literal = false;  // [host]: no MX lookup
+};
+util::Result<NextHop> parse_next_hop(std::string_view text, std::uint16_t default_port);
+
+}  // namespace mailmoat::smtp

@@ -1,0 +1,546 @@
+#include "smtp/server/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+
+#include "log/log.h"
+#include "smtp/protocol/trace_fields.h"
+#include "util/host_port.h"
+#include "util/strings.h"
+
+namespace mailmoat::smtp {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+
+namespace {
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A callback-style operation awaited on the current strand with a deadline:
+// start the operation with callback(), then co_await wait(). A late answer
+// (after the deadline) is dropped. Kept free of lambdas captured into
+// coroutine frames, which g++ 12 mishandles.
+template <typename T>
+struct Pending : std::enable_shared_from_this<Pending<T>> {
+  Pending(asio::any_io_executor ex, std::chrono::milliseconds timeout) : timer(ex) { timer.expires_after(timeout); }
+  std::move_only_function<void(T)> callback() {
+    return [self = this->shared_from_this()](T value) mutable {
+      asio::post(self->timer.get_executor(), [self, v = std::move(value)]() mutable {
+        if (self->value) return;
+        self->value = std::move(v);
+        self->timer.cancel();
+      });
+    };
+  }
+  awaitable<void> wait() {
+    if (!value) co_await timer.async_wait(asio::as_tuple(use_awaitable));
+  }
+  asio::steady_timer timer;
+  std::optional<T> value;
+};
+
+std::string role_name(Role r) {
+  switch (r) {
+    case Role::inbound: return "inbound";
+    case Role::relay: return "relay";
+    case Role::submission: return "submission";
+  }
+  return "inbound";
+}
+
+}  // namespace
+
+struct Listener {
+  ListenerSettings settings;
+  std::optional<tcp::acceptor> acceptor;
+  std::shared_ptr<ssl::context> tls;
+};
+
+class Connection;
+
+struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
+  Impl(asio::io_context& i, ServerSettings s, pipeline::MessageSink& k, std::shared_ptr<const pipeline::FilterChain> c)
+      : io(i), settings(std::move(s)), sink(k), chain(std::move(c)), limiter(settings.connections) {}
+
+  asio::io_context& io;
+  ServerSettings settings;
+  pipeline::MessageSink& sink;
+  std::shared_ptr<const pipeline::FilterChain> chain;
+  std::vector<std::unique_ptr<Listener>> listeners;
+  ConnectionLimiter limiter;
+  std::atomic<bool> stopping{false};
+  mutable std::mutex mu;
+  std::set<std::shared_ptr<Connection>> connections;
+
+  awaitable<void> accept_loop(Listener& l);
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<SmtpServer::Impl> server, tcp::socket socket, Listener& listener)
+      : server_(std::move(server)),
+        socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        listener_(listener),
+        session_(SessionConfig{}) {
+    boost::system::error_code ec;
+    auto remote = socket_.remote_endpoint(ec);
+    if (!ec) {
+      auto addr = remote.address();
+      if (addr.is_v6() && addr.to_v6().is_v4_mapped()) addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+      client_ip_ = addr.to_string();
+      client_port_ = remote.port();
+    }
+    session_ = Session(make_config());  // needs client_ip_, known only now
+  }
+
+  awaitable<void> run();
+
+  // Called on this connection's strand by stop(): an idle session is woken to say 421.
+  void wake_if_idle() {
+    if (idle_) socket_.cancel();
+  }
+  void force_close() {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+  asio::any_io_executor executor() { return socket_.get_executor(); }
+
+ private:
+  enum class LineResult { line, need_more, too_long, bare };
+
+  SessionConfig make_config() const {
+    const ServerSettings& s = server_->settings;
+    SessionConfig c;
+    c.hostname = s.hostname;
+    c.role = listener_.settings.role;
+    c.client_may_relay = util::any_contains(s.relay_networks, client_ip_);
+    c.accepted_domains = s.accepted_domains;
+    c.max_recipients = s.max_recipients;
+    c.max_errors = s.max_errors;
+    c.max_command_line = s.max_command_line;
+    c.content = s.content;
+    c.content.line_endings = listener_.settings.line_endings;
+    c.starttls_available = listener_.tls != nullptr;
+    return c;
+  }
+
+  std::chrono::seconds timeout() const {
+    return std::chrono::seconds(server_->limiter.busy() ? server_->settings.busy_timeout_seconds
+                                                        : server_->settings.timeout_seconds);
+  }
+
+  awaitable<bool> read_more();
+  awaitable<void> flush();
+  LineResult next_line(std::string_view& line);
+  awaitable<bool> handle(Session::Step step);
+  awaitable<bool> read_content();
+  awaitable<bool> read_bdat(std::uint64_t size);
+  awaitable<bool> start_tls();
+  awaitable<Reply> process_message();
+  awaitable<Reply> queue_message(std::shared_ptr<pipeline::MessageContext> ctx, bool hold, std::string reason);
+
+  std::shared_ptr<SmtpServer::Impl> server_;
+  tcp::socket socket_;
+  std::optional<ssl::stream<tcp::socket&>> tls_;
+  asio::steady_timer timer_;
+  Listener& listener_;
+  Session session_;
+  std::string client_ip_ = "unknown";
+  std::uint16_t client_port_ = 0;
+  std::string in_;
+  std::size_t pos_ = 0;
+  std::string out_;
+  bool idle_ = false;
+  bool discarding_ = false;  // dropping an over-long command line up to its LF
+  bool timed_out_ = false;
+  boost::system::error_code read_error_;
+  pipeline::TlsFacts tls_facts_;
+};
+
+awaitable<bool> Connection::read_more() {
+  if (pos_ > 0 && pos_ == in_.size()) {
+    in_.clear();
+    pos_ = 0;
+  } else if (pos_ > 65536) {
+    in_.erase(0, pos_);
+    pos_ = 0;
+  }
+  constexpr std::size_t kChunk = 16384;
+  std::size_t old = in_.size();
+  in_.resize(old + kChunk);
+  timed_out_ = false;
+  timer_.expires_after(timeout());
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) {
+      self->timed_out_ = true;
+      self->socket_.cancel();
+    }
+  });
+  auto buffer = asio::buffer(in_.data() + old, kChunk);
+  auto [ec, n] = tls_ ? co_await tls_->async_read_some(buffer, asio::as_tuple(use_awaitable))
+                      : co_await socket_.async_read_some(buffer, asio::as_tuple(use_awaitable));
+  timer_.cancel();
+  in_.resize(old + n);
+  read_error_ = ec;
+  co_return !ec;
+}
+
+awaitable<void> Connection::flush() {
+  if (out_.empty()) co_return;
+  std::string data = std::move(out_);
+  out_.clear();
+  timer_.expires_after(timeout());
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->force_close();
+  });
+  if (tls_)
+    co_await asio::async_write(*tls_, asio::buffer(data), asio::as_tuple(use_awaitable));
+  else
+    co_await asio::async_write(socket_, asio::buffer(data), asio::as_tuple(use_awaitable));
+  timer_.cancel();
+}
+
+Connection::LineResult Connection::next_line(std::string_view& line) {
+  std::string_view avail = std::string_view(in_).substr(pos_);
+  std::size_t lf = avail.find('\n');
+  const std::size_t max = server_->settings.max_command_line;
+  const bool strict = listener_.settings.line_endings == LineEndings::strict;
+  if (lf == std::string_view::npos) {
+    std::size_t cr = avail.find('\r');
+    if (cr != std::string_view::npos && cr + 1 < avail.size()) return LineResult::bare;
+    if (avail.size() >= max || discarding_) {
+      discarding_ = true;
+      pos_ = in_.size();  // drop what we have; keep dropping up to the LF
+    }
+    return LineResult::need_more;
+  }
+  line = avail.substr(0, lf);
+  pos_ += lf + 1;
+  bool crlf = !line.empty() && line.back() == '\r';
+  if (crlf) line.remove_suffix(1);
+  if (discarding_) {
+    discarding_ = false;
+    return LineResult::too_long;
+  }
+  if ((!crlf && strict) || line.find('\r') != std::string_view::npos) return LineResult::bare;
+  if (line.size() + 2 > max) return LineResult::too_long;
+  return LineResult::line;
+}
+
+awaitable<bool> Connection::read_content() {
+  ContentReader& content = session_.content();
+  for (;;) {
+    pos_ += content.consume(std::string_view(in_).substr(pos_));
+    if (content.status() != ContentReader::Status::need_more) co_return true;
+    if (!co_await read_more()) co_return false;
+  }
+}
+
+awaitable<bool> Connection::read_bdat(std::uint64_t size) {
+  ContentReader& content = session_.content();
+  while (size > 0) {
+    if (pos_ == in_.size() && !co_await read_more()) co_return false;
+    std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(size, in_.size() - pos_));
+    if (content.status() == ContentReader::Status::need_more) content.consume(std::string_view(in_).substr(pos_, take));
+    pos_ += take;
+    size -= take;
+  }
+  co_return true;
+}
+
+awaitable<bool> Connection::start_tls() {
+  co_await flush();
+  // RFC 3207 §4.2 / CVE-2011-0411: anything pipelined after STARTTLS is discarded.
+  in_.clear();
+  pos_ = 0;
+  tls_.emplace(socket_, *listener_.tls);
+  timer_.expires_after(timeout());
+  timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (!ec) self->force_close();
+  });
+  auto [ec] = co_await tls_->async_handshake(ssl::stream_base::server, asio::as_tuple(use_awaitable));
+  timer_.cancel();
+  if (ec) {
+    log::warn("smtp.tls_failed", {{"client", client_ip_}, {"error", ec.message()}});
+    co_return false;
+  }
+  SSL* native = tls_->native_handle();
+  tls_facts_.active = true;
+  tls_facts_.version = SSL_get_version(native);
+  tls_facts_.cipher = SSL_get_cipher_name(native);
+  session_.tls_started();
+  log::info("smtp.tls", {{"client", client_ip_}, {"version", tls_facts_.version}, {"cipher", tls_facts_.cipher}});
+  co_return true;
+}
+
+awaitable<bool> Connection::handle(Session::Step step) {
+  for (const Reply& r : step.replies) out_ += r.wire();
+  switch (step.action) {
+    case Session::Action::none: co_return true;
+    case Session::Action::close: co_await flush(); co_return false;
+    case Session::Action::read_data:
+      co_await flush();
+      if (!co_await read_content()) co_return false;
+      co_return co_await handle(session_.content_complete());
+    case Session::Action::read_bdat:
+      if (!co_await read_bdat(session_.bdat_size())) co_return false;
+      co_return co_await handle(session_.chunk_received());
+    case Session::Action::start_tls: co_return co_await start_tls();
+    case Session::Action::end_of_message: {
+      Reply r = co_await process_message();
+      co_return co_await handle(session_.message_done(std::move(r)));
+    }
+  }
+  co_return false;
+}
+
+awaitable<Reply> Connection::process_message() {
+  const ServerSettings& s = server_->settings;
+  auto ctx = std::make_shared<pipeline::MessageContext>();
+  ctx->connection.client_address = client_ip_;
+  ctx->connection.client_port = client_port_;
+  ctx->connection.listener = listener_.settings.name;
+  ctx->connection.role = role_name(listener_.settings.role);
+  ctx->connection.helo = session_.helo_name();
+  ctx->connection.tls = tls_facts_;
+  const Transaction& t = session_.transaction();
+  ctx->envelope.sender = t.sender.address;
+  ctx->envelope.body_type = t.params.body;
+  ctx->envelope.smtputf8 = t.params.smtputf8;
+  ctx->envelope.ret = t.params.ret;
+  ctx->envelope.envid = t.params.envid;
+  ctx->envelope.requiretls = t.params.requiretls;
+  for (const auto& r : t.recipients)
+    ctx->envelope.recipients.push_back(pipeline::EnvelopeRecipient{r.path.address, r.params.notify, r.params.orcpt});
+  ctx->message = session_.content().take_message();
+  ctx->queue_id = server_->sink.next_queue_id();
+
+  std::size_t hops = count_received(ctx->message);
+  if (hops >= s.max_hops) {
+    log::warn("smtp.loop", {{"id", ctx->queue_id}, {"client", client_ip_}, {"received_fields", hops}});
+    co_return Reply(554, "5.4.6", "Too many hops (" + std::to_string(hops) + " Received fields): mail loop");
+  }
+  ReceivedInfo info;
+  info.helo = session_.helo_name();
+  info.client_address = client_ip_;
+  info.by_host = s.hostname;
+  info.queue_id = ctx->queue_id;
+  info.esmtp = session_.esmtp();
+  info.tls = tls_facts_.active;
+  info.tls_version = tls_facts_.version;
+  info.tls_cipher = tls_facts_.cipher;
+  info.utf8 = t.params.smtputf8;
+  if (t.recipients.size() == 1) info.single_recipient = t.recipients[0].path.address;
+  info.unix_time = unix_now();
+  ctx->message.insert(0, received_field(info));
+
+  pipeline::Verdict verdict;
+  if (server_->chain && server_->chain->size() > 0) {
+    auto pending = std::make_shared<Pending<pipeline::Verdict>>(socket_.get_executor(),
+                                                                std::chrono::milliseconds(s.filter_budget_ms));
+    server_->chain->run(ctx, pending->callback());
+    co_await pending->wait();
+    std::optional<pipeline::Verdict> result = std::move(pending->value);
+    if (!result) {
+      log::warn("smtp.filter_budget_exceeded", {{"id", ctx->queue_id}, {"budget_ms", s.filter_budget_ms}});
+      co_return Reply(451, "4.7.0", "Temporary failure: message checks did not finish in time, try again later");
+    }
+    verdict = std::move(*result);
+  }
+  using pipeline::Disposition;
+  switch (verdict.disposition) {
+    case Disposition::reject:
+      log::info("smtp.rejected", {{"id", ctx->queue_id}, {"filter", verdict.filter}, {"reason", verdict.reason}});
+      co_return Reply(verdict.code ? verdict.code : 550, verdict.enhanced.empty() ? "5.7.1" : verdict.enhanced,
+                      verdict.text.empty() ? "Message refused" : verdict.text);
+    case Disposition::tempfail:
+      log::info("smtp.tempfailed", {{"id", ctx->queue_id}, {"filter", verdict.filter}, {"reason", verdict.reason}});
+      co_return Reply(verdict.code ? verdict.code : 451, verdict.enhanced.empty() ? "4.7.1" : verdict.enhanced,
+                      verdict.text.empty() ? "Try again later" : verdict.text);
+    case Disposition::discard:
+      log::info("smtp.discarded", {{"id", ctx->queue_id}, {"filter", verdict.filter}, {"reason", verdict.reason}});
+      co_return Reply(250, "2.0.0", "Ok: queued as " + ctx->queue_id);
+    case Disposition::quarantine:
+    case Disposition::hold:
+      pipeline::apply_edits(ctx->message, ctx->edits);
+      co_return co_await queue_message(ctx, true, verdict.filter + ": " + verdict.reason);
+    case Disposition::accept:
+      pipeline::apply_edits(ctx->message, ctx->edits);
+      co_return co_await queue_message(ctx, false, {});
+  }
+  co_return Reply(451, "4.3.0", "Internal error");
+}
+
+awaitable<Reply> Connection::queue_message(std::shared_ptr<pipeline::MessageContext> ctx, bool hold, std::string reason) {
+  const std::string id = ctx->queue_id;
+  const std::size_t size = ctx->message.size();
+  const std::size_t rcpts = ctx->envelope.recipients.size();
+  const std::string sender = ctx->envelope.sender;
+  auto pending = std::make_shared<Pending<util::Result<void>>>(socket_.get_executor(), std::chrono::minutes(10));
+  pipeline::Submission submission;
+  submission.context = std::move(ctx);
+  submission.hold = hold;
+  submission.hold_reason = std::move(reason);
+  server_->sink.submit(std::move(submission), pending->callback());
+  co_await pending->wait();
+  std::optional<util::Result<void>> result = std::move(pending->value);
+  if (!result || !*result) {
+    log::error("smtp.spool_failed", {{"id", id}, {"error", result ? result->error().message : "timed out"}});
+    co_return Reply(452, "4.3.1", "Insufficient system storage, try again later");
+  }
+  log::info("smtp.queued", {{"id", id}, {"client", client_ip_}, {"from", sender}, {"rcpts", rcpts},
+                            {"size", size}, {"tls", tls_facts_.active ? tls_facts_.version : "no"},
+                            {"held", hold ? "yes" : "no"}});
+  co_return Reply(250, "2.0.0", "Ok: queued as " + id);
+}
+
+awaitable<void> Connection::run() {
+  auto self = shared_from_this();
+  const ServerSettings& s = server_->settings;
+  if (auto refused = server_->limiter.admit(client_ip_)) {
+    log::warn("smtp.refused", {{"client", client_ip_}, {"reason", *refused}});
+    out_ = Reply(421, "4.7.0", s.hostname + " " + *refused + ", try again later").wire();
+    co_await flush();
+    force_close();
+    co_return;
+  }
+  log::debug("smtp.connect", {{"client", client_ip_}, {"listener", listener_.settings.name}});
+  out_ = session_.greeting().wire();
+  for (bool open = true; open;) {
+    if (server_->stopping) {
+      out_ += Reply(421, "4.3.2", s.hostname + " Service shutting down, try again later").wire();
+      co_await flush();
+      break;
+    }
+    std::string_view line;
+    LineResult r = next_line(line);
+    if (r == LineResult::need_more) {
+      co_await flush();
+      idle_ = true;
+      bool ok = co_await read_more();
+      idle_ = false;
+      if (ok) continue;
+      if (server_->stopping) continue;  // say 421 4.3.2 above
+      if (timed_out_) {
+        out_ += Reply(421, "4.4.2", s.hostname + " Timeout exceeded, closing connection").wire();
+        co_await flush();
+      }
+      break;
+    }
+    Session::Step step = r == LineResult::line       ? session_.on_line(line)
+                         : r == LineResult::too_long ? session_.on_line_too_long()
+                                                     : session_.on_bare_line_ending();
+    open = co_await handle(std::move(step));
+  }
+  force_close();
+  server_->limiter.release(client_ip_);
+  log::debug("smtp.disconnect", {{"client", client_ip_}, {"messages", session_.messages_accepted()}});
+  std::lock_guard lock(server_->mu);
+  server_->connections.erase(self);
+}
+
+awaitable<void> SmtpServer::Impl::accept_loop(Listener& l) {
+  auto self = shared_from_this();
+  while (!stopping) {
+    auto [ec, socket] = co_await l.acceptor->async_accept(asio::make_strand(io), asio::as_tuple(use_awaitable));
+    if (ec) {
+      if (stopping || ec == asio::error::operation_aborted) break;
+      log::warn("smtp.accept_failed", {{"listener", l.settings.name}, {"error", ec.message()}});
+      continue;
+    }
+    auto conn = std::make_shared<Connection>(self, std::move(socket), l);
+    {
+      std::lock_guard lock(mu);
+      connections.insert(conn);
+    }
+    asio::co_spawn(conn->executor(), conn->run(), [conn](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log::error("smtp.session_failed", {{"error", ex.what()}});
+      }
+    });
+  }
+}
+
+SmtpServer::SmtpServer(asio::io_context& io, ServerSettings settings, pipeline::MessageSink& sink,
+                       std::shared_ptr<const pipeline::FilterChain> chain)
+    : impl_(std::make_shared<Impl>(io, std::move(settings), sink, std::move(chain))) {}
+
+SmtpServer::~SmtpServer() = default;
+
+util::Result<std::vector<std::pair<std::string, std::string>>> SmtpServer::listen() {
+  std::vector<std::pair<std::string, std::string>> bound;
+  for (const auto& ls : impl_->settings.listeners) {
+    auto l = std::make_unique<Listener>();
+    l->settings = ls;
+    if (!ls.tls_cert.empty()) {
+      auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+      boost::system::error_code ec;
+      ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+      ctx->use_certificate_chain_file(ls.tls_cert, ec);
+      if (!ec) ctx->use_private_key_file(ls.tls_key, ssl::context::pem, ec);
+      if (ec) return util::fail("listener " + ls.name + ": TLS certificate or key: " + ec.message());
+      SSL_CTX_set_cipher_list(ctx->native_handle(),
+                              "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!eNULL:!EXPORT");
+      l->tls = std::move(ctx);
+    }
+    auto hp = util::parse_host_port(ls.address);
+    if (!hp) return util::fail("cannot listen on " + ls.address + ": " + hp.error().message);
+    boost::system::error_code ec;
+    tcp::endpoint ep(asio::ip::make_address(hp->host, ec), hp->port);
+    tcp::acceptor acc(impl_->io);
+    if (!ec) acc.open(ep.protocol(), ec);
+    if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acc.bind(ep, ec);
+    if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return util::fail("cannot listen on " + ls.address + ": " + ec.message());
+    auto local = acc.local_endpoint();
+    bound.emplace_back(ls.name, util::format_host_port(local.address().to_string(), local.port()));
+    l->acceptor.emplace(std::move(acc));
+    impl_->listeners.push_back(std::move(l));
+  }
+  return bound;
+}
+
+void SmtpServer::start() {
+  for (auto& l : impl_->listeners)
+    asio::co_spawn(l->acceptor->get_executor(), impl_->accept_loop(*l), asio::detached);
+}
+
+void SmtpServer::stop() {
+  impl_->stopping = true;
+  for (auto& l : impl_->listeners)
+    asio::post(l->acceptor->get_executor(), [impl = impl_, lp = l.get()] {
+      boost::system::error_code ignored;
+      lp->acceptor->close(ignored);
+    });
+  std::lock_guard lock(impl_->mu);
+  for (const auto& c : impl_->connections) asio::post(c->executor(), [c] { c->wake_if_idle(); });
+}
+
+void SmtpServer::abort_sessions() {
+  std::lock_guard lock(impl_->mu);
+  for (const auto& c : impl_->connections) asio::post(c->executor(), [c] { c->force_close(); });
+}
+
+std::size_t SmtpServer::active_sessions() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->connections.size();
+}
+
+}  // namespace mailmoat::smtp

@@ -1,0 +1,75 @@
+// The SMTP listeners and their sessions: Asio, one C++20 coroutine per
+// connection, driving the pure protocol Session (smtp/protocol/session.h).
+// The coroutine only moves bytes: it splits command lines (refusing bare
+// CR/LF), feeds content, applies deadlines, runs the filter chain within its
+// budget, and replies 250 only after the MessageSink reports the message
+// durable. stop() refuses new work with 421 4.3.2 and lets in-flight
+// messages finish up to the grace deadline.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pipeline/chain.h"
+#include "smtp/protocol/content.h"
+#include "smtp/protocol/session.h"
+#include "smtp/server/connection_limiter.h"
+#include "pipeline/message_sink.h"
+#include "util/cidr.h"
+#include "util/error.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace mailmoat::smtp {
+
+struct ListenerSettings {
+  std::string name;
+  std::string address;  // "host:port"
+  Role role = Role::inbound;
+  LineEndings line_endings = LineEndings::strict;
+  std::string tls_cert;  // PEM files; empty: no STARTTLS
+  std::string tls_key;
+};
+
+struct ServerSettings {
+  std::string hostname = "localhost";
+  std::vector<ListenerSettings> listeners;
+  std::vector<std::string> accepted_domains;
+  std::vector<util::Network> relay_networks;
+  std::size_t max_recipients = 1000;
+  std::size_t max_errors = 10;
+  std::size_t max_command_line = 512;
+  ContentLimits content;
+  std::size_t max_hops = 50;
+  int timeout_seconds = 300;
+  int busy_timeout_seconds = 30;
+  int filter_budget_ms = 5000;
+  ConnectionLimits connections;
+};
+
+class SmtpServer {
+ public:
+  SmtpServer(boost::asio::io_context& io, ServerSettings settings, pipeline::MessageSink& sink,
+             std::shared_ptr<const pipeline::FilterChain> chain);
+  ~SmtpServer();
+  SmtpServer(const SmtpServer&) = delete;
+  SmtpServer& operator=(const SmtpServer&) = delete;
+
+  // Binds every listener; returns name -> bound "address:port", or the first failure.
+  util::Result<std::vector<std::pair<std::string, std::string>>> listen();
+  void start();
+  void stop();                   // stop accepting; idle sessions get 421 4.3.2
+  void abort_sessions();         // grace period over: close whatever is left
+  std::size_t active_sessions() const;
+
+  struct Impl;  // shared with the session coroutines in server.cpp
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace mailmoat::smtp
