@@ -11,6 +11,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -169,6 +170,9 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   Config cfg = loaded.config;
+  // A full disk or a closed peer must surface as an error value, not kill the gateway.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
   if (options.log_format) cfg.log.format = *options.log_format;
   log::init(*log::parse_level(cfg.log.level), *log::parse_format(cfg.log.format));
 

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -167,9 +168,14 @@ bool Gateway::start(const std::vector<std::string>& overrides, const std::string
     args.push_back(o);
   }
   std::string log_path = dir_.file("stderr.log");
+  ::unlink(dir_.file("ready.json").c_str());
   pid_ = fork();
   if (pid_ == 0) {
-    int fd = open(log_path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    int fd = open(log_path.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
+    if (file_size_limit_ > 0) {
+      rlimit rl{static_cast<rlim_t>(file_size_limit_), static_cast<rlim_t>(file_size_limit_)};
+      setrlimit(RLIMIT_FSIZE, &rl);
+    }
     dup2(fd, 2);
     dup2(fd, 1);
     close(fd);
@@ -177,6 +183,7 @@ bool Gateway::start(const std::vector<std::string>& overrides, const std::string
     execv(argv[0], argv.data());
     _exit(127);
   }
+  ready_ = nlohmann::json();
   for (int i = 0; i < 300; ++i) {
     std::ifstream ready(dir_.file("ready.json"));
     if (ready) {
@@ -220,6 +227,137 @@ void Gateway::kill9() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+SmtpClient::~SmtpClient() { close(); }
+
+void SmtpClient::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  buf_.clear();
+}
+
+bool SmtpClient::connect(const std::string& host_port) {
+  close();
+  auto colon = host_port.rfind(':');
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::atoi(host_port.c_str() + colon + 1)));
+  inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &addr.sin_addr);
+  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close();
+    return false;
+  }
+  return true;
+}
+
+void SmtpClient::send(const std::string& bytes) {
+  std::size_t off = 0;
+  while (fd_ >= 0 && off < bytes.size()) {
+    ssize_t n = ::send(fd_, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+std::string SmtpClient::reply(int timeout_ms) {
+  std::string out;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    std::size_t eol;
+    while ((eol = buf_.find("\r\n")) != std::string::npos) {
+      std::string line = buf_.substr(0, eol + 2);
+      buf_.erase(0, eol + 2);
+      out += line;
+      if (line.size() >= 4 && line[3] == ' ') return out;
+      if (line.size() < 4) return out;
+    }
+    if (fd_ < 0) return {};
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return {};
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) <= 0) return {};
+    char tmp[65536];
+    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+    if (n <= 0) return {};
+    buf_.append(tmp, static_cast<std::size_t>(n));
+  }
+}
+
+std::string SmtpClient::command(const std::string& line) {
+  send(line + "\r\n");
+  return reply();
+}
+
+bool SmtpClient::closed(int timeout_ms) {
+  if (fd_ < 0) return true;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) <= 0) return false;
+    char tmp[4096];
+    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+    if (n <= 0) return true;
+    buf_.append(tmp, static_cast<std::size_t>(n));
+  }
+}
+
+std::string SmtpClient::send_message(const std::string& from, const std::vector<std::string>& to,
+                                     const std::string& content) {
+  if (reply_code(reply()) != 220) return "no greeting";
+  if (reply_code(command("EHLO client.test")) != 250) return "EHLO failed";
+  std::string r = command("MAIL FROM:<" + from + ">");
+  if (reply_code(r) != 250) return r;
+  for (const auto& t : to) {
+    r = command("RCPT TO:<" + t + ">");
+    if (reply_code(r) != 250) return r;
+  }
+  r = command("DATA");
+  if (reply_code(r) != 354) return r;
+  send(content);
+  if (!content.ends_with("\r\n")) send("\r\n");
+  return command(".");
+}
+
+int reply_code(const std::string& reply) { return reply.size() >= 3 ? std::atoi(reply.substr(0, 3).c_str()) : 0; }
+
+std::vector<std::string> mailbox(const std::string& data_dir, const std::string& address) {
+  std::vector<std::string> out;
+  fs::path dir = fs::path(data_dir) / "var" / "mailboxes" / address / "new";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    std::ifstream in(e.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out.push_back(ss.str());
+  }
+  return out;
+}
+
+std::vector<std::string> wait_for_mail(const std::string& data_dir, const std::string& address, std::size_t n,
+                                       std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto m = mailbox(data_dir, address);
+    if (m.size() >= n || std::chrono::steady_clock::now() > deadline) return m;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+int free_port() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
 }
 
 std::string Gateway::smtp_address(const std::string& listener) const {

@@ -48,6 +48,40 @@ struct HttpReply {
 HttpReply http_request(const std::string& host_port, const std::string& method, const std::string& target,
                        const std::string& body = {}, const std::vector<std::string>& headers = {});
 
+// A raw SMTP client for tests: sends exactly the bytes it is given.
+class SmtpClient {
+ public:
+  SmtpClient() = default;
+  ~SmtpClient();
+  SmtpClient(const SmtpClient&) = delete;
+  bool connect(const std::string& host_port);
+  void send(const std::string& bytes);
+  // Reads one complete (possibly multi-line) reply; "" when the peer closed or timed out.
+  std::string reply(int timeout_ms = 10000);
+  // send(line + CRLF) then reply().
+  std::string command(const std::string& line);
+  // True when the server has closed the connection (reads EOF).
+  bool closed(int timeout_ms = 3000);
+  // Greeting, EHLO, MAIL, RCPTs, DATA, content (dot-stuffing is the caller's), returns the final reply.
+  std::string send_message(const std::string& from, const std::vector<std::string>& to, const std::string& content);
+  void close();
+
+ private:
+  int fd_ = -1;
+  std::string buf_;
+};
+
+int reply_code(const std::string& reply);
+
+// Maildir files delivered for `address` under data_dir/mailboxes (their contents).
+std::vector<std::string> mailbox(const std::string& data_dir, const std::string& address);
+// Waits until mailbox() has at least n messages or the timeout passes.
+std::vector<std::string> wait_for_mail(const std::string& data_dir, const std::string& address, std::size_t n,
+                                       std::chrono::seconds timeout = std::chrono::seconds(20));
+
+// A free TCP port on 127.0.0.1 (bound and released).
+int free_port();
+
 class Gateway {
  public:
   Gateway() = default;
@@ -57,6 +91,8 @@ class Gateway {
   // Starts serve with the data directory and all listeners on port 0 plus `overrides`.
   // Returns false (and leaves the stderr text in log()) if it did not become ready.
   bool start(const std::vector<std::string>& overrides = {}, const std::string& config_file = {});
+  // Limits the size of files the gateway may write (RLIMIT_FSIZE), to simulate a full disk.
+  void set_file_size_limit(long bytes) { file_size_limit_ = bytes; }
   // SIGTERM and wait; returns the exit status.
   int stop(std::chrono::seconds timeout = std::chrono::seconds(20));
   void kill9();
@@ -72,6 +108,7 @@ class Gateway {
  private:
   TempDir dir_;
   pid_t pid_ = -1;
+  long file_size_limit_ = 0;
   nlohmann::json ready_;
 };
 
