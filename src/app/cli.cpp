@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/cmd_queue.h"
 #include "app/config.h"
 #include "app/serve.h"
 
@@ -54,6 +55,9 @@ int run_cli(int argc, char** argv) {
   show_cmd->add_option("-c,--config", show_file, "Configuration file (TOML)");
   show_cmd->add_option("--set", show_overrides, "Override a key");
 
+  QueueCommand queue_cmd;
+  add_queue_command(app, queue_cmd);
+
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
   try {
@@ -73,6 +77,7 @@ int run_cli(int argc, char** argv) {
     return 0;
   }
   if (*check_cmd) return config_check(check_file);
+  if (!queue_cmd.action.empty()) return run_queue_command(queue_cmd);
   if (*show_cmd) return config_show(show_file, show_overrides);
   if (*serve_cmd) {
     if (!log_format.empty()) serve_opts.log_format = log_format;

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <thread>
 
+#include "app/admin_api.h"
 #include "app/config.h"
 #include "http/server.h"
 #include "log/log.h"
@@ -248,6 +249,13 @@ int serve(const ServeOptions& options) {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
   });
+
+  auto admin_token = load_or_create_admin_token(cfg.server.data_dir);
+  if (!admin_token) {
+    fatal(admin_token.error().message);
+    return 1;
+  }
+  add_queue_routes(router, queue_manager, *admin_token);
 
   http::Server http_server(io, router);
   auto http_bound = http_server.listen(cfg.http.listen);

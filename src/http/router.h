@@ -39,11 +39,14 @@ using Handler = std::function<Response(const Request&)>;
 class Router {
  public:
   void add(std::string method, std::string path, Handler handler);
+  // Matches every path that starts with `prefix` (longest prefix wins over shorter ones).
+  void add_prefix(std::string method, std::string prefix, Handler handler);
   // 404 for an unknown path, 405 for a known path with another method.
   Response route(const Request& request) const;
 
  private:
   std::map<std::pair<std::string, std::string>, Handler> routes_;
+  std::map<std::pair<std::string, std::string>, Handler> prefixes_;
 };
 
 }  // namespace mailmoat::http

@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -358,6 +360,126 @@ int free_port() {
   int port = ntohs(addr.sin_port);
   ::close(fd);
   return port;
+}
+
+bool Process::start(const std::vector<std::string>& argv_in, const std::string& log_file) {
+  std::vector<std::string> args = argv_in;
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = open(log_file.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    setpgid(0, 0);
+    auto argv = make_argv(args);
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid_ > 0;
+}
+
+void Process::stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < 100; ++i) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+bool wait_for_port(const std::string& host_port, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    SmtpClient c;
+    if (c.connect(host_port)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+SmtpSink::SmtpSink(const std::vector<std::string>& extra_args, int port) : port_(port ? port : free_port()) {
+  chmod(dir_.path().c_str(), 01777);
+  std::vector<std::string> args{"smtp-sink", "-u", "nobody", "-d", dir_.path() + "/%H%M%S."};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  args.push_back("127.0.0.1:" + std::to_string(port_));
+  args.push_back("1000");
+  process_.start(args);
+  wait_for_port(address());
+}
+
+std::vector<std::string> SmtpSink::messages() const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir_.path(), ec)) {
+    std::ifstream in(e.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out.push_back(ss.str());
+  }
+  return out;
+}
+
+std::vector<std::string> SmtpSink::wait_for(std::size_t n, std::chrono::seconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto m = messages();
+    if (m.size() >= n) {
+      // smtp-sink writes the dump while the transaction runs: let the last one finish.
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      return messages();
+    }
+    if (std::chrono::steady_clock::now() > deadline) return m;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+Postfix::Postfix(int port, const std::vector<std::string>& extra) : port_(port) {
+  const std::string p = dir_.path();
+  chmod(p.c_str(), 0755);  // Postfix daemons (user postfix) must reach their directories
+  fs::create_directories(p + "/queue");
+  fs::create_directories(p + "/data");
+  chown((p + "/data").c_str(), getpwnam("postfix") ? getpwnam("postfix")->pw_uid : 0, static_cast<gid_t>(-1));
+  {
+    std::ifstream in("/etc/postfix/master.cf");
+    std::ofstream out(p + "/master.cf");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("smtp      inet", 0) == 0) line = "#" + line;
+      out << line << "\n";
+    }
+    out << "127.0.0.1:" << port << " inet n - n - - smtpd\n";
+  }
+  std::ofstream main(p + "/main.cf");
+  main << "compatibility_level = 3.6\nqueue_directory = " << p << "/queue\ndata_directory = " << p
+       << "/data\nmaillog_file = " << p << "/maillog\nmaillog_file_prefixes = /var, /dev/stdout, " << p
+       << "\nmyhostname = peer.test\ninet_interfaces = 127.0.0.1\nmydestination =\nmynetworks = 127.0.0.0/8\n"
+       << "alias_maps =\nalias_database =\nsmtp_dns_support_level = disabled\n";
+  for (const auto& l : extra) main << l << "\n";
+  main.close();
+  std::string cmd = "postfix -c " + p + " start >/dev/null 2>&1";
+  started_ = std::system(cmd.c_str()) == 0 && wait_for_port(address());
+}
+
+Postfix::~Postfix() {
+  std::string cmd = "postfix -c " + dir_.path() + " stop >/dev/null 2>&1";
+  (void)!std::system(cmd.c_str());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+}
+
+std::string Postfix::maillog() const {
+  std::ifstream in(dir_.path() + "/maillog");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 std::string Gateway::smtp_address(const std::string& listener) const {

@@ -82,6 +82,57 @@ std::vector<std::string> wait_for_mail(const std::string& data_dir, const std::s
 // A free TCP port on 127.0.0.1 (bound and released).
 int free_port();
 
+// A child process started by a test and killed (SIGTERM, then SIGKILL) when it goes away.
+class Process {
+ public:
+  Process() = default;
+  explicit Process(const std::vector<std::string>& argv, const std::string& log_file = "/dev/null") { start(argv, log_file); }
+  ~Process() { stop(); }
+  Process(const Process&) = delete;
+  bool start(const std::vector<std::string>& argv, const std::string& log_file = "/dev/null");
+  void stop();
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Waits until something accepts TCP connections on host:port.
+bool wait_for_port(const std::string& host_port, std::chrono::seconds timeout = std::chrono::seconds(10));
+
+// smtp-sink on 127.0.0.1:port dumping every message into dump_dir (world-writable, it runs as nobody).
+class SmtpSink {
+ public:
+  explicit SmtpSink(const std::vector<std::string>& extra_args = {}, int port = 0);
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+  // Contents of the dumped transactions (envelope lines then the message).
+  std::vector<std::string> messages() const;
+  std::vector<std::string> wait_for(std::size_t n, std::chrono::seconds timeout = std::chrono::seconds(20)) const;
+
+ private:
+  TempDir dir_;
+  int port_;
+  Process process_;
+};
+
+// A private Postfix instance (see ../shared/TESTING.md) listening on 127.0.0.1:port.
+class Postfix {
+ public:
+  // main_cf_extra lines are appended to main.cf.
+  Postfix(int port, const std::vector<std::string>& main_cf_extra);
+  ~Postfix();
+  bool started() const { return started_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string maillog() const;
+  std::string queue_dir() const { return dir_.path() + "/queue"; }
+
+ private:
+  TempDir dir_;
+  int port_;
+  bool started_ = false;
+};
+
 class Gateway {
  public:
   Gateway() = default;

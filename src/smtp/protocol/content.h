@@ -42,6 +42,7 @@ class ContentReader {
   void finish_bdat();
 
   Status status() const { return status_; }
+  Mode mode() const { return mode_; }
   // With protocol_error: the reply to send before closing the connection.
   const Reply& protocol_reply() const { return protocol_reply_; }
   // With complete: a limit that was exceeded, to reply instead of accepting.

@@ -400,7 +400,8 @@ awaitable<Reply> Connection::queue_message(std::shared_ptr<pipeline::MessageCont
     log::error("smtp.spool_failed", {{"id", id}, {"error", result ? result->error().message : "timed out"}});
     co_return Reply(452, "4.3.1", "Insufficient system storage, try again later");
   }
-  log::info("smtp.queued", {{"id", id}, {"client", client_ip_}, {"from", sender}, {"rcpts", rcpts},
+  const char* via = session_.content().mode() == ContentReader::Mode::bdat ? "BDAT" : "DATA";
+  log::info("smtp.queued", {{"id", id}, {"client", client_ip_}, {"from", sender}, {"rcpts", rcpts}, {"via", via},
                             {"size", size}, {"tls", tls_facts_.active ? tls_facts_.version : "no"},
                             {"held", hold ? "yes" : "no"}});
   co_return Reply(250, "2.0.0", "Ok: queued as " + id);

@@ -1,0 +1,142 @@
+#include "app/admin_api.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "queue/manager.h"
+
+namespace mailmoat::app {
+
+namespace {
+
+const char* status_name(queue::RecipientStatus s) {
+  switch (s) {
+    case queue::RecipientStatus::pending: return "pending";
+    case queue::RecipientStatus::delivered: return "delivered";
+    case queue::RecipientStatus::failed: return "failed";
+  }
+  return "pending";
+}
+
+nlohmann::json to_json(const queue::QueuedMessage& m, bool detail) {
+  nlohmann::json rcpts = nlohmann::json::array();
+  std::string state = m.held ? "held" : "active";
+  bool deferred = false;
+  for (const auto& r : m.recipients) {
+    deferred |= r.status == queue::RecipientStatus::pending && r.attempts > 0;
+    nlohmann::json j{{"address", r.address}, {"status", status_name(r.status)}, {"attempts", r.attempts}};
+    if (detail || r.status != queue::RecipientStatus::delivered) {
+      j["last_reply"] = r.last_reply;
+      j["remote"] = r.remote;
+      j["next_attempt"] = r.next_attempt;
+    }
+    rcpts.push_back(std::move(j));
+  }
+  if (!m.held && deferred) state = "deferred";
+  nlohmann::json j{{"id", m.id},           {"sender", m.envelope.sender}, {"received_at", m.received_at},
+                   {"size", m.size},       {"state", state},              {"subject", m.subject},
+                   {"recipients", rcpts}};
+  if (detail) {
+    j["message_id"] = m.message_id;
+    j["client_address"] = m.client_address;
+    j["helo"] = m.helo;
+    j["listener"] = m.listener;
+    j["is_dsn"] = m.is_dsn;
+  }
+  return j;
+}
+
+http::Response error(int status, const std::string& message) {
+  return http::Response::json(status, nlohmann::json{{"error", message}}.dump());
+}
+
+bool valid_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+  return true;
+}
+
+}  // namespace
+
+util::Result<std::string> load_or_create_admin_token(const std::string& data_dir) {
+  std::string path = (std::filesystem::path(data_dir) / "admin.token").string();
+  {
+    std::ifstream in(path);
+    std::string token;
+    if (in && std::getline(in, token) && token.size() >= 32) return token;
+  }
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) return util::fail("cannot generate the admin token");
+  static const char* hex = "0123456789abcdef";
+  std::string token;
+  for (unsigned char b : raw) {
+    token += hex[b >> 4];
+    token += hex[b & 15];
+  }
+  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return util::fail("cannot write " + path + ": " + std::strerror(errno));
+  std::string line = token + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!ok) return util::fail("cannot write " + path);
+  return token;
+}
+
+void add_queue_routes(http::Router& router, queue::QueueManager& q, std::string token) {
+  auto authorized = [token](const http::Request& req) {
+    std::string h = req.header("Authorization");
+    const std::string prefix = "Bearer ";
+    if (!h.starts_with(prefix) || h.size() != prefix.size() + token.size()) return false;
+    return CRYPTO_memcmp(h.data() + prefix.size(), token.data(), token.size()) == 0;
+  };
+  router.add("GET", "/api/v1/queue", [&q, authorized](const http::Request& req) {
+    if (!authorized(req)) return error(401, "authentication required");
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& m : q.list()) list.push_back(to_json(m, false));
+    return http::Response::json(200, nlohmann::json{{"messages", list}}.dump());
+  });
+  router.add("POST", "/api/v1/queue/retry", [&q, authorized](const http::Request& req) {
+    if (!authorized(req)) return error(401, "authentication required");
+    auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return error(400, "body must be a JSON object");
+    for (auto& [k, v] : body.items())
+      if (k != "tls_failures" || !v.is_boolean()) return error(400, "unknown or invalid field \"" + k + "\"");
+    std::size_t n = q.retry("", body.value("tls_failures", false));
+    return http::Response::json(200, nlohmann::json{{"recipients_rescheduled", n}}.dump());
+  });
+  router.add_prefix("GET", "/api/v1/queue/", [&q, authorized](const http::Request& req) {
+    if (!authorized(req)) return error(401, "authentication required");
+    std::string id = req.path.substr(std::strlen("/api/v1/queue/"));
+    if (!valid_id(id)) return error(400, "invalid queue id");
+    auto m = q.find(id);
+    if (!m) return error(404, "no such message in the queue");
+    return http::Response::json(200, to_json(*m, true).dump());
+  });
+  router.add_prefix("POST", "/api/v1/queue/", [&q, authorized](const http::Request& req) {
+    if (!authorized(req)) return error(401, "authentication required");
+    std::string rest = req.path.substr(std::strlen("/api/v1/queue/"));
+    auto slash = rest.find('/');
+    if (slash == std::string::npos) return error(404, "expected /api/v1/queue/ID/ACTION");
+    std::string id = rest.substr(0, slash), action = rest.substr(slash + 1);
+    if (!valid_id(id)) return error(400, "invalid queue id");
+    bool ok = false;
+    if (action == "hold") ok = q.hold(id);
+    else if (action == "release") ok = q.release(id);
+    else if (action == "delete") ok = q.remove(id);
+    else if (action == "retry") ok = q.find(id).has_value() && (q.retry(id), true);
+    else return error(404, "unknown action \"" + action + "\"");
+    if (!ok) return error(404, "no such message in the queue");
+    return http::Response::json(200, nlohmann::json{{"id", id}, {"action", action}, {"ok", true}}.dump());
+  });
+}
+
+}  // namespace mailmoat::app

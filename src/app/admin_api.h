@@ -1,0 +1,22 @@
+// The admin API's queue routes (/api/v1/queue...), authenticated with a
+// bearer token compared in constant time. The token lives in the data
+// directory (admin.token, mode 0600), created at first start, so the local
+// CLI can use it and nothing else can.
+#pragma once
+
+#include <string>
+
+#include "http/router.h"
+#include "util/error.h"
+
+namespace mailmoat::queue {
+class QueueManager;
+}
+
+namespace mailmoat::app {
+
+// Reads data_dir/admin.token, creating it with a random value if missing.
+util::Result<std::string> load_or_create_admin_token(const std::string& data_dir);
+void add_queue_routes(http::Router& router, queue::QueueManager& queue, std::string token);
+
+}  // namespace mailmoat::app
