@@ -288,13 +288,25 @@ int serve(const ServeOptions& options) {
   asio::steady_timer shutdown_timer(io);
   bool stopping = false;
   Clock::time_point deadline;
+  bool aborted = false;
   std::function<void()> poll_stop = [&] {
     bool idle = http_server.active_connections() == 0 && smtp_server.active_sessions() == 0 &&
                 queue_manager.in_flight() == 0;
-    if (idle || Clock::now() >= deadline) {
-      if (!idle) smtp_server.abort_sessions();
+    if (idle) {
       io.stop();
       return;
+    }
+    if (Clock::now() >= deadline) {
+      if (aborted) {
+        io.stop();
+        return;
+      }
+      // Grace is over: close what is left (unacknowledged messages are the client's to retry).
+      log::warn("serve.grace_expired", {{"smtp_sessions", smtp_server.active_sessions()},
+                                        {"deliveries", queue_manager.in_flight()}});
+      smtp_server.abort_sessions();
+      aborted = true;
+      deadline = Clock::now() + std::chrono::seconds(1);
     }
     shutdown_timer.expires_after(std::chrono::milliseconds(50));
     shutdown_timer.async_wait([&](const boost::system::error_code&) { poll_stop(); });

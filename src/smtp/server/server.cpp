@@ -430,6 +430,8 @@ awaitable<void> Connection::run() {
     if (r == LineResult::need_more) {
       co_await flush();
       idle_ = true;
+      // stop() may have run while the reply was being written; it only wakes idle sessions.
+      if (server_->stopping) continue;
       bool ok = co_await read_more();
       idle_ = false;
       if (ok) continue;
