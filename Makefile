@@ -37,13 +37,20 @@ test: test-build
 	cd $(DEBUG_DIR) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest -j $(JOBS) --output-on-failure --timeout 600
 
-bench: deps
+bench:
+	@scripts/install-deps bench
 	cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DMAILMOAT_TESTS=OFF -DMAILMOAT_BENCH=ON
 	ninja -C build/bench -j $(JOBS)
 	bench/run-all
 
-fuzz: deps
-	@echo "make fuzz: the fuzz targets arrive with the parsers (see fuzz/README.md)"; exit 1
+# make fuzz [FUZZ_SECONDS=60]: every libFuzzer target for FUZZ_SECONDS; fails on any finding.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/install-deps fuzz
+	CC=clang-19 CXX=clang++-19 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DMAILMOAT_TESTS=OFF -DMAILMOAT_FUZZ=ON
+	ninja -C build/fuzz -j $(JOBS) $$(ninja -C build/fuzz -t targets all | grep -o '^fuzz_[a-z0-9_]*' | sort -u)
+	fuzz/run-all build/fuzz $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build
