@@ -72,7 +72,8 @@ class Lexer {
         return tok;
       }
       char c = text_[pos_];
-      if (tok.quoted ? c == '"' : (std::isspace(static_cast<unsigned char>(c)) || c == ';' ||
+      // Exactly the separators next() skips, so every token consumes input.
+      if (tok.quoted ? c == '"' : (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' ||
                                    c == '(' || c == ')' || c == '"')) {
         if (tok.quoted) ++pos_;
         return tok;

@@ -118,6 +118,13 @@ TEST(ZoneResolver, ErrorsNameFileAndLine) {
   EXPECT_FALSE(r.load("x.test. HINFO a b\n"));
 }
 
+TEST(ZoneResolver, ControlCharactersInsideTokensDoNotStallTheLexer) {
+  // Found by fuzzing: a vertical tab once stopped the lexer without consuming it.
+  ZoneResolver r;
+  ASSERT_TRUE(r.load("a.test. TXT x\vy\n"));
+  EXPECT_EQ(r.lookup({"a.test", RecordType::txt}).txt, std::vector<std::string>{"x\vy"});
+}
+
 TEST(IpAddress, ParsesPrintsAndFoldsMappedIpv4) {
   auto v4 = IpAddress::parse("192.0.2.1");
   ASSERT_TRUE(v4);
