@@ -17,27 +17,39 @@
 
 namespace mailmoat::dns {
 
+namespace detail {
+// The promise parts shared by Task<T> and Task<void>.
+template <typename Promise>
+struct FinalAwaiter {
+  bool await_ready() noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) noexcept {
+    auto next = h.promise().continuation;
+    return next ? next : std::noop_coroutine();
+  }
+  void await_resume() noexcept {}
+};
 template <typename T>
+struct ValueSlot {
+  std::optional<T> value;
+  void return_value(T v) { value = std::move(v); }
+  T take() { return std::move(*value); }
+};
+template <>
+struct ValueSlot<void> {
+  void return_void() {}
+  void take() {}
+};
+}  // namespace detail
+
+template <typename T = void>
 class Task {
  public:
-  struct promise_type {
-    std::optional<T> value;
+  struct promise_type : detail::ValueSlot<T> {
     std::coroutine_handle<> continuation;
 
     Task get_return_object() { return Task(std::coroutine_handle<promise_type>::from_promise(*this)); }
     std::suspend_always initial_suspend() noexcept { return {}; }
-    auto final_suspend() noexcept {
-      struct Final {
-        bool await_ready() noexcept { return false; }
-        std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
-          auto next = h.promise().continuation;
-          return next ? next : std::noop_coroutine();
-        }
-        void await_resume() noexcept {}
-      };
-      return Final{};
-    }
-    void return_value(T v) { value = std::move(v); }
+    detail::FinalAwaiter<promise_type> final_suspend() noexcept { return {}; }
     void unhandled_exception() noexcept { std::terminate(); }
   };
 
@@ -52,7 +64,7 @@ class Task {
     handle_.promise().continuation = caller;
     return handle_;
   }
-  T await_resume() { return std::move(*handle_.promise().value); }
+  T await_resume() { return handle_.promise().take(); }
 
  private:
   explicit Task(std::coroutine_handle<promise_type> h) : handle_(h) {}

@@ -101,7 +101,7 @@ void decide_compauth(DmarcResult& r, const Input& in, bool spf_unaligned, bool d
   }
 }
 
-dns::Task<void*> check_alignment(Discovery& d, const Input& in, DmarcResult& r, bool& temperror) {
+dns::Task<void> check_alignment(Discovery& d, const Input& in, DmarcResult& r, bool& temperror) {
   const Record& rec = r.record;
   if (in.spf.result == AuthOutcome::pass || in.spf.result == AuthOutcome::temperror) {
     Aligned a = co_await aligned(d, in.spf.domain, r.from_domain, r.org_domain, rec.aspf);
@@ -119,7 +119,6 @@ dns::Task<void*> check_alignment(Discovery& d, const Input& in, DmarcResult& r, 
     }
     if (a.temperror || (a.yes && sig.result == AuthOutcome::temperror)) temperror = true;
   }
-  co_return nullptr;
 }
 
 std::string describe(const DmarcResult& r) {

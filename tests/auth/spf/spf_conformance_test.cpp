@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "auth/spf/spf.h"
@@ -15,7 +16,8 @@ namespace {
 
 struct Case {
   std::string suite, name;
-  nlohmann::json data;
+  nlohmann::json data;  // the test
+  std::shared_ptr<const nlohmann::json> scenario;  // description and zone, shared by its tests
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.suite << "/" << c.name; }
@@ -25,10 +27,13 @@ std::vector<Case> load(const std::string& suite, const std::string& file) {
   if (!in) return {};
   auto all = nlohmann::json::parse(in);
   std::vector<Case> out;
-  for (auto& c : all) {
-    std::string name;
-    for (char ch : c["id"].get<std::string>()) name += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
-    out.push_back(Case{suite, name, c});
+  for (auto& sc : all) {
+    auto scenario = std::make_shared<const nlohmann::json>(nlohmann::json{{"scenario", sc["scenario"]}, {"zone", sc["zone"]}});
+    for (auto& c : sc["tests"]) {
+      std::string name;
+      for (char ch : c["id"].get<std::string>()) name += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+      out.push_back(Case{suite, name, c, scenario});
+    }
   }
   return out;
 }
@@ -68,7 +73,8 @@ class SpfSuite : public testing::TestWithParam<Case> {};
 TEST_P(SpfSuite, Case) {
   const auto& c = GetParam().data;
   dns::ZoneResolver resolver;
-  load_zone(resolver, c["zone"]);
+  const auto& scenario = *GetParam().scenario;
+  load_zone(resolver, scenario["zone"]);
   auto ip = dns::IpAddress::parse(c["host"].get<std::string>());
   ASSERT_TRUE(ip);
   Options options;
@@ -79,7 +85,7 @@ TEST_P(SpfSuite, Case) {
   auto deviation = deviations.find(GetParam().suite + "/" + GetParam().name);
   std::string expected = deviation != deviations.end() ? deviation->second : allowed.front();
   std::string got(to_string(r.verdict));
-  EXPECT_EQ(got, expected) << c["scenario"].get<std::string>() << " / " << c["id"].get<std::string>()
+  EXPECT_EQ(got, expected) << scenario["scenario"].get<std::string>() << " / " << c["id"].get<std::string>()
                                   << ": allowed " << c["result"].dump() << "; mechanism \"" << r.mechanism
                                   << "\"; problem \"" << r.problem << "\"";
   if (c.contains("explanation") && r.verdict == Verdict::fail) {

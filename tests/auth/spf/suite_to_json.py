@@ -46,20 +46,20 @@ def main():
         docs = [d for d in yaml.safe_load_all(f) if d]
     out = []
     for doc in docs:
-        scenario = doc.get('description') or doc.get('comment') or ''
-        zone = zone_of(doc.get('zonedata'))
+        scenario = {'scenario': doc.get('description') or doc.get('comment') or '',
+                    'zone': zone_of(doc.get('zonedata')), 'tests': []}
         for test_id, t in doc['tests'].items():
             result = t['result'] if isinstance(t['result'], list) else [t['result']]
-            case = {'scenario': scenario, 'id': str(test_id), 'helo': str(t['helo']),
-                    'host': str(t['host']), 'mailfrom': str(t.get('mailfrom') or ''),
-                    'result': result, 'zone': zone}
+            case = {'id': str(test_id), 'helo': str(t['helo']), 'host': str(t['host']),
+                    'mailfrom': str(t.get('mailfrom') or ''), 'result': result}
             if 'explanation' in t:
                 case['explanation'] = str(t['explanation'])
             if 'receiver' in t:
                 case['receiver'] = str(t['receiver'])
-            out.append(case)
+            scenario['tests'].append(case)
+        out.append(scenario)
     with open(sys.argv[2], 'w', encoding='utf-8') as f:
-        json.dump(out, f, indent=0)
+        json.dump(out, f)
 
 
 if __name__ == '__main__':
