@@ -1,85 +1,42 @@
 // libunbound resolver against a real `unbound` started here on a loopback port
 // serving local-data test zones (../shared/TESTING.md), driven by Asio.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <optional>
-#include <thread>
 
 #include "auth/spf/spf.h"
 #include "dns/unbound/asio_unbound_resolver.h"
-
-extern char** environ;
+#include "unbound_process.h"
 
 namespace mailmoat::dns::unbound {
 namespace {
 
-int free_port(int type) {
-  int s = socket(AF_INET, type, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
-
-bool tcp_open(int port) {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(s);
-  return ok;
-}
-
 class UnboundServer : public testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::filesystem::temp_directory_path() / ("mailmoat-unbound-" + std::to_string(getpid()));
-    std::filesystem::create_directories(dir_);
-    port_ = free_port(SOCK_STREAM);
-    std::ofstream conf(dir_ / "unbound.conf");
-    conf << "server:\n  interface: 127.0.0.1@" << port_ << "\n  port: " << port_
-         << "\n  do-daemonize: no\n  username: \"\"\n  chroot: \"\"\n  directory: \"" << dir_.string()
-         << "\"\n  pidfile: \"\"\n  use-syslog: no\n  logfile: \"\"\n  module-config: \"iterator\"\n"
-            "  do-ip6: no\n  local-zone: \".\" static\n"
-            "  local-data: 'example.com. 300 IN TXT \"v=spf1 \" \"include:_spf.example.com -all\"'\n"
-            "  local-data: '_spf.example.com. IN TXT \"v=spf1 mx a:relay.example.com ~all\"'\n"
-            "  local-data: '_spf.example.com. IN MX 10 mx.example.com.'\n"
-            "  local-data: 'mx.example.com. IN A 192.0.2.25'\n"
-            "  local-data: 'mx.example.com. IN AAAA 2001:db8::25'\n"
-            "  local-data: 'relay.example.com. IN A 192.0.2.26'\n"
-            "  local-data: '25.2.0.192.in-addr.arpa. IN PTR mx.example.com.'\n"
-            "  local-data: '25.0.0.11.in-addr.arpa. IN PTR mx.example.com.'\n"
-            "  local-data: '_25._tcp.mx.example.com. IN TLSA 3 1 1 0123456789abcdef'\n";
-    conf.close();
-    std::string path = (dir_ / "unbound.conf").string();
-    const char* argv[] = {"/usr/sbin/unbound", "-d", "-c", path.c_str(), nullptr};
-    ASSERT_EQ(posix_spawn(&pid_, argv[0], nullptr, nullptr, const_cast<char**>(argv), environ), 0);
-    for (int i = 0; i < 100 && !tcp_open(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_TRUE(tcp_open(port_)) << "unbound did not start on port " << port_;
+    server_ = new test_support::UnboundProcess("unbound");
+    ASSERT_TRUE(server_->start(
+        "  module-config: \"iterator\"\n  local-zone: \".\" static\n"
+        "  local-data: 'example.com. 300 IN TXT \"v=spf1 \" \"include:_spf.example.com -all\"'\n"
+        "  local-data: '_spf.example.com. IN TXT \"v=spf1 mx a:relay.example.com ~all\"'\n"
+        "  local-data: '_spf.example.com. IN MX 10 mx.example.com.'\n"
+        "  local-data: 'mx.example.com. IN A 192.0.2.25'\n"
+        "  local-data: 'mx.example.com. IN AAAA 2001:db8::25'\n"
+        "  local-data: 'relay.example.com. IN A 192.0.2.26'\n"
+        "  local-data: '25.2.0.192.in-addr.arpa. IN PTR mx.example.com.'\n"
+        "  local-data: '25.0.0.11.in-addr.arpa. IN PTR mx.example.com.'\n"
+        "  local-data: '_25._tcp.mx.example.com. IN TLSA 3 1 1 0123456789abcdef'\n"))
+        << "unbound did not start";
+    port_ = server_->port();
   }
   static void TearDownTestSuite() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-    std::filesystem::remove_all(dir_);
+    delete server_;
+    server_ = nullptr;
   }
 
   std::unique_ptr<AsioUnboundResolver> make(std::chrono::milliseconds timeout = std::chrono::seconds(5),
@@ -102,9 +59,8 @@ class UnboundServer : public testing::Test {
   }
 
   boost::asio::io_context io_;
-  static inline std::filesystem::path dir_;
+  static inline test_support::UnboundProcess* server_ = nullptr;
   static inline int port_ = 0;
-  static inline pid_t pid_ = 0;
 };
 
 TEST_F(UnboundServer, AnswersEveryRecordType) {

@@ -68,6 +68,7 @@ Answer to_answer(int err, const ub_result* r) {
     a.status = Status::servfail;
     return a;
   }
+  a.authenticated = r->secure != 0;  // a validated NXDOMAIN matters to DANE too
   if (r->nxdomain || r->rcode == 3) {
     a.status = Status::nxdomain;
     return a;
@@ -76,7 +77,6 @@ Answer to_answer(int err, const ub_result* r) {
     a.status = Status::servfail;
     return a;
   }
-  a.authenticated = r->secure != 0;
   a.ttl = static_cast<std::uint32_t>(r->ttl);
   if (r->havedata)
     for (int i = 0; r->data[i]; ++i)
