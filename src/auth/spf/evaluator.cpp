@@ -131,10 +131,12 @@ Task<MatchResult> match_mx(Evaluation& ev, const Mechanism& m, const std::string
   auto ans = co_await dns::query(ev.resolver, target, RecordType::mx);
   if (is_dns_error(ans.status)) co_return dns_failure(target, ans.status);
   if (is_void(ans.status)) co_return count_void(ev);
-  if (static_cast<int>(ans.mx.size()) > ev.options.max_mx_names)
-    co_return MatchResult{Match::permerror, "more than " + std::to_string(ev.options.max_mx_names) + " MX records for " + target};
+  // §4.6.4: at most 10 MX names get address lookups; needing an 11th is permerror.
   auto type = ev.request.ip.v6 ? RecordType::aaaa : RecordType::a;
+  int looked_up = 0;
   for (const auto& mx : ans.mx) {
+    if (++looked_up > ev.options.max_mx_names)
+      co_return MatchResult{Match::permerror, "more than " + std::to_string(ev.options.max_mx_names) + " MX records for " + target};
     if (!queryable(mx.exchange)) continue;
     auto addr = co_await dns::query(ev.resolver, mx.exchange, type);
     if (is_dns_error(addr.status)) co_return dns_failure(mx.exchange, addr.status);
