@@ -4,6 +4,7 @@
 pyspf's DNSLookup is replaced by a lookup in the parsed zone.txt, so both
 sides run with every answer in memory (the warm-cache case).
 Usage: pyspf_bench.py ZONE CASES SECONDS
+       pyspf_bench.py ZONE --flat OUT   (the zone for libspf2_bench)
 """
 import json
 import shlex
@@ -38,8 +39,23 @@ def load_zone(path):
     return zone
 
 
+def write_flat(zone, path):
+    """The zone as "name<TAB>TYPE<TAB>data" lines for libspf2_bench."""
+    with open(path, 'w') as f:
+        for (name, rtype), records in zone.items():
+            for _, value in records:
+                if rtype == 'TXT':
+                    value = b''.join(value).decode()
+                elif rtype == 'MX':
+                    value = value[1]
+                f.write(f'{name}\t{rtype}\t{value}\n')
+
+
 def main():
     zone = load_zone(sys.argv[1])
+    if sys.argv[2] == '--flat':
+        write_flat(zone, sys.argv[3])
+        return
     spf.DNSLookup = lambda name, qtype, *args, **kw: list(zone.get((name.lower().rstrip('.'), qtype), []))
     cases = [l.split() for l in open(sys.argv[2]) if l.strip() and not l.startswith('#')]
     for ip, sender, helo, want in cases:
