@@ -59,4 +59,24 @@ std::string append_signature(std::string field, std::string_view b64) {
   return field;
 }
 
+std::string format_field_in_order(std::string_view name, const TagValues& tags, std::string_view b64) {
+  std::string out = std::string(name) + ":";
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    const auto& [tag, value] = tags[i];
+    std::string_view end = i + 1 < tags.size() ? ";" : "";
+    if (tag == "b") {
+      // b= goes on one line of its own, never folded inside: an ARC-Seal
+      // covers the AMS including its b= value, where relaxed canonicalization
+      // turns a fold into a space, and the ValiMail suite's seals were made
+      // over unfolded AMS b= values (docs/dkim.md).
+      out += "\r\n\tb=";
+      out.append(b64);
+      out += end;
+      continue;
+    }
+    append_piece(out, tag + "=" + value + std::string(end), true);
+  }
+  return out;
+}
+
 }  // namespace mailmoat::auth::dkim

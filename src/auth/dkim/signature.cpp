@@ -79,7 +79,17 @@ util::Result<std::string> decode_qp(std::string_view value) {
   return out;
 }
 
-util::Result<Signature> parse_common_signature_tags(const TagList& tags, bool need_body_hash) {
+bool is_valid_domain(std::string_view d) {
+  if (d.empty() || d.size() > 253) return false;
+  for (auto label : util::split(d, '.')) {
+    if (label.empty() || label.size() > 63) return false;
+    for (char c : label)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+util::Result<Signature> parse_common_signature_tags(const TagList& tags, bool need_body_hash, bool need_from) {
   for (std::string_view name : {"a", "b", "d", "h", "s"})
     if (!tags.find(name)) return util::fail(std::string("missing tag ") + std::string(name) + "=");
   if (need_body_hash && !tags.find("bh")) return util::fail("missing tag bh=");
@@ -104,14 +114,18 @@ util::Result<Signature> parse_common_signature_tags(const TagList& tags, bool ne
   s.domain = util::to_lower(*tags.value("d"));
   s.selector = std::string(*tags.value("s"));
   if (s.domain.empty()) return util::fail("empty d=");
+  if (!is_valid_domain(s.domain)) return util::fail("d= is not a valid domain name");
   if (s.selector.empty()) return util::fail("empty s=");
   s.signed_headers = parse_header_list(*tags.value("h"));
+  if (s.signed_headers.size() == 1 && s.signed_headers[0].empty()) s.signed_headers.clear();
   bool has_from = false;
   for (const auto& h : s.signed_headers) {
-    if (h.empty()) return util::fail("empty header name in h=");
+    // An empty name is a syntax error for DKIM (RFC 6376 3.5, 1*ftext); the
+    // ARC suite expects an AMS with one to validate, and it signs nothing.
+    if (h.empty() && need_from) return util::fail("empty header name in h=");
     if (util::iequals(h, "from")) has_from = true;
   }
-  if (!has_from) return util::fail("h= does not include From");
+  if (need_from && !has_from) return util::fail("h= does not include From");
   if (auto l = tags.value("l")) {
     auto n = number_tag("l", *l);
     if (!n) return std::unexpected(n.error());

@@ -49,6 +49,9 @@ util::Result<std::string> decode_qp(std::string_view value);
 util::Result<Signature> parse_signature(std::string_view value);
 // Shared by DKIM and the ARC-Message-Signature (RFC 8617 4.1.2): the tags
 // common to both, after the caller has checked its own required tags.
-util::Result<Signature> parse_common_signature_tags(const TagList& tags, bool need_body_hash);
+// DKIM requires From in h=; an AMS does not (RFC 8617 4.1.2).
+util::Result<Signature> parse_common_signature_tags(const TagList& tags, bool need_body_hash, bool need_from = true);
+// A syntactically valid domain name (labels of letters, digits, '-' and '_').
+bool is_valid_domain(std::string_view d);
 
 }  // namespace mailmoat::auth::dkim

@@ -25,8 +25,9 @@ util::Result<TagList> TagList::parse(std::string_view text) {
     std::size_t spec_start = pos;
     pos = semi + 1;
     if (trim_fws(spec).empty()) {
+      // Only the last spec may be empty (a trailing ';'); ";;" is a syntax error.
       if (semi == text.size()) break;
-      continue;  // tolerate empty specs such as a trailing ';'
+      return util::fail("empty tag-spec (\";;\")");
     }
     std::size_t eq = spec.find('=');
     if (eq == std::string_view::npos) return util::fail("tag without '=': \"" + std::string(trim_fws(spec)) + "\"");
