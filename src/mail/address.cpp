@@ -57,8 +57,10 @@ util::Result<std::vector<Token>> tokenize(std::string_view s) {
       ++i;
       continue;
     }
+    if (c == ')') return util::fail("unbalanced comment");
     std::size_t start = i;
     while (i < s.size() && std::string_view(" \t\r\n()\"[<>@,;:.").find(s[i]) == std::string_view::npos) ++i;
+    if (i == start) ++i;  // always make progress, whatever the character
     out.push_back({Token::atom, std::string(s.substr(start, i - start))});
   }
   return out;

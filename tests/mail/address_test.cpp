@@ -42,6 +42,7 @@ TEST(Address, MalformedIsReported) {
   EXPECT_FALSE(parse_mailbox_list("\"open@quote.example"));
   EXPECT_FALSE(parse_mailbox_list("(open comment a@b.example"));
   EXPECT_FALSE(parse_mailbox_list("a@"));
+  EXPECT_FALSE(parse_mailbox_list("a@b.example)"));  // found by fuzzing: once looped forever
 }
 
 TEST(Address, FromDomainStatuses) {
