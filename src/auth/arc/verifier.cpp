@@ -91,7 +91,7 @@ std::vector<dns::Question> ChainVerification::key_queries() const {
   auto add = [&](const std::string& name) {
     for (const auto& q : out)
       if (q.name == name) return;
-    if (!answers_.count(name)) out.push_back({name, dns::RecordType::txt});
+    if (!keys_.count(name)) out.push_back({name, dns::RecordType::txt});
   };
   for (const auto& a : ams_)
     if (a.signature) add(a.signature->key_query_name());
@@ -100,16 +100,18 @@ std::vector<dns::Question> ChainVerification::key_queries() const {
   return out;
 }
 
-void ChainVerification::add_key_answer(const std::string& name, const dns::Answer& answer) { answers_[name] = answer; }
+void ChainVerification::add_key_answer(const std::string& name, const dns::Answer& answer) {
+  keys_[name] = dkim::resolve_key(answer, name);
+}
 
 std::pair<Result, std::string> ChainVerification::check_signature(const std::string& name, dkim::Algorithm alg,
                                                                   const std::string& data, const std::string& sig) const {
   if (alg == dkim::Algorithm::rsa_sha1) return {Result::permerror, "rsa-sha1 is not accepted (RFC 8301 section 3.1)"};
-  auto it = answers_.find(name);
-  if (it == answers_.end()) return {Result::temperror, "no DNS answer for the key at " + name};
-  auto key = dkim::evaluate_key_answer(it->second, name, alg, "", "");
+  auto it = keys_.find(name);
+  if (it == keys_.end() || !it->second) return {Result::temperror, "no DNS answer for the key at " + name};
+  auto key = dkim::check_key_for(*it->second, alg, "", "");
   if (key.result != Result::pass) return {key.result, key.reason};
-  if (!dkim::verify_signature(key.key, data, sig)) return {Result::fail, "signature did not verify"};
+  if (!dkim::verify_signature(key.key->key, data, sig)) return {Result::fail, "signature did not verify"};
   return {Result::pass, ""};
 }
 

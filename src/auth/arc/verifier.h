@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "auth/arc/headers.h"
+#include "auth/dkim/key_lookup.h"
 #include "auth/dkim/result.h"
 #include "dns/resolver.h"
 #include "mail/message.h"
@@ -63,7 +64,7 @@ class ChainVerification {
   std::vector<ArcInstance> instances_;
   std::vector<AmsCheck> ams_;
   std::vector<SealCheck> seals_;
-  std::map<std::string, dns::Answer> answers_;
+  std::map<std::string, dkim::ResolvedKeyPtr> keys_;
 };
 
 // Resolves every key through `resolver`, then calls `done` once.

@@ -35,7 +35,7 @@ class BodyHasher {
 
   Canon canon_;
   std::optional<std::uint64_t> limit_;
-  std::string partial_;
+  std::string partial_, scratch_, pending_output_;
   std::uint64_t pending_empty_ = 0, total_ = 0, hashed_ = 0;
   bool any_line_ = false;
   Sha256Stream sha_;

@@ -23,6 +23,13 @@ int b64_value(char c) {
 
 PkeyPtr wrap(EVP_PKEY* p) { return PkeyPtr(p, PkeyFree{}); }
 
+// Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up again on
+// every use, which costs as much as hashing a small message.
+const EVP_MD* sha256_md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
 struct MdCtxFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
@@ -82,12 +89,12 @@ util::Result<std::string> base64_decode(std::string_view text) {
 std::string sha256(std::string_view data) {
   std::array<unsigned char, 32> md{};
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
+  EVP_Digest(data.data(), data.size(), md.data(), &len, sha256_md(), nullptr);
   return std::string(reinterpret_cast<const char*>(md.data()), len);
 }
 
 Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
-  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
+  EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), sha256_md(), nullptr);
 }
 Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
 Sha256Stream::Sha256Stream(Sha256Stream&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
@@ -141,7 +148,7 @@ bool verify_signature(const PublicKey& key, std::string_view data, std::string_v
     digest = sha256(data);
     data = digest;
   }
-  const EVP_MD* md = key.type == KeyType::rsa ? EVP_sha256() : nullptr;
+  const EVP_MD* md = key.type == KeyType::rsa ? sha256_md() : nullptr;
   if (EVP_DigestVerifyInit(ctx.get(), nullptr, md, nullptr, key.key.get()) != 1) return false;
   return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
                           reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
@@ -175,7 +182,7 @@ util::Result<std::string> sign_data(const PrivateKey& key, std::string_view data
     digest = sha256(data);
     data = digest;
   }
-  const EVP_MD* md = key.type == KeyType::rsa ? EVP_sha256() : nullptr;
+  const EVP_MD* md = key.type == KeyType::rsa ? sha256_md() : nullptr;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, key.key.get()) != 1) return util::fail("signing failed");
   std::size_t len = 0;
   auto in = reinterpret_cast<const unsigned char*>(data.data());

@@ -95,29 +95,33 @@ std::vector<dns::Question> Verification::key_queries() const {
   for (const auto& p : pending_) {
     if (!p.signature) continue;
     std::string name = p.signature->key_query_name();
-    bool dup = answers_.count(name) > 0;
+    bool dup = keys_.count(name) > 0;
     for (const auto& q : out) dup = dup || q.name == name;
     if (!dup) out.push_back({name, dns::RecordType::txt});
   }
   return out;
 }
 
-void Verification::add_key_answer(const std::string& name, const dns::Answer& answer) { answers_[name] = answer; }
+void Verification::add_key_answer(const std::string& name, const dns::Answer& answer) {
+  keys_[name] = resolve_key(answer, name);
+}
+
+void Verification::add_resolved_key(const std::string& name, ResolvedKeyPtr key) { keys_[name] = std::move(key); }
 
 SignatureResult Verification::finish(const Pending& p) const {
   SignatureResult r = p.early;
   if (!p.signature) return r;
   const Signature& s = *p.signature;
   std::string name = s.key_query_name();
-  auto it = answers_.find(name);
-  if (it == answers_.end()) {
+  auto it = keys_.find(name);
+  if (it == keys_.end() || !it->second) {
     r.result = Result::temperror;
     r.reason = "no DNS answer for the key at " + name;
     return r;
   }
   std::string_view id_domain = std::string_view(s.identity).substr(s.identity.rfind('@') + 1);
-  KeyOutcome key = evaluate_key_answer(it->second, name, s.algorithm, s.domain, id_domain);
-  r.testing = key.record.testing;
+  KeyOutcome key = check_key_for(*it->second, s.algorithm, s.domain, id_domain);
+  r.testing = it->second->record.testing;
   if (key.result != Result::pass) {
     r.result = key.result;
     r.reason = key.reason;
@@ -127,7 +131,7 @@ SignatureResult Verification::finish(const Pending& p) const {
   } else if (!p.body_hash_ok) {
     r.result = Result::fail;
     r.reason = "body hash did not verify";
-  } else if (!verify_signature(key.key, p.header_data, s.signature)) {
+  } else if (!verify_signature(key.key->key, p.header_data, s.signature)) {
     r.result = Result::fail;
     r.reason = "signature did not verify";
   } else {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/dkim/key_lookup.h"
 #include "auth/dkim/result.h"
 #include "auth/dkim/signature.h"
 #include "dns/resolver.h"
@@ -43,6 +44,8 @@ class Verification {
   // Distinct key names (TXT) still needed, in signature order.
   std::vector<dns::Question> key_queries() const;
   void add_key_answer(const std::string& name, const dns::Answer& answer);
+  // For callers with a key cache: a key already resolved (see key_lookup.h).
+  void add_resolved_key(const std::string& name, ResolvedKeyPtr key);
   // One result per DKIM-Signature field, top first. A signature whose key was
   // never answered is temperror.
   std::vector<SignatureResult> results() const;
@@ -58,7 +61,7 @@ class Verification {
   SignatureResult finish(const Pending& p) const;
 
   std::vector<Pending> pending_;
-  std::map<std::string, dns::Answer> answers_;
+  std::map<std::string, ResolvedKeyPtr> keys_;
 };
 
 // Parses, resolves every key through `resolver` and calls `done` once with
