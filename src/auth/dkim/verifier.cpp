@@ -1,0 +1,172 @@
+#include "auth/dkim/verifier.h"
+
+#include <memory>
+#include <tuple>
+
+#include "auth/dkim/canonicalization.h"
+#include "auth/dkim/crypto.h"
+#include "auth/dkim/header_hash.h"
+#include "auth/dkim/key_lookup.h"
+
+namespace mailmoat::auth::dkim {
+namespace {
+
+struct BodyDigest {
+  std::string hash;
+  std::uint64_t total = 0, hashed = 0;
+};
+using BodyKey = std::tuple<Canon, std::optional<std::uint64_t>>;
+
+// Checks that need no key: algorithm policy and the clock.
+std::optional<std::pair<Result, std::string>> early_checks(const Signature& s, const VerifyOptions& o) {
+  if (s.algorithm == Algorithm::rsa_sha1)
+    return std::pair{Result::permerror, std::string("rsa-sha1 is not accepted (RFC 8301 section 3.1)")};
+  if (s.expiration && static_cast<std::int64_t>(*s.expiration) < o.now)
+    return std::pair{Result::permerror, std::string("signature expired (x=)")};
+  if (s.timestamp && static_cast<std::int64_t>(*s.timestamp) > o.now + o.allowed_clock_skew)
+    return std::pair{Result::permerror, std::string("signature timestamp t= is in the future")};
+  return std::nullopt;
+}
+
+SignatureResult describe(const Signature& s) {
+  SignatureResult r;
+  r.domain = s.domain;
+  r.selector = s.selector;
+  r.algorithm = std::string(algorithm_name(s.algorithm));
+  r.identity = s.identity;
+  r.header_b = s.header_b;
+  r.signed_body_length = s.length;
+  return r;
+}
+
+}  // namespace
+
+Verification::Verification(const mail::Message& message, const VerifyOptions& options) {
+  std::map<BodyKey, BodyDigest> bodies;
+  std::size_t verified = 0;
+  for (const mail::HeaderField* field : message.find_all("DKIM-Signature")) {
+    Pending p;
+    auto tags = TagList::parse(field->value);
+    auto sig = tags ? parse_signature(field->value) : std::unexpected(tags.error());
+    if (!sig) {
+      p.early.result = Result::permerror;
+      p.early.reason = sig.error().message;
+      if (tags) {
+        if (auto d = tags->value("d")) p.early.domain = std::string(*d);
+        if (auto s = tags->value("s")) p.early.selector = std::string(*s);
+      }
+      pending_.push_back(std::move(p));
+      continue;
+    }
+    p.early = describe(*sig);
+    if (auto e = early_checks(*sig, options)) {
+      std::tie(p.early.result, p.early.reason) = *e;
+    } else if (++verified > options.max_signatures) {
+      p.early.result = Result::policy;
+      p.early.reason = "not verified: more than " + std::to_string(options.max_signatures) + " signatures";
+    } else {
+      BodyKey key{sig->body_canon, sig->length};
+      auto it = bodies.find(key);
+      if (it == bodies.end()) {
+        BodyHasher hasher(sig->body_canon, sig->length);
+        hasher.update(message.body());
+        BodyDigest d;
+        d.hash = hasher.finish();
+        d.total = hasher.canonical_length();
+        d.hashed = hasher.hashed_length();
+        it = bodies.emplace(key, std::move(d)).first;
+      }
+      p.body_hash_ok = it->second.hash == sig->body_hash;
+      p.body_too_short = sig->length && *sig->length > it->second.total;
+      p.early.unsigned_body_bytes = it->second.total - it->second.hashed;
+      const Tag* b = tags->find("b");
+      p.header_data = signed_header_data(message, sig->signed_headers, sig->header_canon,
+                                         blank_tag_value(field->raw, Tag{b->name, b->value,
+                                                                         b->value_offset + (field->value.data() - field->raw.data()),
+                                                                         b->value_length}));
+      p.signature = std::move(*sig);
+    }
+    pending_.push_back(std::move(p));
+  }
+}
+
+std::vector<dns::Question> Verification::key_queries() const {
+  std::vector<dns::Question> out;
+  for (const auto& p : pending_) {
+    if (!p.signature) continue;
+    std::string name = p.signature->key_query_name();
+    bool dup = keys_.count(name) > 0;
+    for (const auto& q : out) dup = dup || q.name == name;
+    if (!dup) out.push_back({name, dns::RecordType::txt});
+  }
+  return out;
+}
+
+void Verification::add_key_answer(const std::string& name, const dns::Answer& answer) {
+  keys_[name] = resolve_key(answer, name);
+}
+
+void Verification::add_resolved_key(const std::string& name, ResolvedKeyPtr key) { keys_[name] = std::move(key); }
+
+SignatureResult Verification::finish(const Pending& p) const {
+  SignatureResult r = p.early;
+  if (!p.signature) return r;
+  const Signature& s = *p.signature;
+  std::string name = s.key_query_name();
+  auto it = keys_.find(name);
+  if (it == keys_.end() || !it->second) {
+    r.result = Result::temperror;
+    r.reason = "no DNS answer for the key at " + name;
+    return r;
+  }
+  std::string_view id_domain = std::string_view(s.identity).substr(s.identity.rfind('@') + 1);
+  KeyOutcome key = check_key_for(*it->second, s.algorithm, s.domain, id_domain);
+  r.testing = it->second->record.testing;
+  if (key.result != Result::pass) {
+    r.result = key.result;
+    r.reason = key.reason;
+  } else if (p.body_too_short) {
+    r.result = Result::fail;
+    r.reason = "l= is larger than the body";
+  } else if (!p.body_hash_ok) {
+    r.result = Result::fail;
+    r.reason = "body hash did not verify";
+  } else if (!verify_signature(key.key->key, p.header_data, s.signature)) {
+    r.result = Result::fail;
+    r.reason = "signature did not verify";
+  } else {
+    r.result = Result::pass;
+  }
+  return r;
+}
+
+std::vector<SignatureResult> Verification::results() const {
+  std::vector<SignatureResult> out;
+  for (const auto& p : pending_) out.push_back(finish(p));
+  return out;
+}
+
+void verify(const mail::Message& message, dns::Resolver& resolver, const VerifyOptions& options,
+            std::move_only_function<void(std::vector<SignatureResult>)> done) {
+  struct State {
+    Verification verification;
+    std::size_t outstanding = 0;
+    std::move_only_function<void(std::vector<SignatureResult>)> done;
+  };
+  auto state = std::make_shared<State>(State{Verification(message, options), 0, std::move(done)});
+  auto queries = state->verification.key_queries();
+  if (queries.empty()) {
+    state->done(state->verification.results());
+    return;
+  }
+  state->outstanding = queries.size();
+  for (auto& q : queries) {
+    std::string name = q.name;
+    resolver.resolve(std::move(q), [state, name](dns::Answer answer) {
+      state->verification.add_key_answer(name, answer);
+      if (--state->outstanding == 0) state->done(state->verification.results());
+    });
+  }
+}
+
+}  // namespace mailmoat::auth::dkim
