@@ -1,0 +1,195 @@
+// TraceStore over SQL. One row per (message, recipient) in trace_records with
+// lower-cased and reversed copies of the addresses for index-served wildcard
+// search; events in trace_events, inserted in multi-row statements so a batch
+// costs few round trips on PostgreSQL.
+#include <algorithm>
+
+#include "store/sql/pattern.h"
+#include "store/sql/shared.h"
+#include "util/strings.h"
+
+namespace mailmoat::store::sql {
+namespace {
+
+constexpr std::size_t kEventsPerInsert = 64;
+constexpr const char* kRecordColumns =
+    "trace_id, recipient, sender, subject, message_id, client_ip, direction, status, size, received_at, "
+    "updated_at, id";
+
+TraceRecord record_from(const Row& r) {
+  TraceRecord t;
+  t.trace_id = r.text(0);
+  t.recipient = r.text(1);
+  t.sender = r.text(2);
+  t.subject = r.text(3);
+  t.message_id = r.text(4);
+  t.client_ip = r.text(5);
+  t.direction = parse_direction(r.text(6)).value_or(Direction::inbound);
+  t.status = parse_trace_status(r.text(7)).value_or(TraceStatus::received);
+  t.size = r.integer(8);
+  t.received_at = r.integer(9);
+  t.updated_at = r.integer(10);
+  return t;
+}
+
+class SqlTraceStore final : public TraceStore {
+ public:
+  explicit SqlTraceStore(std::shared_ptr<Shared> s) : s_(std::move(s)) {}
+
+  util::Result<void> append(std::span<const TraceEvent> events) override {
+    std::lock_guard lock(s_->mu);
+    Connection& c = *s_->conn;
+    return in_transaction(c, [&]() -> util::Result<void> {
+      for (const auto& e : events) {
+        if (auto r = apply_record_changes(c, e); !r) return r;
+      }
+      for (std::size_t i = 0; i < events.size(); i += kEventsPerInsert) {
+        auto chunk = events.subspan(i, std::min(kEventsPerInsert, events.size() - i));
+        if (auto r = insert_events(c, chunk); !r) return r;
+      }
+      return {};
+    });
+  }
+
+  util::Result<Page<TraceRecord>> search(const TraceQuery& q) override {
+    std::string where = "1=1";
+    std::vector<Value> p;
+    if (q.sender) add_wildcard_match(where, p, "sender_lc", "sender_rev", *q.sender);
+    if (q.recipient) add_wildcard_match(where, p, "recipient_lc", "recipient_rev", *q.recipient);
+    if (q.since) where += " AND received_at >= ?", p.emplace_back(*q.since);
+    if (q.until) where += " AND received_at < ?", p.emplace_back(*q.until);
+    if (q.status) where += " AND status = ?", p.emplace_back(std::string(to_string(*q.status)));
+    if (q.message_id) where += " AND message_id = ?", p.emplace_back(*q.message_id);
+    if (q.client_ip) where += " AND client_ip = ?", p.emplace_back(*q.client_ip);
+    if (q.direction) where += " AND direction = ?", p.emplace_back(std::string(to_string(*q.direction)));
+    for (const auto& w : q.subject_words) {
+      where += " AND subject_lc LIKE ? ESCAPE '\\'";
+      p.emplace_back("%" + escape_like(util::to_lower(w)) + "%");
+    }
+    if (!q.cursor.empty()) {
+      auto cur = parse_cursor(q.cursor);
+      if (!cur) return std::unexpected(cur.error());
+      where += " AND (received_at < ? OR (received_at = ? AND id < ?))";
+      p.emplace_back(cur->first);
+      p.emplace_back(cur->first);
+      p.emplace_back(cur->second);
+    }
+    std::size_t limit = std::clamp<std::size_t>(q.limit, 1, 1000);
+    p.emplace_back(static_cast<std::int64_t>(limit + 1));
+    std::string sql = std::string("SELECT ") + kRecordColumns + " FROM trace_records WHERE " + where +
+                      " ORDER BY received_at DESC, id DESC LIMIT ?";
+    std::lock_guard lock(s_->mu);
+    auto rows = s_->conn->query(sql, p);
+    if (!rows) return std::unexpected(rows.error());
+    Page<TraceRecord> page;
+    for (std::size_t i = 0; i < rows->size() && i < limit; ++i) page.items.push_back(record_from((*rows)[i]));
+    if (rows->size() > limit) {
+      const Row& last = (*rows)[limit - 1];
+      page.next_cursor = make_cursor(last.integer(9), last.integer(11));
+    }
+    return page;
+  }
+
+  util::Result<TraceDetail> detail(const std::string& trace_id) override {
+    std::lock_guard lock(s_->mu);
+    TraceDetail d;
+    auto recs = s_->conn->query(std::string("SELECT ") + kRecordColumns +
+                                    " FROM trace_records WHERE trace_id = ? ORDER BY id",
+                                {Value{trace_id}});
+    if (!recs) return std::unexpected(recs.error());
+    for (const auto& r : *recs) d.records.push_back(record_from(r));
+    auto evs = s_->conn->query(
+        "SELECT trace_id, at, type, recipient, status, detail FROM trace_events WHERE trace_id = ? ORDER BY id",
+        {Value{trace_id}});
+    if (!evs) return std::unexpected(evs.error());
+    for (const auto& r : *evs) {
+      StoredEvent e;
+      e.trace_id = r.text(0);
+      e.at = r.integer(1);
+      e.type = parse_event_type(r.text(2)).value_or(EventType::note);
+      e.recipient = r.text(3);
+      if (!r.is_null(4)) e.status = parse_trace_status(r.text(4));
+      e.detail = r.text(5);
+      d.events.push_back(std::move(e));
+    }
+    return d;
+  }
+
+  util::Result<std::int64_t> purge(Micros before) override {
+    std::lock_guard lock(s_->mu);
+    Connection& c = *s_->conn;
+    return in_transaction(c, [&]() -> util::Result<std::int64_t> {
+      auto ev = c.exec(
+          "DELETE FROM trace_events WHERE at < ? OR trace_id IN "
+          "(SELECT trace_id FROM trace_records WHERE received_at < ?)",
+          {Value{before}, Value{before}});
+      if (!ev) return ev;
+      return c.exec("DELETE FROM trace_records WHERE received_at < ?", {Value{before}});
+    });
+  }
+
+ private:
+  util::Result<void> apply_record_changes(Connection& c, const TraceEvent& e) {
+    if (e.message) {
+      const MessageInfo& m = *e.message;
+      std::string status(to_string(e.status.value_or(TraceStatus::received)));
+      std::string sender_lc = util::to_lower(m.sender);
+      for (const auto& rcpt : m.recipients) {
+        std::string rcpt_lc = util::to_lower(rcpt);
+        auto r = c.exec(
+            "INSERT INTO trace_records (trace_id, recipient, recipient_lc, recipient_rev, sender, sender_lc, "
+            "sender_rev, subject, subject_lc, message_id, client_ip, direction, status, size, received_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (trace_id, recipient) DO UPDATE SET sender = excluded.sender, "
+            "sender_lc = excluded.sender_lc, sender_rev = excluded.sender_rev, subject = excluded.subject, "
+            "subject_lc = excluded.subject_lc, message_id = excluded.message_id, client_ip = excluded.client_ip, "
+            "direction = excluded.direction, size = excluded.size, received_at = excluded.received_at",
+            {e.trace_id, rcpt, rcpt_lc, reversed(rcpt_lc), m.sender, sender_lc, reversed(sender_lc), m.subject,
+             util::to_lower(m.subject), m.message_id, m.client_ip, std::string(to_string(m.direction)), status,
+             Value{m.size}, Value{e.at}, Value{e.at}});
+        if (!r) return std::unexpected(r.error());
+      }
+      return {};
+    }
+    if (!e.status) return {};
+    std::string status(to_string(*e.status));
+    util::Result<std::int64_t> r =
+        e.recipient.empty()
+            ? c.exec("UPDATE trace_records SET status = ?, updated_at = ? WHERE trace_id = ?",
+                     {status, Value{e.at}, e.trace_id})
+            : c.exec("UPDATE trace_records SET status = ?, updated_at = ? WHERE trace_id = ? AND recipient = ?",
+                     {status, Value{e.at}, e.trace_id, e.recipient});
+    if (!r) return std::unexpected(r.error());
+    return {};
+  }
+
+  util::Result<void> insert_events(Connection& c, std::span<const TraceEvent> chunk) {
+    std::string sql = "INSERT INTO trace_events (trace_id, at, type, recipient, status, detail) VALUES ";
+    std::vector<Value> p;
+    p.reserve(chunk.size() * 6);
+    for (std::size_t i = 0; i < chunk.size(); ++i) {
+      const auto& e = chunk[i];
+      sql += i ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)";
+      p.emplace_back(e.trace_id);
+      p.emplace_back(e.at);
+      p.emplace_back(std::string(to_string(e.type)));
+      p.emplace_back(e.recipient);
+      if (e.status) p.emplace_back(std::string(to_string(*e.status)));
+      else p.emplace_back(nullptr);
+      p.emplace_back(e.detail);
+    }
+    auto r = c.exec(sql, p);
+    if (!r) return std::unexpected(r.error());
+    return {};
+  }
+
+  std::shared_ptr<Shared> s_;
+};
+
+}  // namespace
+
+std::unique_ptr<TraceStore> make_trace_store(std::shared_ptr<Shared> s) {
+  return std::make_unique<SqlTraceStore>(std::move(s));
+}
+
+}  // namespace mailmoat::store::sql
