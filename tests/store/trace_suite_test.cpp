@@ -170,6 +170,35 @@ TEST_P(TraceSuite, StatusEventsMoveOneOrAllRecipientsAndTimelineKeepsOrder) {
   EXPECT_TRUE(stores->trace->detail("unknown")->records.empty());
 }
 
+// A batch reduces its status changes before writing them; the outcome must be
+// the same as applying the events one by one.
+TEST_P(TraceSuite, StatusChangesInOneBatchEndAsIfAppliedOneByOne) {
+  auto events_for = [](const std::string& id) {
+    auto st = [&](Micros dt, std::string rcpt, TraceStatus s) {
+      return TraceEvent{id, kT0 + dt, EventType::status_changed, std::move(rcpt), s, "{}", std::nullopt};
+    };
+    return std::vector<TraceEvent>{receive(id, kT0, "s@x.test", {"a@y.test", "b@y.test", "c@y.test"}),
+                                   st(1, "", TraceStatus::analyzing),     st(2, "a@y.test", TraceStatus::delivered),
+                                   st(3, "", TraceStatus::deferred),      st(4, "b@y.test", TraceStatus::delivered),
+                                   st(5, "c@y.test", TraceStatus::failed), st(6, "b@y.test", TraceStatus::redirected),
+                                   st(7, "c@y.test", TraceStatus::expanded)};
+  };
+  add(events_for("batch"));
+  for (const auto& e : events_for("single")) add({e});
+  auto statuses = [&](const std::string& id) {
+    std::vector<std::pair<std::string, TraceStatus>> out;
+    auto d = stores->trace->detail(id);
+    for (const auto& r : d->records) out.emplace_back(r.recipient, r.status);
+    return out;
+  };
+  auto expected = std::vector<std::pair<std::string, TraceStatus>>{
+      {"a@y.test", TraceStatus::deferred}, {"b@y.test", TraceStatus::redirected}, {"c@y.test", TraceStatus::expanded}};
+  EXPECT_EQ(statuses("batch"), expected);
+  EXPECT_EQ(statuses("single"), expected);
+  EXPECT_EQ(stores->trace->detail("batch")->events.size(), 8u);
+  EXPECT_EQ(stores->trace->detail("batch")->records[0].updated_at, kT0 + 3);
+}
+
 TEST_P(TraceSuite, PurgeRemovesOldMessagesAndTheirEvents) {
   add({receive("old", kT0, "s@x.test", {"r@y.test"}), receive("new", kT0 + 1000, "s@x.test", {"r@y.test"})});
   add({TraceEvent{"old", kT0 + 2000, EventType::delivery_attempt, "", TraceStatus::delivered, "{}", std::nullopt}});

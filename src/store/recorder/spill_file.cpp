@@ -105,10 +105,10 @@ util::Result<std::vector<SpilledEvent>> SpillFile::read(std::uint64_t from, std:
   return out;
 }
 
-util::Result<void> SpillFile::reset() {
+util::Result<void> SpillFile::truncate() {
   if (::ftruncate(fd_, 0) != 0) return sys_fail("cannot truncate", path_);
   end_ = 0;
-  return save_position(0);
+  return {};
 }
 
 util::Result<void> SpillFile::save_position(std::uint64_t offset) {

@@ -33,7 +33,7 @@ class SpillFile {
   // the offset after the last record returned.
   util::Result<std::vector<SpilledEvent>> read(std::uint64_t from, std::uint64_t end, std::size_t max,
                                                std::uint64_t& next);
-  util::Result<void> reset();  // empties the file and the position
+  util::Result<void> truncate();  // empties the file (the position is the caller's to save)
   util::Result<void> save_position(std::uint64_t offset);
 
   std::uint64_t end() const { return end_; }

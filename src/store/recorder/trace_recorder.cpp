@@ -30,25 +30,25 @@ TraceRecorder::~TraceRecorder() {
 
 void TraceRecorder::record(TraceEvent event) noexcept {
   std::lock_guard lock(mu_);
-  std::uint64_t seq = next_seq_++;
-  if (mem_.size() < opt_.queue_capacity) {
-    mem_.push_back(Pending{seq, std::move(event)});
-  } else {
-    // Full: the whole queue goes to the spill file first, then this event, so
-    // the file stays older than the (now empty) queue.
-    mem_.push_back(Pending{seq, std::move(event)});
-    spill_queue_locked();
+  if (mem_.size() >= opt_.queue_capacity) {
+    // Full: the oldest events go to the tail of the spill file. The file only
+    // ever holds events older than the queue, so order is kept, and moving a
+    // chunk (not the whole queue) bounds the time this call takes.
+    spill_front_locked(std::min(mem_.size(), kSpillChunk));
   }
+  mem_.push_back(Pending{next_seq_++, std::move(event)});
   wake_.notify_one();
 }
 
-void TraceRecorder::spill_queue_locked() {
-  if (mem_.empty()) return;
+void TraceRecorder::spill_queue_locked() { spill_front_locked(mem_.size()); }
+
+void TraceRecorder::spill_front_locked(std::size_t n) {
+  if (n == 0) return;
   std::string buf;
   std::size_t count = 0;
-  for (const auto& p : mem_) {
-    if (p.seq <= committed_seq_) continue;
-    recorder::encode_record(buf, p.seq, p.event);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (mem_[i].seq <= committed_seq_) continue;
+    recorder::encode_record(buf, mem_[i].seq, mem_[i].event);
     ++count;
   }
   if (auto a = spill_.append(buf); !a) {
@@ -59,7 +59,7 @@ void TraceRecorder::spill_queue_locked() {
     stats_.spilled += count;
     unsynced_ = true;
   }
-  mem_.clear();
+  mem_.erase(mem_.begin(), mem_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
 bool TraceRecorder::wait_idle(std::chrono::milliseconds timeout) {
@@ -84,14 +84,23 @@ void TraceRecorder::store_failed_locked(const std::string& reason) {
   retry_at_ = std::chrono::steady_clock::now() + backoff_;
   // While the store is down the queue is kept on disk, not only in memory.
   spill_queue_locked();
-  if (unsynced_ && spill_.sync()) unsynced_ = false;
+}
+
+void TraceRecorder::sync_spill(std::unique_lock<std::mutex>& lock) {
+  // fdatasync takes milliseconds: never under the lock record() needs.
+  if (!unsynced_) return;
+  unsynced_ = false;
+  lock.unlock();
+  bool ok = spill_.sync().has_value();
+  lock.lock();
+  if (!ok) unsynced_ = true;
 }
 
 util::Result<void> TraceRecorder::replay_spill_once() {
   std::uint64_t from, end, committed;
   {
-    std::lock_guard lock(mu_);
-    if (unsynced_ && spill_.sync()) unsynced_ = false;
+    std::unique_lock lock(mu_);
+    sync_spill(lock);
     from = spill_read_;
     end = spill_.end();
     committed = committed_seq_;
@@ -110,21 +119,23 @@ util::Result<void> TraceRecorder::replay_spill_once() {
   }
   util::Result<void> written;
   if (!batch.empty()) written = store_.append(batch);
-  std::lock_guard lock(mu_);
-  in_flight_ = false;
-  if (!written) return written;
-  committed_seq_ = std::max(committed_seq_, max_seq);
-  stats_.written += batch.size();
-  if (next == from) {  // cannot happen with our own writes; never spin on it
-    log::error("trace_spill_unreadable", {{"offset", from}, {"end", end}});
-    next = end;
+  std::uint64_t position;
+  {
+    std::lock_guard lock(mu_);
+    in_flight_ = false;
+    if (!written) return written;
+    committed_seq_ = std::max(committed_seq_, max_seq);
+    stats_.written += batch.size();
+    if (next == from) {  // cannot happen with our own writes; never spin on it
+      log::error("trace_spill_unreadable", {{"offset", from}, {"end", end}});
+      next = end;
+    }
+    spill_read_ = next;
+    // Emptied: cut the file while record() cannot append to it.
+    if (spill_read_ >= spill_.end() && spill_.truncate()) spill_read_ = 0;
+    position = spill_read_;
   }
-  spill_read_ = next;
-  if (spill_read_ >= spill_.end()) {
-    if (spill_.reset()) spill_read_ = 0;
-  } else {
-    [[maybe_unused]] auto saved = spill_.save_position(spill_read_);
-  }
+  [[maybe_unused]] auto saved = spill_.save_position(position);  // only this thread writes it
   return {};
 }
 
@@ -155,7 +166,7 @@ void TraceRecorder::run() {
   while (!stop_) {
     if (store_down_ && std::chrono::steady_clock::now() < retry_at_) {
       spill_queue_locked();
-      if (unsynced_ && spill_.sync()) unsynced_ = false;
+      sync_spill(lock);
       wake_.wait_until(lock, retry_at_, [&] { return stop_ || mem_.size() >= opt_.batch_size; });
       continue;
     }
@@ -170,6 +181,7 @@ void TraceRecorder::run() {
     lock.lock();
     if (!r) {
       store_failed_locked(r.error().message);
+      sync_spill(lock);
     } else if (store_down_) {
       log::info("trace_store_up", {{"failures", stats_.store_failures}});
       store_down_ = false;

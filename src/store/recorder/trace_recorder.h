@@ -1,7 +1,7 @@
 // The trace recorder between the SMTP path and the TraceStore. record() never
 // waits on the store: it appends to a bounded in-memory queue, and when the
-// queue is full it moves the queue and the event to the spill file (a write(),
-// no fsync). One writer thread drains the spill file (oldest) and then the
+// queue is full it moves the oldest 512 queued events to the spill file (one
+// write(), no fsync). One writer thread drains the spill file (oldest) and then the
 // queue into the store in batches, one transaction each. When the store fails,
 // the queue goes to the spill file (fsync per batch) and the writer retries
 // with back-off; order is kept because the spill file only ever holds events
@@ -60,10 +60,13 @@ class TraceRecorder {
   };
   TraceRecorder(TraceStore& store, RecorderOptions options) : store_(store), opt_(std::move(options)) {}
   void run();
-  void spill_queue_locked();       // moves mem_ to the spill file; caller holds mu_
+  static constexpr std::size_t kSpillChunk = 512;
+  void spill_queue_locked();  // moves mem_ to the spill file; caller holds mu_
+  void spill_front_locked(std::size_t n);  // moves the oldest n
   util::Result<void> replay_spill_once();  // an error is the store's
   util::Result<void> write_queue_once();   // an error is the store's
   void store_failed_locked(const std::string& reason);
+  void sync_spill(std::unique_lock<std::mutex>& lock);
   void drain_at_stop(std::unique_lock<std::mutex>& lock);
   bool idle_locked() const { return mem_.empty() && spill_read_ >= spill_.end() && !in_flight_; }
 

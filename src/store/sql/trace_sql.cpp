@@ -1,17 +1,16 @@
 // TraceStore over SQL. One row per (message, recipient) in trace_records with
 // lower-cased and reversed copies of the addresses for index-served wildcard
-// search; events in trace_events, inserted in multi-row statements so a batch
-// costs few round trips on PostgreSQL.
+// search; events in trace_events (writes: trace_write.cpp).
 #include <algorithm>
 
 #include "store/sql/pattern.h"
 #include "store/sql/shared.h"
+#include "store/sql/trace_write.h"
 #include "util/strings.h"
 
 namespace mailmoat::store::sql {
 namespace {
 
-constexpr std::size_t kEventsPerInsert = 64;
 constexpr const char* kRecordColumns =
     "trace_id, recipient, sender, subject, message_id, client_ip, direction, status, size, received_at, "
     "updated_at, id";
@@ -40,14 +39,7 @@ class SqlTraceStore final : public TraceStore {
     std::lock_guard lock(s_->mu);
     Connection& c = *s_->conn;
     return in_transaction(c, [&]() -> util::Result<void> {
-      for (const auto& e : events) {
-        if (auto r = apply_record_changes(c, e); !r) return r;
-      }
-      for (std::size_t i = 0; i < events.size(); i += kEventsPerInsert) {
-        auto chunk = events.subspan(i, std::min(kEventsPerInsert, events.size() - i));
-        if (auto r = insert_events(c, chunk); !r) return r;
-      }
-      return {};
+      return write_trace_batch(c, events);
     });
   }
 
@@ -129,60 +121,6 @@ class SqlTraceStore final : public TraceStore {
   }
 
  private:
-  util::Result<void> apply_record_changes(Connection& c, const TraceEvent& e) {
-    if (e.message) {
-      const MessageInfo& m = *e.message;
-      std::string status(to_string(e.status.value_or(TraceStatus::received)));
-      std::string sender_lc = util::to_lower(m.sender);
-      for (const auto& rcpt : m.recipients) {
-        std::string rcpt_lc = util::to_lower(rcpt);
-        auto r = c.exec(
-            "INSERT INTO trace_records (trace_id, recipient, recipient_lc, recipient_rev, sender, sender_lc, "
-            "sender_rev, subject, subject_lc, message_id, client_ip, direction, status, size, received_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (trace_id, recipient) DO UPDATE SET sender = excluded.sender, "
-            "sender_lc = excluded.sender_lc, sender_rev = excluded.sender_rev, subject = excluded.subject, "
-            "subject_lc = excluded.subject_lc, message_id = excluded.message_id, client_ip = excluded.client_ip, "
-            "direction = excluded.direction, size = excluded.size, received_at = excluded.received_at",
-            {e.trace_id, rcpt, rcpt_lc, reversed(rcpt_lc), m.sender, sender_lc, reversed(sender_lc), m.subject,
-             util::to_lower(m.subject), m.message_id, m.client_ip, std::string(to_string(m.direction)), status,
-             Value{m.size}, Value{e.at}, Value{e.at}});
-        if (!r) return std::unexpected(r.error());
-      }
-      return {};
-    }
-    if (!e.status) return {};
-    std::string status(to_string(*e.status));
-    util::Result<std::int64_t> r =
-        e.recipient.empty()
-            ? c.exec("UPDATE trace_records SET status = ?, updated_at = ? WHERE trace_id = ?",
-                     {status, Value{e.at}, e.trace_id})
-            : c.exec("UPDATE trace_records SET status = ?, updated_at = ? WHERE trace_id = ? AND recipient = ?",
-                     {status, Value{e.at}, e.trace_id, e.recipient});
-    if (!r) return std::unexpected(r.error());
-    return {};
-  }
-
-  util::Result<void> insert_events(Connection& c, std::span<const TraceEvent> chunk) {
-    std::string sql = "INSERT INTO trace_events (trace_id, at, type, recipient, status, detail) VALUES ";
-    std::vector<Value> p;
-    p.reserve(chunk.size() * 6);
-    for (std::size_t i = 0; i < chunk.size(); ++i) {
-      const auto& e = chunk[i];
-      sql += i ? ", (?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?)";
-      p.emplace_back(e.trace_id);
-      p.emplace_back(e.at);
-      p.emplace_back(std::string(to_string(e.type)));
-      p.emplace_back(e.recipient);
-      if (e.status) p.emplace_back(std::string(to_string(*e.status)));
-      else p.emplace_back(nullptr);
-      p.emplace_back(e.detail);
-    }
-    auto r = c.exec(sql, p);
-    if (!r) return std::unexpected(r.error());
-    return {};
-  }
-
   std::shared_ptr<Shared> s_;
 };
 
