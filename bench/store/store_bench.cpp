@@ -87,7 +87,8 @@ void load_records(ms::sql::Connection& c, int n) {
       if (i > base) sql += ",";
       sql += "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
       std::string s = sender_of(i), r = recipient_of(i), subj = "Invoice " + std::to_string(i);
-      ms::Micros at = kStart + static_cast<ms::Micros>(rng() % kSpan);
+      // Mail arrives in time order, give or take a minute.
+      ms::Micros at = kStart + kSpan / n * i + static_cast<ms::Micros>(rng() % 60'000'000);
       for (auto v : std::initializer_list<ms::sql::Value>{
                "L" + std::to_string(i), r, r, ms::sql::reversed(r), s, s, ms::sql::reversed(s), subj, subj,
                "<L" + std::to_string(i) + "@x>", "192.0.2." + std::to_string(i % 250), std::string("inbound"),

@@ -25,6 +25,8 @@ class TraceStore {
   virtual util::Result<Page<TraceRecord>> search(const TraceQuery& query) = 0;
   // Every record and event of one message; empty when the id is unknown.
   virtual util::Result<TraceDetail> detail(const std::string& trace_id) = 0;
+  // Records received in [since, until) counted per hour, direction and status (statistics).
+  virtual util::Result<std::vector<HourlyCount>> hourly_counts(Micros since, Micros until) = 0;
   // Deletes records and events of messages received before `before`; returns records removed.
   virtual util::Result<std::int64_t> purge(Micros before) = 0;
 };

@@ -119,6 +119,14 @@ struct TraceDetail {
   std::vector<StoredEvent> events;   // in the order they were recorded
 };
 
+// Messages (records) received in one UTC hour with one direction and status.
+struct HourlyCount {
+  Micros hour = 0;  // start of the hour
+  Direction direction = Direction::inbound;
+  TraceStatus status = TraceStatus::received;
+  std::int64_t count = 0;
+};
+
 enum class QuarantineState { held, released, deleted };
 std::string_view to_string(QuarantineState s);
 std::optional<QuarantineState> parse_quarantine_state(std::string_view s);

@@ -131,6 +131,9 @@ class SwitchableStore final : public TraceStore {
   }
   util::Result<Page<TraceRecord>> search(const TraceQuery& q) override { return inner_.search(q); }
   util::Result<TraceDetail> detail(const std::string& id) override { return inner_.detail(id); }
+  util::Result<std::vector<HourlyCount>> hourly_counts(Micros a, Micros b) override {
+    return inner_.hourly_counts(a, b);
+  }
   util::Result<std::int64_t> purge(Micros before) override { return inner_.purge(before); }
 
  private:

@@ -225,16 +225,16 @@ TEST_P(MigrationSuite, EmptyDatabaseIsMigratedToTheLatestVersion) {
   auto c = raw_connection(db.url);
   ASSERT_TRUE(c);
   EXPECT_EQ(*sql::schema_version(*c), sql::latest_schema_version());
-  EXPECT_EQ(sql::latest_schema_version(), 2);
+  EXPECT_EQ(sql::latest_schema_version(), 3);
   // Opening again applies nothing and keeps one row per version.
   stores.reset();
   auto again = open(db.url, db.data_dir, clock);
   ASSERT_TRUE(again.has_value()) << again.error().message;
   auto rows = c->query("SELECT COUNT(*) FROM schema_version", {});
-  EXPECT_EQ(rows->at(0).integer(0), 2);
+  EXPECT_EQ(rows->at(0).integer(0), 3);
 }
 
-TEST_P(MigrationSuite, DatabaseAtThePreviousVersionIsUpgradedWithItsData) {
+TEST_P(MigrationSuite, DatabaseAtVersionOneIsUpgradedWithItsData) {
   stores.reset();
   FreshDatabase old = fresh_database(GetParam());
   auto c = raw_connection(old.url);
@@ -259,7 +259,58 @@ TEST_P(MigrationSuite, DatabaseAtThePreviousVersionIsUpgradedWithItsData) {
   EXPECT_EQ(**(*s)->settings->get("k"), "v");
   EXPECT_TRUE((*s)->clicks->add({0, kT0, "r@y.test", "", "https://x.test/", "clean", {}, ClickAction::allowed, "", ""}));
   auto c2 = raw_connection(old.url);
-  EXPECT_EQ(*sql::schema_version(*c2), 2);
+  EXPECT_EQ(*sql::schema_version(*c2), sql::latest_schema_version());
+  std::error_code ec;
+  std::filesystem::remove_all(old.data_dir, ec);
+}
+
+// The previous version (2) kept quarantined messages uncompressed; after the
+// upgrade those rows read back unchanged and new ones are compressed.
+TEST_P(MigrationSuite, DatabaseAtThePreviousVersionIsUpgradedWithItsData) {
+  stores.reset();
+  FreshDatabase old = fresh_database(GetParam());
+  auto c = raw_connection(old.url);
+  ASSERT_TRUE(c);
+  ASSERT_EQ(*sql::migrate(*c, sql::latest_schema_version() - 1), 2);
+  const std::string raw = std::string("Subject: old\r\n\r\nkept as is") + '\0' + "\xfe";
+  auto ins = c->query(
+      "INSERT INTO quarantine (queue_id, reason, policy, sender, sender_lc, sender_rev, recipients, subject, size, "
+      "created_at, expires_at, raw, spool_path, state, state_changed_at, state_changed_by, released_to) VALUES "
+      "('Q1', 'spam', 'p', 's@x.test', 's@x.test', 'tset.x@s', 'r@y.test', 'old', 31, 1, ?, ?, '', 'held', 1, '', '') "
+      "RETURNING id",
+      {sql::Value{kT0 + kDay}, sql::Value{sql::Blob{raw}}});
+  ASSERT_TRUE(ins.has_value()) << ins.error().message;
+  std::int64_t old_id = ins->at(0).integer(0);
+  ASSERT_TRUE(c->exec("INSERT INTO quarantine_recipients (item_id, recipient_lc, recipient_rev) VALUES (?, 'r@y.test', 'tset.y@r')",
+                      {sql::Value{old_id}}));
+  ASSERT_TRUE(c->query("INSERT INTO clicks (at, recipient, recipient_lc, recipient_rev, message_id, url, url_lc, verdict, "
+                       "reasons, action, client_ip, user_agent) VALUES (5, 'r@y.test', 'r@y.test', 'tset.y@r', '', "
+                       "'https://a.test/', 'https://a.test/', 'clean', '', 'allowed', '', '') RETURNING id", {}));
+  c.reset();
+  auto s = open(old.url, old.data_dir, clock);
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  auto got = (*s)->quarantine->get(old_id);
+  ASSERT_TRUE(got.has_value() && got->has_value()) << (got ? "" : got.error().message);
+  EXPECT_EQ((*got)->raw, raw);
+  auto released = (*s)->quarantine->release(old_id, "admin", {});
+  ASSERT_TRUE(released.has_value());
+  EXPECT_EQ(released->raw, raw);
+  EXPECT_EQ((*s)->quarantine->list({.recipient = "r@y.test"})->items.size(), 1u);
+  EXPECT_EQ((*s)->clicks->search({.recipient = "*@y.test"})->items.size(), 1u);
+  std::string big(200000, 'a');
+  auto new_id = (*s)->quarantine->put(item("n@x.test", {"r@y.test"}, "spam", kT0));
+  ASSERT_TRUE(new_id.has_value());
+  QuarantineItem large = item("n@x.test", {"r@y.test"}, "bulk", kT0);
+  large.raw = big;
+  auto large_id = (*s)->quarantine->put(large);
+  ASSERT_TRUE(large_id.has_value());
+  EXPECT_EQ((**(*s)->quarantine->get(*large_id)).raw, big);
+  auto c2 = raw_connection(old.url);
+  auto stored = c2->query("SELECT raw_encoding, LENGTH(raw) FROM quarantine WHERE id = ?", {sql::Value{*large_id}});
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->at(0).text(0), "deflate");
+  EXPECT_LT(stored->at(0).integer(1), 2000);  // kept compressed
+  EXPECT_EQ(*sql::schema_version(*c2), sql::latest_schema_version());
   std::error_code ec;
   std::filesystem::remove_all(old.data_dir, ec);
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <tuple>
 #include <thread>
 
 #include "store_suite.h"
@@ -208,6 +209,25 @@ TEST_P(TraceSuite, PurgeRemovesOldMessagesAndTheirEvents) {
   EXPECT_EQ(ids_of(find({})), std::vector<std::string>{"new/r@y.test"});
   EXPECT_TRUE(stores->trace->detail("old")->events.empty());
   EXPECT_EQ(stores->trace->detail("new")->events.size(), 1u);
+}
+
+TEST_P(TraceSuite, HourlyCountsByDirectionAndStatus) {
+  constexpr Micros kHour = 3'600'000'000;
+  constexpr Micros h0 = kT0 / kHour * kHour;
+  add({receive("h1", h0 + 10, "s@x.test", {"a@y.test", "b@y.test"}),
+       receive("h2", h0 + 20, "s@x.test", {"a@y.test"}, "x", "192.0.2.1", Direction::outbound),
+       receive("h3", h0 + kHour + 5, "s@x.test", {"a@y.test"}),
+       receive("h4", h0 + 3 * kHour, "s@x.test", {"a@y.test"})});
+  add({TraceEvent{"h1", h0 + 30, EventType::delivery_attempt, "b@y.test", TraceStatus::delivered, "{}", std::nullopt}});
+  auto counts = stores->trace->hourly_counts(h0, h0 + 2 * kHour);
+  ASSERT_TRUE(counts.has_value()) << counts.error().message;
+  std::vector<std::tuple<Micros, Direction, TraceStatus, std::int64_t>> got;
+  for (const auto& c : *counts) got.emplace_back(c.hour, c.direction, c.status, c.count);
+  EXPECT_EQ(got, (std::vector<std::tuple<Micros, Direction, TraceStatus, std::int64_t>>{
+                     {h0, Direction::inbound, TraceStatus::delivered, 1},
+                     {h0, Direction::inbound, TraceStatus::received, 1},
+                     {h0, Direction::outbound, TraceStatus::received, 1},
+                     {h0 + kHour, Direction::inbound, TraceStatus::received, 1}}));
 }
 
 TEST_P(TraceSuite, ReplayingTheSameReceiveIsIdempotent) {

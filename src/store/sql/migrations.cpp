@@ -140,9 +140,14 @@ CREATE TABLE dmarc_rows (
 CREATE INDEX dmarc_rows_day ON dmarc_rows (day);
 )sql";
 
+// Version 3: quarantined messages are stored zlib-compressed; older rows keep
+// 'identity' and are read as they are.
+constexpr const char* kV3 = "ALTER TABLE quarantine ADD COLUMN raw_encoding TEXT NOT NULL DEFAULT 'identity';";
+
 constexpr Migration kMigrations[] = {
     {kV1Sqlite, kV1Postgres},
     {kV2Sqlite, kV2Postgres},
+    {kV3, kV3},
 };
 
 constexpr const char* kVersionTable =

@@ -5,6 +5,7 @@
 // (or two nodes) cannot release the same item twice.
 #include <algorithm>
 
+#include "store/sql/deflate.h"
 #include "store/sql/pattern.h"
 #include "store/sql/shared.h"
 #include "util/strings.h"
@@ -33,7 +34,6 @@ QuarantineItem item_from(const Row& r) {
   q.state_changed_at = r.integer(12);
   q.state_changed_by = r.text(13);
   q.released_to = split_lines(r.text(14));
-  if (r.cols.size() > 15) q.raw = r.text(15);
   return q;
 }
 
@@ -50,11 +50,11 @@ class SqlQuarantineStore final : public QuarantineStore {
       std::string sender_lc = util::to_lower(item.sender);
       auto rows = c.query(
           "INSERT INTO quarantine (queue_id, reason, policy, sender, sender_lc, sender_rev, recipients, subject, "
-          "size, created_at, expires_at, raw, spool_path, state, state_changed_at, state_changed_by, released_to) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'held', ?, '', '') RETURNING id",
+          "size, created_at, expires_at, raw, raw_encoding, spool_path, state, state_changed_at, state_changed_by, "
+          "released_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'deflate', ?, 'held', ?, '', '') RETURNING id",
           {item.queue_id, item.reason, item.policy, item.sender, sender_lc, reversed(sender_lc),
            join_lines(item.recipients), item.subject, Value{item.size}, Value{item.created_at},
-           Value{item.expires_at}, item.spool_path.empty() ? Value{Blob{item.raw}} : Value{nullptr},
+           Value{item.expires_at}, item.spool_path.empty() ? Value{Blob{deflate_bytes(item.raw)}} : Value{nullptr},
            item.spool_path, Value{item.created_at}});
       if (!rows) return std::unexpected(rows.error());
       std::int64_t id = rows->at(0).integer(0);
@@ -163,12 +163,23 @@ class SqlQuarantineStore final : public QuarantineStore {
 
  private:
   util::Result<std::optional<QuarantineItem>> get_locked(std::int64_t id, bool for_update = false) {
-    std::string sql = std::string("SELECT ") + kColumns + ", raw FROM quarantine WHERE id = ?";
+    std::string sql = std::string("SELECT ") + kColumns + ", raw, raw_encoding FROM quarantine WHERE id = ?";
     if (for_update && s_->conn->dialect() == Dialect::postgresql) sql += " FOR UPDATE";
     auto rows = s_->conn->query(sql, {Value{id}});
     if (!rows) return std::unexpected(rows.error());
     if (rows->empty()) return std::optional<QuarantineItem>{};
-    return std::optional<QuarantineItem>{item_from(rows->front())};
+    const Row& row = rows->front();
+    QuarantineItem item = item_from(row);
+    if (!row.is_null(15)) {
+      if (row.text(16) == "deflate") {
+        auto raw = inflate_bytes(row.text(15));
+        if (!raw) return util::fail("quarantine item " + std::to_string(id) + ": " + raw.error().message);
+        item.raw = std::move(*raw);
+      } else {
+        item.raw = row.text(15);
+      }
+    }
+    return std::optional<QuarantineItem>{std::move(item)};
   }
 
   std::shared_ptr<Shared> s_;

@@ -107,6 +107,21 @@ class SqlTraceStore final : public TraceStore {
     return d;
   }
 
+  util::Result<std::vector<HourlyCount>> hourly_counts(Micros since, Micros until) override {
+    constexpr std::int64_t kHour = 3'600'000'000;
+    std::lock_guard lock(s_->mu);
+    auto rows = s_->conn->query(
+        "SELECT received_at / ? AS hour, direction, status, COUNT(*) FROM trace_records "
+        "WHERE received_at >= ? AND received_at < ? GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+        {Value{kHour}, Value{since}, Value{until}});
+    if (!rows) return std::unexpected(rows.error());
+    std::vector<HourlyCount> out;
+    for (const auto& r : *rows)
+      out.push_back(HourlyCount{r.integer(0) * kHour, parse_direction(r.text(1)).value_or(Direction::inbound),
+                                parse_trace_status(r.text(2)).value_or(TraceStatus::received), r.integer(3)});
+    return out;
+  }
+
   util::Result<std::int64_t> purge(Micros before) override {
     std::lock_guard lock(s_->mu);
     Connection& c = *s_->conn;

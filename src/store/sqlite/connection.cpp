@@ -132,7 +132,10 @@ util::Result<std::unique_ptr<sql::Connection>> connect(const std::string& path) 
   sqlite3_busy_timeout(db, 5000);
   // NORMAL is durable across application crashes in WAL mode; only a power loss
   // can drop the last transactions, which the trace spill file does not cover either.
-  if (auto r = conn->exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !r)
+  // A 64 MiB page cache keeps the trace indexes' upper levels in memory at millions of rows.
+  if (auto r = conn->exec_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                                 "PRAGMA cache_size=-65536;");
+      !r)
     return util::fail("sqlite: cannot configure " + path + ": " + r.error().message);
   return std::unique_ptr<sql::Connection>(std::move(conn));
 }
