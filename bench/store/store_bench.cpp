@@ -3,7 +3,7 @@
 // TraceRecorder, then search latency over N generated messages (default 1
 // million) by sender, by recipient wildcard and by time range, for one
 // backend per run. Prints one table row per measurement.
-//   store_bench --backend sqlite|postgresql [--messages N] [--events N] [--dir D]
+//   store_bench --backend sqlite|postgresql [--messages N] [--events N] [--queue N] [--dir D]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -106,7 +106,7 @@ void load_records(ms::sql::Connection& c, int n) {
   else (void)c.exec_script("ANALYZE");
 }
 
-void bench_writes(const char* backend, ms::Stores& s, const std::string& dir, int events_wanted) {
+void bench_writes(const char* backend, ms::Stores& s, const std::string& dir, int events_wanted, std::size_t queue) {
   int messages = events_wanted / 6;
   std::vector<ms::TraceEvent> all;
   for (int i = 0; i < messages; ++i) {
@@ -125,7 +125,7 @@ void bench_writes(const char* backend, ms::Stores& s, const std::string& dir, in
 
   // The same load through the recorder: record() from 4 threads, then wait until stored.
   for (auto& e : all) e.trace_id = "R" + e.trace_id;
-  auto rec = ms::TraceRecorder::start(*s.trace, ms::RecorderOptions{dir + "/bench-spill.log"});
+  auto rec = ms::TraceRecorder::start(*s.trace, ms::RecorderOptions{dir + "/bench-spill.log", queue});
   if (!rec) std::exit(1);
   t = Clock::now();
   std::vector<std::thread> threads;
@@ -180,12 +180,14 @@ void bench_search(const char* backend, ms::TraceStore& trace, const std::string&
 int main(int argc, char** argv) {
   std::string backend = "sqlite", dir;
   int messages = 1'000'000, events = 120'000;
+  std::size_t queue = 20000;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--backend") backend = v;
     else if (k == "--messages") messages = std::atoi(v.c_str());
     else if (k == "--events") events = std::atoi(v.c_str());
     else if (k == "--dir") dir = v;
+    else if (k == "--queue") queue = static_cast<std::size_t>(std::atol(v.c_str()));
   }
   if (dir.empty()) {
     char t[] = "/tmp/mailmoat-bench-XXXXXX";
@@ -206,7 +208,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const char* b = backend.c_str();
-  bench_writes(b, **s, dir, events);
+  bench_writes(b, **s, dir, events, queue);
   auto t = Clock::now();
   {
     auto c = raw(url);

@@ -99,8 +99,9 @@ void TraceRecorder::sync_spill(std::unique_lock<std::mutex>& lock) {
 util::Result<void> TraceRecorder::replay_spill_once() {
   std::uint64_t from, end, committed;
   {
-    std::unique_lock lock(mu_);
-    sync_spill(lock);
+    // No fsync here: overflow spilled while the store is up is as durable as
+    // the memory queue it relieves; the store-down path syncs every batch.
+    std::lock_guard lock(mu_);
     from = spill_read_;
     end = spill_.end();
     committed = committed_seq_;
