@@ -177,13 +177,14 @@ util::Result<int> schema_version(Connection& c) {
 util::Result<int> migrate(Connection& c, int target) {
   if (target < 0) target = latest_schema_version();
   if (target > latest_schema_version()) return util::fail("schema version " + std::to_string(target) + " is unknown");
-  if (auto t = c.exec_script(kVersionTable); !t) return std::unexpected(t.error());
   return in_transaction(c, [&]() -> util::Result<int> {
     // Two nodes starting at once against one PostgreSQL: the second waits here
-    // and then sees the versions the first applied.
+    // and then sees the versions the first applied. (Concurrent CREATE TABLE IF
+    // NOT EXISTS can fail in PostgreSQL, so even that happens under the lock.)
     if (c.dialect() == Dialect::postgresql) {
       if (auto l = c.query("SELECT pg_advisory_xact_lock(727170)", {}); !l) return std::unexpected(l.error());
     }
+    if (auto t = c.exec_script(kVersionTable); !t) return std::unexpected(t.error());
     auto current = read_version(c);
     if (!current) return current;
     if (*current > latest_schema_version())
