@@ -130,6 +130,27 @@ TEST_F(UnboundServer, SilentServerGivesTimeoutAfterTheBudget) {
   close(silent);
 }
 
+TEST_F(UnboundServer, SpfGivesTemperrorWhenDnsTimesOut) {
+  int silent = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(silent, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  getsockname(silent, reinterpret_cast<sockaddr*>(&a), &len);
+  auto r = make(std::chrono::milliseconds(200), ntohs(a.sin_port));
+  std::optional<auth::spf::SpfResult> got;
+  auth::spf::check_host(*r, auth::spf::mailfrom_request(*IpAddress::parse("192.0.2.25"), "a@example.com", "h"), {},
+                        [&](auth::spf::SpfResult res) { got = std::move(res); });
+  io_.restart();
+  while (!got && io_.run_one_for(std::chrono::seconds(5))) {
+  }
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->verdict, auth::spf::Verdict::temperror);
+  EXPECT_EQ(got->problem, "DNS timeout for example.com");
+  close(silent);
+}
+
 TEST(UnboundConfigErrors, BadForwarderIsReported) {
   UnboundConfig config;
   config.forwarders.push_back("not an address");

@@ -44,6 +44,14 @@ std::string write(const AuthenticationResults& ar);
 // Parses a field value (the part after "Authentication-Results:"), possibly folded.
 util::Result<AuthenticationResults> parse(std::string_view value);
 
+// ARC-Authentication-Results (RFC 8617 §4.1.1): "i=N;" then an
+// Authentication-Results payload. N must be 1..50.
+struct ArcAuthenticationResults {
+  unsigned instance = 0;
+  AuthenticationResults results;
+};
+util::Result<ArcAuthenticationResults> parse_arc(std::string_view value);
+
 // The authserv-id of a field value, read leniently even when the rest is malformed.
 std::optional<std::string> authserv_id_of(std::string_view value);
 

@@ -198,6 +198,19 @@ util::Result<AuthenticationResults> parse(std::string_view text) {
   return ar;
 }
 
+util::Result<ArcAuthenticationResults> parse_arc(std::string_view value) {
+  std::size_t semi = value.find(';');
+  if (semi == std::string_view::npos) return util::fail("expected \"i=N;\"");
+  std::string_view tag = util::trim(value.substr(0, semi));
+  if (!tag.starts_with("i") || util::trim(tag.substr(1)).substr(0, 1) != "=")
+    return util::fail("expected \"i=N;\"");
+  auto n = util::parse_uint(util::trim(util::trim(tag.substr(1)).substr(1)));
+  if (!n || *n < 1 || *n > 50) return util::fail("ARC instance must be 1..50");
+  auto ar = parse(value.substr(semi + 1));
+  if (!ar) return std::unexpected(ar.error());
+  return ArcAuthenticationResults{static_cast<unsigned>(*n), std::move(*ar)};
+}
+
 std::optional<std::string> authserv_id_of(std::string_view value) {
   Cursor c(value);
   auto id = c.value(false);

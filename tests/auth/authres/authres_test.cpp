@@ -99,6 +99,17 @@ TEST(AuthresParser, RejectsGarbageWithAReason) {
   EXPECT_NE(e.error().message.find("expected a method"), std::string::npos);
 }
 
+TEST(AuthresParser, ArcAuthenticationResultsCarryTheInstance) {
+  auto aar = parse_arc(" i=2; lists.example.org;\r\n\tspf=pass smtp.mailfrom=example.com;\r\n\tdkim=pass header.d=example.com");
+  ASSERT_TRUE(aar) << aar.error().message;
+  EXPECT_EQ(aar->instance, 2u);
+  EXPECT_EQ(aar->results.authserv_id, "lists.example.org");
+  EXPECT_EQ(aar->results.results.size(), 2u);
+  EXPECT_FALSE(parse_arc(" i=0; a.example; none"));
+  EXPECT_FALSE(parse_arc(" i=51; a.example; none"));
+  EXPECT_FALSE(parse_arc(" a.example; spf=pass"));
+}
+
 TEST(AuthresStrip, RemovesOnlyFieldsWithOurAuthservId) {
   std::string header =
       "Received: from a by b\r\n"

@@ -184,5 +184,50 @@ TEST(SpfCheckHost, HugeRecordOfManyVoidLookupsIsBounded) {
   EXPECT_EQ(zone.queries(), 4u);
 }
 
+TEST(SpfCheckHost, RedirectLoopStopsAtTheLookupLimit) {
+  dns::ZoneResolver zone;
+  zone.add_txt("a.example.com", "v=spf1 redirect=b.example.com");
+  zone.add_txt("b.example.com", "v=spf1 redirect=a.example.com");
+  auto r = check_host(zone, mailfrom_request(*dns::IpAddress::parse("192.0.2.1"), "x@a.example.com", "h"));
+  EXPECT_EQ(r.verdict, Verdict::permerror);
+  EXPECT_EQ(r.dns_lookups, 11);
+}
+
+TEST(SpfCheckHost, MacroBombExpandsToOneBoundedName) {
+  // 3,000 copies of %{s} in one exists: term expand to about 60 KB, which is
+  // cut to the rightmost 253 octets before the single A query.
+  dns::ZoneResolver zone;
+  std::string spec;
+  for (int i = 0; i < 3000; ++i) spec += "%{s}.";
+  std::vector<std::string> strings;
+  std::string rec = "v=spf1 exists:" + spec + "bl.example.com -all";
+  for (std::size_t i = 0; i < rec.size(); i += 255) strings.push_back(rec.substr(i, 255));
+  zone.add_txt("bomb.example.com", strings);
+  auto r = check_host(zone, mailfrom_request(*dns::IpAddress::parse("192.0.2.1"), "someone@bomb.example.com", "h"));
+  EXPECT_EQ(r.verdict, Verdict::fail);
+  EXPECT_EQ(zone.queries(), 2u);
+  EXPECT_EQ(r.void_lookups, 1);
+}
+
+TEST(SpfCheckHost, AnswersOfTheWrongShapeMatchNothing) {
+  // A resolver that answers an A query with text that is no address.
+  class Garbage : public dns::Resolver {
+   public:
+    void resolve(dns::Question q, Callback done) override {
+      dns::Answer a;
+      a.status = dns::Status::ok;
+      if (q.type == dns::RecordType::txt) a.txt = {"v=spf1 a:x.example.com mx -all"};
+      else if (q.type == dns::RecordType::mx) a.mx = {{10, ""}, {20, std::string(300, 'm')}};
+      else a.addresses = {"not-an-address", "999.1.1.1", ""};
+      done(std::move(a));
+    }
+  } garbage;
+  std::optional<SpfResult> got;
+  check_host(garbage, mailfrom_request(*dns::IpAddress::parse("192.0.2.1"), "x@example.com", "h"), {},
+             [&](SpfResult r) { got = std::move(r); });
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->verdict, Verdict::fail);
+}
+
 }  // namespace
 }  // namespace mailmoat::auth::spf
