@@ -278,11 +278,6 @@ int serve(const ServeOptions& options) {
     smtp_json[name] = addr;
     log::info("serve.smtp_listening", {{"listener", name}, {"address", addr}});
   }
-  if (!options.ready_file.empty())
-    write_ready_file(options.ready_file, {{"http", *http_bound},
-                                          {"smtp", smtp_json},
-                                          {"data_dir", data_dir.string()},
-                                          {"pid", ::getpid()}});
 
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   asio::steady_timer shutdown_timer(io);
@@ -338,6 +333,12 @@ int serve(const ServeOptions& options) {
     });
   };
   wait_signal();
+  // Only now that SIGTERM is handled may a supervisor (or a test) be told we are ready.
+  if (!options.ready_file.empty())
+    write_ready_file(options.ready_file, {{"http", *http_bound},
+                                          {"smtp", smtp_json},
+                                          {"data_dir", data_dir.string()},
+                                          {"pid", ::getpid()}});
 
   std::vector<std::thread> threads;
   for (std::int64_t i = 1; i < cfg.server.threads; ++i) threads.emplace_back([&io] { io.run(); });
