@@ -71,6 +71,23 @@ struct Config {
     std::int64_t delivery_timeout_seconds = 300;
     bool bdat = true;
   } queue;
+  struct Dns {
+    std::vector<std::string> forwarders;  // "127.0.0.1@5353"; empty: full recursion
+    std::string trust_anchor_file;
+    std::int64_t timeout_ms = 5000;
+    std::vector<std::string> zone_files;  // offline: answer only from these RFC 1035 files
+  } dns;
+  struct Auth {
+    std::string authserv_id;  // empty: the host name
+    bool spf = true, dkim = true, dmarc = true, arc = true, iprev = true;
+    std::string dmarc_mode = "rfc9989";  // rfc9989 | rfc7489
+    std::string dmarc_on_reject = "reject";  // reject | quarantine | deliver_as_spam
+    std::string dmarc_on_quarantine = "quarantine";  // quarantine | deliver_as_spam
+    bool dmarc_tempfail_on_temperror = false;
+    std::int64_t dmarc_spam_level = 6;
+    std::vector<std::string> trusted_arc_sealers;
+    std::int64_t max_dkim_signatures = 8;
+  } auth;
   std::vector<RouteConfig> routes{RouteConfig{{"localhost"}, "maildir", ""}, RouteConfig{}};
 };
 

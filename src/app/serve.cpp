@@ -20,6 +20,9 @@
 
 #include "app/admin_api.h"
 #include "app/config.h"
+#include "app/resolver_setup.h"
+#include "auth/dmarc/psl.h"
+#include "filters/auth/auth_filter.h"
 #include "http/server.h"
 #include "log/log.h"
 #include "pipeline/chain.h"
@@ -198,6 +201,21 @@ int serve(const ServeOptions& options) {
   asio::io_context io(static_cast<int>(cfg.server.threads));
   Metrics metrics;
 
+  auto resolver = make_resolver(io, cfg.dns);
+  if (!resolver) {
+    fatal(resolver.error().message);
+    return 1;
+  }
+  std::optional<auth::dmarc::PublicSuffixList> psl;
+  if (cfg.auth.dmarc_mode == "rfc7489") {
+    auto loaded_psl = auth::dmarc::PublicSuffixList::system();
+    if (!loaded_psl) {
+      fatal("auth.dmarc_mode = rfc7489: " + loaded_psl.error().message);
+      return 1;
+    }
+    psl.emplace(std::move(*loaded_psl));
+  }
+
   // Queue and transports.
   asio::thread_pool local_delivery(2);
   queue::QueueManager queue_manager(io, *queue_cfg);
@@ -207,13 +225,13 @@ int serve(const ServeOptions& options) {
   relay_opts.helo_name = hostname;
   relay_opts.use_bdat = cfg.queue.bdat;
   relay_opts.timeout = std::chrono::seconds(cfg.queue.delivery_timeout_seconds);
-  queue_manager.add_transport("relay", std::make_shared<smtp::SmtpTransport>(io, relay_opts, nullptr));
+  queue_manager.add_transport("relay", std::make_shared<smtp::SmtpTransport>(io, relay_opts, resolver->get()));
   auto lmtp_opts = relay_opts;
   lmtp_opts.mode = smtp::SmtpTransportOptions::Mode::lmtp;
-  queue_manager.add_transport("lmtp", std::make_shared<smtp::SmtpTransport>(io, lmtp_opts, nullptr));
+  queue_manager.add_transport("lmtp", std::make_shared<smtp::SmtpTransport>(io, lmtp_opts, resolver->get()));
   auto mx_opts = relay_opts;
   mx_opts.mode = smtp::SmtpTransportOptions::Mode::mx;
-  queue_manager.add_transport("smtp", std::make_shared<smtp::SmtpTransport>(io, mx_opts, nullptr));
+  queue_manager.add_transport("smtp", std::make_shared<smtp::SmtpTransport>(io, mx_opts, resolver->get()));
   auto recovered = queue_manager.open();
   if (!recovered) {
     fatal(recovered.error().message);
@@ -228,6 +246,40 @@ int serve(const ServeOptions& options) {
   });
 
   auto chain = std::make_shared<pipeline::FilterChain>();
+  {
+    filters::AuthConfig ac;
+    ac.authserv_id = cfg.auth.authserv_id.empty() ? hostname : cfg.auth.authserv_id;
+    ac.spf = cfg.auth.spf;
+    ac.dkim = cfg.auth.dkim;
+    ac.dmarc = cfg.auth.dmarc;
+    ac.arc = cfg.auth.arc;
+    ac.iprev = cfg.auth.iprev;
+    ac.dmarc_options.mode = psl ? auth::dmarc::Mode::rfc7489 : auth::dmarc::Mode::rfc9989;
+    ac.dmarc_options.psl = psl ? &*psl : nullptr;
+    auto action = [](const std::string& a) {
+      return a == "quarantine" ? auth::dmarc::Action::quarantine
+             : a == "deliver_as_spam" ? auth::dmarc::Action::deliver_as_spam
+                                      : auth::dmarc::Action::reject;
+    };
+    ac.handling.on_reject = action(cfg.auth.dmarc_on_reject);
+    ac.handling.on_quarantine = action(cfg.auth.dmarc_on_quarantine);
+    ac.handling.tempfail_on_temperror = cfg.auth.dmarc_tempfail_on_temperror;
+    ac.handling.spam_confidence_level = static_cast<int>(cfg.auth.dmarc_spam_level);
+    for (const auto& d : cfg.auth.trusted_arc_sealers) ac.trusted_arc_sealers.push_back(util::to_lower(d));
+    ac.max_dkim_signatures = static_cast<std::size_t>(cfg.auth.max_dkim_signatures);
+    ac.budget = std::chrono::milliseconds(std::max<std::int64_t>(cfg.smtp.filter_budget_ms * 3 / 5, 1));
+    auto clock = [] {
+      return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    auto scheduler = [&io](std::chrono::milliseconds delay, std::move_only_function<void()> fn) {
+      auto timer = std::make_shared<asio::steady_timer>(io, delay);
+      timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) mutable {
+        if (!ec) fn();
+      });
+    };
+    chain->add(std::make_shared<filters::AuthFilter>(ac, **resolver, clock, scheduler));
+  }
   smtp::SmtpServer smtp_server(io, *smtp_cfg, queue_manager, chain);
   auto smtp_bound = smtp_server.listen();
   if (!smtp_bound) {

@@ -162,6 +162,10 @@ bool Gateway::start(const std::vector<std::string>& overrides, const std::string
                                 "--set",       "http.listen=127.0.0.1:0",
                                 "--set",       "smtp.listener.0.address=127.0.0.1:0",
                                 "--set",       "server.shutdown_grace_seconds=5"};
+  // DNS comes from a zone file (empty unless a test writes one), never from outside.
+  if (!std::ifstream(dir_.file("zone.db"))) dir_.write("zone.db", "; test zone\n");
+  args.push_back("--set");
+  args.push_back("dns.zone_files=[\"" + dir_.file("zone.db") + "\"]");
   if (!config_file.empty()) {
     args.push_back("-c");
     args.push_back(config_file);

@@ -153,6 +153,8 @@ class Gateway {
   std::string http_address() const { return ready_.value("http", ""); }
   std::string smtp_address(const std::string& listener = "inbound") const;
   const std::string& data_dir() const { return dir_.path(); }
+  // The zone file the gateway answers DNS from (dns.zone_files); write it before start().
+  std::string zone_file() const { return dir_.file("zone.db"); }
   std::string log() const;  // everything written to stderr so far
   pid_t pid() const { return pid_; }
 
