@@ -170,6 +170,14 @@ ChainResult ChainVerification::result() const {
   return r;
 }
 
+const ArcInstance* trusted_sealer(const ChainResult& chain, const std::vector<std::string>& trusted) {
+  if (chain.cv != ChainValidation::pass) return nullptr;
+  for (auto it = chain.instances.rbegin(); it != chain.instances.rend(); ++it)
+    for (const auto& domain : trusted)
+      if (util::iequals(it->seal_domain, domain)) return &*it;
+  return nullptr;
+}
+
 void verify_chain(const mail::Message& message, dns::Resolver& resolver, std::move_only_function<void(ChainResult)> done) {
   struct State {
     ChainVerification verification;
