@@ -39,6 +39,34 @@ SignatureResult describe(const Signature& s) {
   return r;
 }
 
+// A permerror for a field that did not parse, naming d= and s= when it can.
+SignatureResult describe_unparsable(std::string_view value, std::string reason) {
+  SignatureResult r;
+  r.result = Result::permerror;
+  r.reason = std::move(reason);
+  if (auto tags = TagList::parse(value)) {
+    if (auto d = tags->value("d")) r.domain = std::string(*d);
+    if (auto s = tags->value("s")) r.selector = std::string(*s);
+  }
+  return r;
+}
+
+// One body pass per distinct (c= body part, l=), shared by the signatures.
+const BodyDigest& body_digest(std::map<BodyKey, BodyDigest>& cache, const mail::Message& message, const Signature& s) {
+  BodyKey key{s.body_canon, s.length};
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    BodyHasher hasher(s.body_canon, s.length);
+    hasher.update(message.body());
+    BodyDigest d;
+    d.hash = hasher.finish();
+    d.total = hasher.canonical_length();
+    d.hashed = hasher.hashed_length();
+    it = cache.emplace(key, std::move(d)).first;
+  }
+  return it->second;
+}
+
 }  // namespace
 
 Verification::Verification(const mail::Message& message, const VerifyOptions& options) {
@@ -46,44 +74,20 @@ Verification::Verification(const mail::Message& message, const VerifyOptions& op
   std::size_t verified = 0;
   for (const mail::HeaderField* field : message.find_all("DKIM-Signature")) {
     Pending p;
-    auto tags = TagList::parse(field->value);
-    auto sig = tags ? parse_signature(field->value) : std::unexpected(tags.error());
+    auto sig = parse_signature(field->value);
     if (!sig) {
-      p.early.result = Result::permerror;
-      p.early.reason = sig.error().message;
-      if (tags) {
-        if (auto d = tags->value("d")) p.early.domain = std::string(*d);
-        if (auto s = tags->value("s")) p.early.selector = std::string(*s);
-      }
-      pending_.push_back(std::move(p));
-      continue;
-    }
-    p.early = describe(*sig);
-    if (auto e = early_checks(*sig, options)) {
+      p.early = describe_unparsable(field->value, sig.error().message);
+    } else if (p.early = describe(*sig); auto e = early_checks(*sig, options)) {
       std::tie(p.early.result, p.early.reason) = *e;
     } else if (++verified > options.max_signatures) {
       p.early.result = Result::policy;
       p.early.reason = "not verified: more than " + std::to_string(options.max_signatures) + " signatures";
     } else {
-      BodyKey key{sig->body_canon, sig->length};
-      auto it = bodies.find(key);
-      if (it == bodies.end()) {
-        BodyHasher hasher(sig->body_canon, sig->length);
-        hasher.update(message.body());
-        BodyDigest d;
-        d.hash = hasher.finish();
-        d.total = hasher.canonical_length();
-        d.hashed = hasher.hashed_length();
-        it = bodies.emplace(key, std::move(d)).first;
-      }
-      p.body_hash_ok = it->second.hash == sig->body_hash;
-      p.body_too_short = sig->length && *sig->length > it->second.total;
-      p.early.unsigned_body_bytes = it->second.total - it->second.hashed;
-      const Tag* b = tags->find("b");
-      p.header_data = signed_header_data(message, sig->signed_headers, sig->header_canon,
-                                         blank_tag_value(field->raw, Tag{b->name, b->value,
-                                                                         b->value_offset + (field->value.data() - field->raw.data()),
-                                                                         b->value_length}));
+      const BodyDigest& body = body_digest(bodies, message, *sig);
+      p.body_hash_ok = body.hash == sig->body_hash;
+      p.body_too_short = sig->length && *sig->length > body.total;
+      p.early.unsigned_body_bytes = body.total - body.hashed;
+      p.header_data = signed_header_data(message, sig->signed_headers, sig->header_canon, field_without_b(*field));
       p.signature = std::move(*sig);
     }
     pending_.push_back(std::move(p));
