@@ -1,5 +1,6 @@
 #include "auth/dkim/verifier.h"
 
+#include <cstdint>
 #include <memory>
 #include <tuple>
 
@@ -10,12 +11,6 @@
 
 namespace mailmoat::auth::dkim {
 namespace {
-
-struct BodyDigest {
-  std::string hash;
-  std::uint64_t total = 0, hashed = 0;
-};
-using BodyKey = std::tuple<Canon, std::optional<std::uint64_t>>;
 
 // Checks that need no key: algorithm policy and the clock.
 std::optional<std::pair<Result, std::string>> early_checks(const Signature& s, const VerifyOptions& o) {
@@ -51,29 +46,25 @@ SignatureResult describe_unparsable(std::string_view value, std::string reason) 
   return r;
 }
 
-// One body pass per distinct (c= body part, l=), shared by the signatures.
-const BodyDigest& body_digest(std::map<BodyKey, BodyDigest>& cache, const mail::Message& message, const Signature& s) {
-  BodyKey key{s.body_canon, s.length};
-  auto it = cache.find(key);
-  if (it == cache.end()) {
-    BodyHasher hasher(s.body_canon, s.length);
-    hasher.update(message.body());
-    BodyDigest d;
-    d.hash = hasher.finish();
-    d.total = hasher.canonical_length();
-    d.hashed = hasher.hashed_length();
-    it = cache.emplace(key, std::move(d)).first;
-  }
-  return it->second;
-}
-
 }  // namespace
 
 Verification::Verification(const mail::Message& message, const VerifyOptions& options) {
-  std::map<BodyKey, BodyDigest> bodies;
+  parse_headers(message, options);
+  update_body(message.body());
+  finish_body();
+}
+
+Verification Verification::from_headers(const mail::Message& headers, const VerifyOptions& options) {
+  Verification v;
+  v.parse_headers(headers, options);
+  return v;
+}
+
+void Verification::parse_headers(const mail::Message& message, const VerifyOptions& options) {
   std::size_t verified = 0;
   for (const mail::HeaderField* field : message.find_all("DKIM-Signature")) {
     Pending p;
+    std::size_t hasher = SIZE_MAX;
     auto sig = parse_signature(field->value);
     if (!sig) {
       p.early = describe_unparsable(field->value, sig.error().message);
@@ -83,14 +74,35 @@ Verification::Verification(const mail::Message& message, const VerifyOptions& op
       p.early.result = Result::policy;
       p.early.reason = "not verified: more than " + std::to_string(options.max_signatures) + " signatures";
     } else {
-      const BodyDigest& body = body_digest(bodies, message, *sig);
-      p.body_hash_ok = body.hash == sig->body_hash;
-      p.body_too_short = sig->length && *sig->length > body.total;
-      p.early.unsigned_body_bytes = body.total - body.hashed;
+      // One hasher per distinct (c= body part, l=), shared by the signatures.
+      auto key = std::pair{sig->body_canon, sig->length};
+      for (hasher = 0; hasher < hashers_.size() && hashers_[hasher].first != key; ++hasher) {
+      }
+      if (hasher == hashers_.size()) hashers_.emplace_back(key, BodyHasher(sig->body_canon, sig->length));
       p.header_data = signed_header_data(message, sig->signed_headers, sig->header_canon, field_without_b(*field));
       p.signature = std::move(*sig);
     }
     pending_.push_back(std::move(p));
+    hasher_of_.push_back(hasher);
+  }
+}
+
+void Verification::update_body(std::string_view chunk) {
+  for (auto& [key, hasher] : hashers_) hasher.update(chunk);
+}
+
+void Verification::finish_body() {
+  if (body_done_) return;
+  body_done_ = true;
+  std::vector<std::string> digests;
+  for (auto& [key, hasher] : hashers_) digests.push_back(hasher.finish());
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (hasher_of_[i] == SIZE_MAX) continue;
+    Pending& p = pending_[i];
+    const BodyHasher& h = hashers_[hasher_of_[i]].second;
+    p.body_hash_ok = digests[hasher_of_[i]] == p.signature->body_hash;
+    p.body_too_short = p.signature->length && *p.signature->length > h.canonical_length();
+    p.early.unsigned_body_bytes = h.canonical_length() - h.hashed_length();
   }
 }
 
@@ -115,6 +127,11 @@ void Verification::add_resolved_key(const std::string& name, ResolvedKeyPtr key)
 SignatureResult Verification::finish(const Pending& p) const {
   SignatureResult r = p.early;
   if (!p.signature) return r;
+  if (!body_done_) {
+    r.result = Result::temperror;
+    r.reason = "the body was not finished (finish_body)";
+    return r;
+  }
   const Signature& s = *p.signature;
   std::string name = s.key_query_name();
   auto it = keys_.find(name);
