@@ -14,16 +14,6 @@ namespace {
 
 using dkim::Result;
 
-// The field with its b= value removed (RFC 6376 3.7, applied to AMS and AS).
-std::string blanked(const mail::HeaderField& f) {
-  auto tags = dkim::TagList::parse(f.value);
-  const dkim::Tag* b = tags ? tags->find("b") : nullptr;
-  if (!b) return std::string(f.raw);
-  dkim::Tag shifted = *b;
-  shifted.value_offset += static_cast<std::size_t>(f.value.data() - f.raw.data());
-  return dkim::blank_tag_value(f.raw, shifted);
-}
-
 std::string aar_results(std::string_view value) {
   std::string_view v = util::trim(value);
   std::size_t semi = v.find(';');
@@ -59,7 +49,7 @@ ChainVerification::ChainVerification(const mail::Message& message) {
         it = body_hashes.emplace(key, h.finish()).first;
       }
       a.body_hash_ok = it->second == sig->body_hash;
-      a.header_data = dkim::signed_header_data(message, sig->signed_headers, sig->header_canon, blanked(*set.ams));
+      a.header_data = dkim::signed_header_data(message, sig->signed_headers, sig->header_canon, dkim::field_without_b(*set.ams));
       a.signature = std::move(*sig);
     }
     SealCheck s;
@@ -76,7 +66,7 @@ ChainVerification::ChainVerification(const mail::Message& message) {
         s.signed_data += dkim::canonicalize_header(earlier.ams->raw, dkim::Canon::relaxed);
         if (earlier.instance < set.instance) s.signed_data += dkim::canonicalize_header(earlier.seal->raw, dkim::Canon::relaxed);
       }
-      std::string own = dkim::canonicalize_header(blanked(*set.seal), dkim::Canon::relaxed);
+      std::string own = dkim::canonicalize_header(dkim::field_without_b(*set.seal), dkim::Canon::relaxed);
       s.signed_data += own.substr(0, own.size() - 2);
       s.seal = std::move(*seal);
     }
@@ -168,6 +158,14 @@ ChainResult ChainVerification::result() const {
   }
   r.cv = ChainValidation::pass;
   return r;
+}
+
+const ArcInstance* trusted_sealer(const ChainResult& chain, const std::vector<std::string>& trusted) {
+  if (chain.cv != ChainValidation::pass) return nullptr;
+  for (auto it = chain.instances.rbegin(); it != chain.instances.rend(); ++it)
+    for (const auto& domain : trusted)
+      if (util::iequals(it->seal_domain, domain)) return &*it;
+  return nullptr;
 }
 
 void verify_chain(const mail::Message& message, dns::Resolver& resolver, std::move_only_function<void(ChainResult)> done) {

@@ -67,6 +67,12 @@ class ChainVerification {
   std::map<std::string, dkim::ResolvedKeyPtr> keys_;
 };
 
+// Trusted ARC sealers (a configured list of domains, like EOP's): the newest
+// set of a passing chain whose seal d= is in `trusted` (case-insensitive), or
+// nullptr. Its AAR holds the results that sealer saw, which DMARC may use to
+// override a failure caused by a forwarder (reason "arc").
+const ArcInstance* trusted_sealer(const ChainResult& chain, const std::vector<std::string>& trusted);
+
 // Resolves every key through `resolver`, then calls `done` once.
 void verify_chain(const mail::Message& message, dns::Resolver& resolver,
                   std::move_only_function<void(ChainResult)> done);

@@ -3,9 +3,19 @@
 #include <unordered_map>
 
 #include "auth/dkim/canonicalization.h"
+#include "auth/dkim/tag_list.h"
 #include "util/strings.h"
 
 namespace mailmoat::auth::dkim {
+
+std::string field_without_b(const mail::HeaderField& field) {
+  auto tags = TagList::parse(field.value);
+  const Tag* b = tags ? tags->find("b") : nullptr;
+  if (!b) return std::string(field.raw);
+  Tag in_raw = *b;  // offsets are relative to the value; make them relative to raw
+  in_raw.value_offset += static_cast<std::size_t>(field.value.data() - field.raw.data());
+  return blank_tag_value(field.raw, in_raw);
+}
 
 std::string signed_header_data(const mail::Message& message, const std::vector<std::string>& names, Canon canon,
                                std::string_view signature_field_blanked) {

@@ -14,6 +14,10 @@
 
 namespace mailmoat::auth::dkim {
 
+// The whole field (name, colon, value) with its b= value removed; the field
+// unchanged when it has no parsable b= (the signature then fails anyway).
+std::string field_without_b(const mail::HeaderField& field);
+
 std::string signed_header_data(const mail::Message& message, const std::vector<std::string>& names, Canon canon,
                                std::string_view signature_field_blanked);
 

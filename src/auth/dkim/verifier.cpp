@@ -1,5 +1,6 @@
 #include "auth/dkim/verifier.h"
 
+#include <cstdint>
 #include <memory>
 #include <tuple>
 
@@ -10,12 +11,6 @@
 
 namespace mailmoat::auth::dkim {
 namespace {
-
-struct BodyDigest {
-  std::string hash;
-  std::uint64_t total = 0, hashed = 0;
-};
-using BodyKey = std::tuple<Canon, std::optional<std::uint64_t>>;
 
 // Checks that need no key: algorithm policy and the clock.
 std::optional<std::pair<Result, std::string>> early_checks(const Signature& s, const VerifyOptions& o) {
@@ -39,54 +34,75 @@ SignatureResult describe(const Signature& s) {
   return r;
 }
 
+// A permerror for a field that did not parse, naming d= and s= when it can.
+SignatureResult describe_unparsable(std::string_view value, std::string reason) {
+  SignatureResult r;
+  r.result = Result::permerror;
+  r.reason = std::move(reason);
+  if (auto tags = TagList::parse(value)) {
+    if (auto d = tags->value("d")) r.domain = std::string(*d);
+    if (auto s = tags->value("s")) r.selector = std::string(*s);
+  }
+  return r;
+}
+
 }  // namespace
 
 Verification::Verification(const mail::Message& message, const VerifyOptions& options) {
-  std::map<BodyKey, BodyDigest> bodies;
+  parse_headers(message, options);
+  update_body(message.body());
+  finish_body();
+}
+
+Verification Verification::from_headers(const mail::Message& headers, const VerifyOptions& options) {
+  Verification v;
+  v.parse_headers(headers, options);
+  return v;
+}
+
+void Verification::parse_headers(const mail::Message& message, const VerifyOptions& options) {
   std::size_t verified = 0;
   for (const mail::HeaderField* field : message.find_all("DKIM-Signature")) {
     Pending p;
-    auto tags = TagList::parse(field->value);
-    auto sig = tags ? parse_signature(field->value) : std::unexpected(tags.error());
+    std::size_t hasher = SIZE_MAX;
+    auto sig = parse_signature(field->value);
     if (!sig) {
-      p.early.result = Result::permerror;
-      p.early.reason = sig.error().message;
-      if (tags) {
-        if (auto d = tags->value("d")) p.early.domain = std::string(*d);
-        if (auto s = tags->value("s")) p.early.selector = std::string(*s);
-      }
-      pending_.push_back(std::move(p));
-      continue;
-    }
-    p.early = describe(*sig);
-    if (auto e = early_checks(*sig, options)) {
+      p.early = describe_unparsable(field->value, sig.error().message);
+    } else if (p.early = describe(*sig); auto e = early_checks(*sig, options)) {
       std::tie(p.early.result, p.early.reason) = *e;
     } else if (++verified > options.max_signatures) {
       p.early.result = Result::policy;
       p.early.reason = "not verified: more than " + std::to_string(options.max_signatures) + " signatures";
     } else {
-      BodyKey key{sig->body_canon, sig->length};
-      auto it = bodies.find(key);
-      if (it == bodies.end()) {
-        BodyHasher hasher(sig->body_canon, sig->length);
-        hasher.update(message.body());
-        BodyDigest d;
-        d.hash = hasher.finish();
-        d.total = hasher.canonical_length();
-        d.hashed = hasher.hashed_length();
-        it = bodies.emplace(key, std::move(d)).first;
+      // One hasher per distinct (c= body part, l=), shared by the signatures.
+      auto key = std::pair{sig->body_canon, sig->length};
+      for (hasher = 0; hasher < hashers_.size() && hashers_[hasher].first != key; ++hasher) {
       }
-      p.body_hash_ok = it->second.hash == sig->body_hash;
-      p.body_too_short = sig->length && *sig->length > it->second.total;
-      p.early.unsigned_body_bytes = it->second.total - it->second.hashed;
-      const Tag* b = tags->find("b");
-      p.header_data = signed_header_data(message, sig->signed_headers, sig->header_canon,
-                                         blank_tag_value(field->raw, Tag{b->name, b->value,
-                                                                         b->value_offset + (field->value.data() - field->raw.data()),
-                                                                         b->value_length}));
+      if (hasher == hashers_.size()) hashers_.emplace_back(key, BodyHasher(sig->body_canon, sig->length));
+      p.header_data = signed_header_data(message, sig->signed_headers, sig->header_canon, field_without_b(*field));
       p.signature = std::move(*sig);
     }
     pending_.push_back(std::move(p));
+    hasher_of_.push_back(hasher);
+  }
+}
+
+void Verification::update_body(std::string_view chunk) {
+  for (auto& [key, hasher] : hashers_) hasher.update(chunk);
+}
+
+void Verification::finish_body() {
+  if (body_done_) return;
+  body_done_ = true;
+  std::vector<std::string> digests;
+  for (auto& [key, hasher] : hashers_) digests.push_back(hasher.finish());
+  for (std::size_t i = 0; i < pending_.size(); ++i) {
+    if (hasher_of_[i] == SIZE_MAX) continue;
+    Pending& p = pending_[i];
+    const BodyHasher& h = hashers_[hasher_of_[i]].second;
+    p.body_hash_ok = digests[hasher_of_[i]] == p.signature->body_hash;
+    p.body_too_short = p.signature->length && *p.signature->length > h.canonical_length();
+    p.early.unsigned_body_bytes = h.canonical_length() - h.hashed_length();
   }
 }
 
@@ -111,6 +127,11 @@ void Verification::add_resolved_key(const std::string& name, ResolvedKeyPtr key)
 SignatureResult Verification::finish(const Pending& p) const {
   SignatureResult r = p.early;
   if (!p.signature) return r;
+  if (!body_done_) {
+    r.result = Result::temperror;
+    r.reason = "the body was not finished (finish_body)";
+    return r;
+  }
   const Signature& s = *p.signature;
   std::string name = s.key_query_name();
   auto it = keys_.find(name);

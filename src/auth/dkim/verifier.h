@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/dkim/canonicalization.h"
 #include "auth/dkim/key_lookup.h"
 #include "auth/dkim/result.h"
 #include "auth/dkim/signature.h"
@@ -39,7 +40,16 @@ struct SignatureResult {
 
 class Verification {
  public:
+  // The whole message at once: headers, then its body in one pass.
   Verification(const mail::Message& message, const VerifyOptions& options);
+
+  // Streaming, for a body still arriving (SMTP DATA): `headers` is parsed
+  // from the header section only (its body is ignored); then feed the body
+  // in chunks of any size and call finish_body() before results(). Every
+  // distinct (c= body part, l=) gets one BodyHasher, fed once per chunk.
+  static Verification from_headers(const mail::Message& headers, const VerifyOptions& options);
+  void update_body(std::string_view chunk);
+  void finish_body();
 
   // Distinct key names (TXT) still needed, in signature order.
   std::vector<dns::Question> key_queries() const;
@@ -58,9 +68,15 @@ class Verification {
     bool body_hash_ok = false;
     bool body_too_short = false;
   };
+  Verification() = default;
+  void parse_headers(const mail::Message& message, const VerifyOptions& options);
   SignatureResult finish(const Pending& p) const;
 
   std::vector<Pending> pending_;
+  // Body hashers by (canonicalization, l=); pending_ entries index into them.
+  std::vector<std::pair<std::pair<Canon, std::optional<std::uint64_t>>, BodyHasher>> hashers_;
+  std::vector<std::size_t> hasher_of_;  // per pending_ entry; SIZE_MAX when none
+  bool body_done_ = false;
   std::map<std::string, ResolvedKeyPtr> keys_;
 };
 

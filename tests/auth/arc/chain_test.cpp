@@ -151,6 +151,20 @@ TEST(ArcChain, DnsTimeoutFailsAsTemporary) {
   EXPECT_TRUE(r.temporary);
 }
 
+TEST(ArcChain, TrustedSealerIsTheNewestTrustedSetOfAPassingChain) {
+  std::string m = hop(kMessage, rsa_key(), "rsa", 1000);
+  m = hop(m, ed_key(), "ed", 2000);
+  auto r = check(m);
+  ASSERT_EQ(r.cv, ChainValidation::pass);
+  const ArcInstance* t = trusted_sealer(r, {"other.example", "HOP.example"});
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->instance, 2);
+  EXPECT_NE(t->aar.find("spf=pass"), std::string::npos);
+  EXPECT_EQ(trusted_sealer(r, {"other.example"}), nullptr);
+  r.cv = ChainValidation::fail;
+  EXPECT_EQ(trusted_sealer(r, {"hop.example"}), nullptr);
+}
+
 TEST(ArcResultsFor, MergesTheAuthservIdsResults) {
   std::string text =
       "Authentication-Results: mx.example; spf=pass smtp.mailfrom=a.example\r\n"

@@ -9,7 +9,7 @@
 #include "auth/dkim/signer.h"
 #include "dkim/fake_resolver.h"
 #include "mail/message.h"
-#include "peers/peer_process.h"
+#include "dkim/peers/peer_process.h"
 
 namespace mailmoat::auth::arc {
 namespace {

@@ -7,7 +7,7 @@
 #include "auth/dkim/signer.h"
 #include "auth/dkim/verifier.h"
 #include "fake_resolver.h"
-#include "peers/peer_process.h"
+#include "dkim/peers/peer_process.h"
 
 namespace mailmoat::auth::dkim {
 namespace {

@@ -216,6 +216,37 @@ TEST(DkimSignVerify, SignatureCapBoundsWork) {
   EXPECT_EQ(policy, 15);
 }
 
+TEST(DkimSignVerify, StreamingBodyInChunksGivesTheSameResults) {
+  Fixture f;
+  std::string s = sign_with(SignerBuilder("example.com", "rsa", rsa_key()).canonicalization(Canon::simple, Canon::simple), kMessage);
+  s = sign_with(SignerBuilder("example.com", "ed", ed_key()).body_length(true), s);
+  auto whole = f.verify_text(s);
+  ASSERT_EQ(whole.size(), 2u);
+  std::size_t split = s.find("\r\n\r\n") + 4;
+  std::string header_part = s.substr(0, split);
+  auto headers = mail::Message::parse(header_part);
+  ASSERT_TRUE(headers);
+  for (std::size_t chunk : {1u, 2u, 3u, 7u, 1000u}) {
+    VerifyOptions o;
+    o.now = kNow;
+    auto v = Verification::from_headers(*headers, o);
+    for (std::size_t i = split; i < s.size(); i += chunk) v.update_body(std::string_view(s).substr(i, chunk));
+    v.finish_body();
+    for (const auto& q : v.key_queries())
+      f.dns.resolve(q, [&](dns::Answer a) { v.add_key_answer(q.name, a); });
+    auto r = v.results();
+    ASSERT_EQ(r.size(), 2u);
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_EQ(r[i].result, Result::pass) << "chunk " << chunk << ": " << r[i].reason;
+      EXPECT_EQ(r[i].unsigned_body_bytes, whole[i].unsigned_body_bytes);
+    }
+  }
+  VerifyOptions o;
+  o.now = kNow;
+  auto unfinished = Verification::from_headers(*headers, o);
+  EXPECT_EQ(unfinished.results()[0].result, Result::temperror);
+}
+
 TEST(DkimKeygen, RecordIsSplitInto255ByteStringsAndMatchesTheKey) {
   auto g = generate_key(KeyType::rsa, 3072);
   ASSERT_TRUE(g);

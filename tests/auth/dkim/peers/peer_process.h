@@ -45,7 +45,7 @@ class ScratchDir {
 };
 
 inline std::string peer_script(const std::string& name) {
-  return std::string(MAILMOAT_SOURCE_DIR) + "/tests/auth/peers/" + name;
+  return std::string(MAILMOAT_SOURCE_DIR) + "/tests/auth/dkim/peers/" + name;
 }
 
 }  // namespace mailmoat::testing
