@@ -3,7 +3,7 @@
 // TraceRecorder, then search latency over N generated messages (default 1
 // million) by sender, by recipient wildcard and by time range, for one
 // backend per run. Prints one table row per measurement.
-//   store_bench --backend sqlite|postgresql [--messages N] [--events N] [--queue N] [--dir D]
+//   store_bench --backend sqlite|postgresql [--messages N] [--events N] [--queue N] [--batch N] [--dir D]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -106,7 +106,8 @@ void load_records(ms::sql::Connection& c, int n) {
   else (void)c.exec_script("ANALYZE");
 }
 
-void bench_writes(const char* backend, ms::Stores& s, const std::string& dir, int events_wanted, std::size_t queue) {
+void bench_writes(const char* backend, ms::Stores& s, const std::string& dir, int events_wanted, std::size_t queue,
+                  std::size_t batch) {
   int messages = events_wanted / 6;
   std::vector<ms::TraceEvent> all;
   for (int i = 0; i < messages; ++i) {
@@ -114,18 +115,18 @@ void bench_writes(const char* backend, ms::Stores& s, const std::string& dir, in
     all.insert(all.end(), v.begin(), v.end());
   }
   auto t = Clock::now();
-  constexpr std::size_t kBatch = 1000;
+  const std::size_t kBatch = batch;
   for (std::size_t i = 0; i < all.size(); i += kBatch) {
     auto r = s.trace->append(std::span(all).subspan(i, std::min(kBatch, all.size() - i)));
     if (!r) std::fprintf(stderr, "append: %s\n", r.error().message.c_str());
   }
   double secs = seconds_since(t);
-  row(backend, "append, batches of 1000 (events/s)", std::to_string(static_cast<long>(all.size() / secs)),
+  row(backend, "append, batches of " + std::to_string(batch) + " (events/s)", std::to_string(static_cast<long>(all.size() / secs)),
       std::to_string(all.size()) + " events, 1/6 create a record");
 
   // The same load through the recorder: record() from 4 threads, then wait until stored.
   for (auto& e : all) e.trace_id = "R" + e.trace_id;
-  auto rec = ms::TraceRecorder::start(*s.trace, ms::RecorderOptions{dir + "/bench-spill.log", queue});
+  auto rec = ms::TraceRecorder::start(*s.trace, ms::RecorderOptions{dir + "/bench-spill.log", queue, batch});
   if (!rec) std::exit(1);
   t = Clock::now();
   std::vector<std::thread> threads;
@@ -180,13 +181,14 @@ void bench_search(const char* backend, ms::TraceStore& trace, const std::string&
 int main(int argc, char** argv) {
   std::string backend = "sqlite", dir;
   int messages = 1'000'000, events = 120'000;
-  std::size_t queue = 20000;
+  std::size_t queue = 20000, batch = 1000;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--backend") backend = v;
     else if (k == "--messages") messages = std::atoi(v.c_str());
     else if (k == "--events") events = std::atoi(v.c_str());
     else if (k == "--dir") dir = v;
+    else if (k == "--batch") batch = static_cast<std::size_t>(std::atol(v.c_str()));
     else if (k == "--queue") queue = static_cast<std::size_t>(std::atol(v.c_str()));
   }
   if (dir.empty()) {
@@ -196,7 +198,7 @@ int main(int argc, char** argv) {
   mailmoat::store::testing::PgServer pg;
   std::string url = "sqlite:" + dir + "/bench.db";
   if (backend == "postgresql") {
-    if (std::string err = pg.start(); !err.empty()) {
+    if (std::string err = pg.start(/*durable=*/true); !err.empty()) {
       std::fprintf(stderr, "postgresql: %s\n", err.c_str());
       return 1;
     }
@@ -208,7 +210,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const char* b = backend.c_str();
-  bench_writes(b, **s, dir, events, queue);
+  bench_writes(b, **s, dir, events, queue, batch);
   auto t = Clock::now();
   {
     auto c = raw(url);

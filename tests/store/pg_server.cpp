@@ -43,7 +43,8 @@ int free_port() {
 
 PgServer::~PgServer() { destroy(); }
 
-std::string PgServer::start() {
+std::string PgServer::start(bool durable) {
+  durable_ = durable;
   char tmpl[] = "/tmp/mailmoat-pg-XXXXXX";
   if (!::mkdtemp(tmpl)) return "mkdtemp failed";
   dir_ = tmpl;
@@ -56,8 +57,8 @@ std::string PgServer::start() {
 }
 
 std::string PgServer::restart() {
-  std::string opts = "-p " + std::to_string(port_) + " -k " + dir_ +
-                     " -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off";
+  std::string opts = "-p " + std::to_string(port_) + " -k " + dir_ + " -c listen_addresses=127.0.0.1";
+  if (!durable_) opts += " -c fsync=off -c full_page_writes=off";
   if (run(as_postgres(kBin + "pg_ctl -D " + dir_ + "/data -l " + dir_ + "/log -w -t 60 -o \"" + opts +
                       "\" start >/dev/null 2>&1")) != 0)
     return "pg_ctl start failed, see " + dir_ + "/log";

@@ -16,8 +16,9 @@ class PgServer {
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
 
-  // Creates the cluster and starts it; returns "" or an error text.
-  std::string start();
+  // Creates the cluster and starts it; returns "" or an error text. Tests run
+  // with fsync off (speed); `durable` keeps PostgreSQL's defaults (benchmarks).
+  std::string start(bool durable = false);
   std::string stop();     // pg_ctl stop; the cluster stays for restart()
   std::string restart();  // start again on the same port and data
   void destroy();         // stop and remove the directory
@@ -34,6 +35,7 @@ class PgServer {
   std::string dir_;
   int port_ = 0;
   bool running_ = false;
+  bool durable_ = false;
 };
 
 int free_port();

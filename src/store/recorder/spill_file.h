@@ -1,7 +1,8 @@
 // The append-only spill file of the trace recorder and its position file.
 // Appends are plain write()s (cheap, safe from the SMTP path); sync() is the
-// fsync the writer issues once per batch. The position file remembers how far
-// a replay got, so a restart does not replay what the store already has.
+// fsync the writer issues once per batch while the store is down. The position
+// file remembers how far a replay got, so a restart does not replay what the
+// store already has.
 #pragma once
 
 #include <cstdint>

@@ -12,7 +12,9 @@ struct Migration {
   const char* postgresql;
 };
 
-// Version 1: message trace, quarantine, audit log, settings.
+// Version 1: message trace, quarantine, audit log, settings. On PostgreSQL
+// trace_records leaves 20 % of each page free so the status updates that follow
+// every message are HOT updates, which touch none of its eight indexes.
 constexpr const char* kV1Sqlite = R"sql(
 CREATE TABLE trace_records (
   id INTEGER PRIMARY KEY,
@@ -65,7 +67,7 @@ CREATE TABLE trace_records (
   subject TEXT NOT NULL, subject_lc TEXT COLLATE "C" NOT NULL, message_id TEXT COLLATE "C" NOT NULL,
   client_ip TEXT COLLATE "C" NOT NULL, direction TEXT NOT NULL, status TEXT NOT NULL, size BIGINT NOT NULL,
   received_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
-  UNIQUE (trace_id, recipient));
+  UNIQUE (trace_id, recipient)) WITH (fillfactor = 80);
 CREATE INDEX trace_records_time ON trace_records (received_at, id);
 CREATE INDEX trace_records_sender ON trace_records (sender_lc, received_at, id);
 CREATE INDEX trace_records_sender_rev ON trace_records (sender_rev, received_at, id);
