@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/cmd_check.h"
 #include "app/cmd_queue.h"
 #include "app/config.h"
 #include "app/serve.h"
@@ -57,6 +58,8 @@ int run_cli(int argc, char** argv) {
 
   QueueCommand queue_cmd;
   add_queue_command(app, queue_cmd);
+  CheckCommand check_msg_cmd;
+  add_check_command(app, check_msg_cmd);
 
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
@@ -78,6 +81,7 @@ int run_cli(int argc, char** argv) {
   }
   if (*check_cmd) return config_check(check_file);
   if (!queue_cmd.action.empty()) return run_queue_command(queue_cmd);
+  if (check_msg_cmd.selected) return run_check_command(check_msg_cmd);
   if (*show_cmd) return config_show(show_file, show_overrides);
   if (*serve_cmd) {
     if (!log_format.empty()) serve_opts.log_format = log_format;
