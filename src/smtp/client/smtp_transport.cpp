@@ -60,17 +60,24 @@ struct Target {
   std::uint16_t port = 25;
 };
 
-// Waits for a Resolver answer on the current executor.
-awaitable<dns::Answer> resolve(dns::Resolver& resolver, dns::Question q) {
-  auto ex = co_await asio::this_coro::executor;
-  co_return co_await asio::async_initiate<decltype(use_awaitable), void(dns::Answer)>(
-      [&resolver, q, ex](auto handler) mutable {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        resolver.resolve(std::move(q), [h, ex](dns::Answer a) mutable {
-          asio::post(ex, [h, a = std::move(a)]() mutable { (*h)(std::move(a)); });
-        });
-      },
-      use_awaitable);
+// Waits for a Resolver answer; resumes on the awaiting coroutine's executor.
+// A plain function (not a coroutine): g++ 12 mishandles lambdas with
+// captured strings inside coroutine frames.
+struct ResolveInitiation {
+  dns::Resolver* resolver;
+  template <typename Handler>
+  void operator()(Handler handler, dns::Question q) const {
+    auto ex = asio::get_associated_executor(handler);
+    auto h = std::make_shared<Handler>(std::move(handler));
+    resolver->resolve(std::move(q), [h, ex](dns::Answer a) mutable {
+      asio::post(ex, [h, a = std::move(a)]() mutable { (*h)(std::move(a)); });
+    });
+  }
+};
+
+auto resolve(dns::Resolver& resolver, dns::Question q) {
+  return asio::async_initiate<decltype(use_awaitable), void(dns::Answer)>(ResolveInitiation{&resolver}, use_awaitable,
+                                                                          std::move(q));
 }
 
 std::vector<RecipientResult> all(std::size_t n, Outcome o, const std::string& reply, const std::string& remote = {}) {
@@ -333,7 +340,8 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
 awaitable<std::vector<Target>> mx_targets(dns::Resolver& resolver, const std::string& domain, std::uint16_t port,
                                           std::string& error, bool& permanent) {
   std::vector<Target> targets;
-  dns::Answer mx = co_await resolve(resolver, {domain, dns::RecordType::mx});
+  dns::Question mx_question{domain, dns::RecordType::mx};  // named: see ResolveInitiation
+  dns::Answer mx = co_await resolve(resolver, std::move(mx_question));
   std::vector<std::string> hosts;
   if (mx.status == dns::Status::ok) {
     if (mx.mx.size() == 1 && mx.mx[0].exchange.empty()) {
@@ -359,7 +367,8 @@ awaitable<std::vector<Target>> mx_targets(dns::Resolver& resolver, const std::st
   }
   for (const auto& host : hosts) {
     for (auto type : kAddressTypes) {
-      dns::Answer a = co_await resolve(resolver, {host, type});
+      dns::Question question{host, type};
+      dns::Answer a = co_await resolve(resolver, std::move(question));
       for (const auto& addr : a.addresses) targets.push_back({host, addr, port});
     }
   }
@@ -450,7 +459,8 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
     co_return all(n, Outcome::deferred, "451 4.3.5 next hop " + hop->host + " is a name and no DNS resolver is configured");
   std::vector<Target> targets;
   for (auto type : kAddressTypes) {
-    dns::Answer a = co_await resolve(*resolver, {hop->host, type});
+    dns::Question question{hop->host, type};
+    dns::Answer a = co_await resolve(*resolver, std::move(question));
     for (const auto& addr : a.addresses) targets.push_back({hop->host, addr, hop->port});
   }
   co_return co_await deliver_tcp(std::move(targets), options, j);
