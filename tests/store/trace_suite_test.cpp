@@ -2,11 +2,13 @@
 // PostgreSQL alike (value-parameterised by backend name).
 #include <gtest/gtest.h>
 
+#include <random>
 #include <set>
 #include <tuple>
 #include <thread>
 
 #include "store_suite.h"
+#include "util/strings.h"
 
 namespace mailmoat::store::testing {
 namespace {
@@ -93,6 +95,57 @@ TEST_P(TraceSuite, SqlMetacharactersAreDataInEverySearchField) {
   EXPECT_EQ(find({.subject_words = {"DROP", "trace_records;--"}}).items.size(), 1u);
   EXPECT_EQ(find({.sender = "' OR 1=1 --"}).items.size(), 0u);
   EXPECT_EQ(find({}).items.size(), 2u);  // the table is still there
+}
+
+// `*` glob over ASCII-lower-cased text: the reference the store must agree with.
+bool glob_match(std::string_view pat, std::string_view text) {
+  if (pat.empty()) return text.empty();
+  if (pat[0] == '*') {
+    for (std::size_t i = 0; i <= text.size(); ++i)
+      if (glob_match(pat.substr(1), text.substr(i))) return true;
+    return false;
+  }
+  return !text.empty() && util::ascii_lower(pat[0]) == util::ascii_lower(text[0]) &&
+         glob_match(pat.substr(1), text.substr(1));
+}
+
+// Random addresses full of LIKE and SQL metacharacters and multi-byte UTF-8,
+// random patterns cut from them: the store finds exactly what the reference finds.
+TEST_P(TraceSuite, WildcardSearchAgreesWithAReferenceMatcher) {
+  const std::vector<std::string> pieces = {"a", "B", "%", "_", "\\", "'", "\"", ".", "@", "x", "\xC3\xA9", "\xF0\x9F\x98\x80", "-", "Z"};
+  std::mt19937 rng(1234);
+  auto word = [&](int n) {
+    std::string w;
+    for (int i = 0; i < n; ++i) w += pieces[rng() % pieces.size()];
+    return w;
+  };
+  std::vector<std::string> senders;
+  std::vector<TraceEvent> batch;
+  for (int i = 0; i < 120; ++i) {
+    senders.push_back(word(1 + rng() % 4) + "@" + word(1 + rng() % 3));
+    batch.push_back(receive("w" + std::to_string(i), kT0 + i, senders.back(), {"r@y.test"}));
+  }
+  add(batch);
+  for (int k = 0; k < 60; ++k) {
+    const std::string& base = senders[rng() % senders.size()];
+    std::string pat;
+    for (std::size_t i = 0; i < base.size(); ++i) {  // cut at character boundaries only
+      bool boundary = (static_cast<unsigned char>(base[i]) & 0xC0) != 0x80;
+      if (boundary && rng() % 4 == 0) {
+        pat += '*';
+        while (i + 1 < base.size() && rng() % 2) ++i;
+        while (i + 1 < base.size() && (static_cast<unsigned char>(base[i + 1]) & 0xC0) == 0x80) ++i;
+        continue;
+      }
+      pat += base[i];
+    }
+    std::set<std::string> expected, got;
+    for (int i = 0; i < 120; ++i)
+      if (glob_match(pat, senders[i])) expected.insert("w" + std::to_string(i));
+    for (const auto& r : find({.sender = pat, .limit = 1000}).items) got.insert(r.trace_id);
+    EXPECT_FALSE(expected.empty());  // the pattern was cut from a stored address
+    EXPECT_EQ(got, expected) << "pattern " << pat;
+  }
 }
 
 TEST_P(TraceSuite, FiltersByTimeStatusDirectionIpMessageIdAndSubjectWords) {
