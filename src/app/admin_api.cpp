@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "queue/manager.h"
+#include "store/stores.h"
+#include "util/strings.h"
 
 namespace mailmoat::app {
 
@@ -91,13 +93,109 @@ util::Result<std::string> load_or_create_admin_token(const std::string& data_dir
   return token;
 }
 
-void add_queue_routes(http::Router& router, queue::QueueManager& q, std::string token) {
-  auto authorized = [token](const http::Request& req) {
+namespace {
+
+std::function<bool(const http::Request&)> bearer(std::string token) {
+  return [token](const http::Request& req) {
     std::string h = req.header("Authorization");
     const std::string prefix = "Bearer ";
     if (!h.starts_with(prefix) || h.size() != prefix.size() + token.size()) return false;
     return CRYPTO_memcmp(h.data() + prefix.size(), token.data(), token.size()) == 0;
   };
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+nlohmann::json record_json(const store::TraceRecord& r) {
+  return {{"trace_id", r.trace_id},     {"recipient", r.recipient},
+          {"sender", r.sender},         {"subject", r.subject},
+          {"message_id", r.message_id}, {"client_ip", r.client_ip},
+          {"direction", std::string(store::to_string(r.direction))},
+          {"status", std::string(store::to_string(r.status))},
+          {"size", r.size},             {"received_at", r.received_at},
+          {"updated_at", r.updated_at}};
+}
+
+}  // namespace
+
+void add_trace_routes(http::Router& router, store::TraceStore& trace, std::string token) {
+  auto authorized = bearer(std::move(token));
+  router.add("GET", "/api/v1/trace", [&trace, authorized](const http::Request& req) {
+    if (!authorized(req)) return error(401, "authentication required");
+    store::TraceQuery q;
+    for (auto part : util::split(req.query, '&')) {
+      if (part.empty()) continue;
+      auto eq = part.find('=');
+      std::string key(part.substr(0, eq));
+      std::string value = eq == std::string_view::npos ? std::string() : url_decode(part.substr(eq + 1));
+      if (key == "sender") q.sender = value;
+      else if (key == "recipient") q.recipient = value;
+      else if (key == "message_id") q.message_id = value;
+      else if (key == "client_ip") q.client_ip = value;
+      else if (key == "cursor") q.cursor = value;
+      else if (key == "subject") {
+        for (auto w : util::split(value, ' '))
+          if (!w.empty()) q.subject_words.emplace_back(w);
+      } else if (key == "status") {
+        q.status = store::parse_trace_status(value);
+        if (!q.status) return error(400, "unknown status \"" + value + "\"");
+      } else if (key == "direction") {
+        q.direction = store::parse_direction(value);
+        if (!q.direction) return error(400, "unknown direction \"" + value + "\"");
+      } else if (key == "since" || key == "until" || key == "limit") {
+        auto n = util::parse_uint(value);
+        if (!n) return error(400, key + " must be a non-negative integer");
+        if (key == "since") q.since = static_cast<store::Micros>(*n);
+        else if (key == "until") q.until = static_cast<store::Micros>(*n);
+        else q.limit = std::min<std::size_t>(*n, 1000);
+      } else {
+        return error(400, "unknown parameter \"" + key + "\"");
+      }
+    }
+    auto page = trace.search(q);
+    if (!page) return error(400, page.error().message);
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& r : page->items) items.push_back(record_json(r));
+    return http::Response::json(200, nlohmann::json{{"records", items}, {"next_cursor", page->next_cursor}}.dump(
+                                         -1, ' ', false, nlohmann::json::error_handler_t::replace));
+  });
+  router.add_prefix("GET", "/api/v1/trace/", [&trace, authorized](const http::Request& req) {
+    if (!authorized(req)) return error(401, "authentication required");
+    std::string id = req.path.substr(std::strlen("/api/v1/trace/"));
+    if (!valid_id(id)) return error(400, "invalid trace id");
+    auto detail = trace.detail(id);
+    if (!detail) return error(500, detail.error().message);
+    if (detail->records.empty()) return error(404, "no message with that id in the trace");
+    nlohmann::json records = nlohmann::json::array(), events = nlohmann::json::array();
+    for (const auto& r : detail->records) records.push_back(record_json(r));
+    for (const auto& e : detail->events) {
+      nlohmann::json ev{{"at", e.at}, {"type", std::string(store::to_string(e.type))}, {"recipient", e.recipient}};
+      if (e.status) ev["status"] = std::string(store::to_string(*e.status));
+      auto d = nlohmann::json::parse(e.detail, nullptr, false);
+      ev["detail"] = d.is_discarded() ? nlohmann::json(e.detail) : d;
+      events.push_back(std::move(ev));
+    }
+    return http::Response::json(200, nlohmann::json{{"trace_id", id}, {"records", records}, {"events", events}}.dump(
+                                         -1, ' ', false, nlohmann::json::error_handler_t::replace));
+  });
+}
+
+void add_queue_routes(http::Router& router, queue::QueueManager& q, std::string token) {
+  auto authorized = bearer(std::move(token));
   router.add("GET", "/api/v1/queue", [&q, authorized](const http::Request& req) {
     if (!authorized(req)) return error(401, "authentication required");
     nlohmann::json list = nlohmann::json::array();

@@ -12,11 +12,17 @@
 namespace mailmoat::queue {
 class QueueManager;
 }
+namespace mailmoat::store {
+class TraceStore;
+}
 
 namespace mailmoat::app {
 
 // Reads data_dir/admin.token, creating it with a random value if missing.
 util::Result<std::string> load_or_create_admin_token(const std::string& data_dir);
 void add_queue_routes(http::Router& router, queue::QueueManager& queue, std::string token);
+// GET /api/v1/trace?sender=&recipient=&since=&until=&status=&message_id=&client_ip=&direction=&limit=&cursor=
+// and GET /api/v1/trace/ID (the whole timeline). Times are microseconds since the epoch.
+void add_trace_routes(http::Router& router, store::TraceStore& trace, std::string token);
 
 }  // namespace mailmoat::app

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/config.h"
-#include "http/client.h"
+#include "app/admin_client.h"
 
 namespace mailmoat::app {
 
@@ -68,17 +68,6 @@ void print_table(const nlohmann::json& messages) {
 }  // namespace
 
 int run_queue_command(const QueueCommand& cmd) {
-  LoadResult cfg = load_config(cmd.config_path, cmd.overrides);
-  for (const auto& e : cfg.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-  if (!cfg.ok()) return 1;
-  std::ifstream token_file(std::filesystem::path(cfg.config.server.data_dir) / "admin.token");
-  std::string token;
-  if (!token_file || !std::getline(token_file, token)) {
-    std::fprintf(stderr, "mailmoat: error: cannot read %s/admin.token (is this the gateway's data directory?)\n",
-                 cfg.config.server.data_dir.c_str());
-    return 1;
-  }
-  std::vector<std::string> headers{"Authorization: Bearer " + token};
   std::string method = "GET", target = "/api/v1/queue", body;
   if (cmd.action == "show") {
     target += "/" + cmd.id;
@@ -97,22 +86,16 @@ int run_queue_command(const QueueCommand& cmd) {
     method = "POST";
     target += "/" + cmd.id + "/" + cmd.action;
   }
-  auto r = http::request(cfg.config.http.listen, method, target, body, headers);
-  if (!r) {
-    std::fprintf(stderr, "mailmoat: error: %s\n", r.error().message.c_str());
-    return 1;
-  }
-  auto j = nlohmann::json::parse(r->body, nullptr, false);
-  if (r->status != 200) {
-    std::fprintf(stderr, "mailmoat: error: %s\n",
-                 !j.is_discarded() && j.contains("error") ? j["error"].get<std::string>().c_str() : r->body.c_str());
+  auto j = admin_call(cmd.config_path, cmd.overrides, method, target, body);
+  if (!j) {
+    std::fprintf(stderr, "mailmoat: error: %s\n", j.error().message.c_str());
     return 1;
   }
   if (cmd.json || cmd.action != "list") {
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j->dump(2).c_str());
     return 0;
   }
-  print_table(j["messages"]);
+  print_table((*j)["messages"]);
   return 0;
 }
 

@@ -21,6 +21,9 @@
 #include "app/admin_api.h"
 #include "app/config.h"
 #include "app/resolver_setup.h"
+#include "app/trace_wiring.h"
+#include "store/stores.h"
+#include "store/recorder/trace_recorder.h"
 #include "auth/dmarc/psl.h"
 #include "filters/auth/auth_filter.h"
 #include "http/server.h"
@@ -216,6 +219,24 @@ int serve(const ServeOptions& options) {
     psl.emplace(std::move(*loaded_psl));
   }
 
+  // Records: the store (SQLite in the data directory, or PostgreSQL) and the trace recorder.
+  auto stores = store::open(cfg.store.url, cfg.server.data_dir);
+  if (!stores) {
+    fatal("store: " + stores.error().message);
+    return 1;
+  }
+  store::RecorderOptions recorder_options;
+  recorder_options.spill_path = (fs::path(cfg.server.data_dir) / "trace-spill.log").string();
+  auto recorder = store::TraceRecorder::start(*(*stores)->trace, recorder_options);
+  if (!recorder) {
+    fatal("trace recorder: " + recorder.error().message);
+    return 1;
+  }
+  std::vector<std::string> local_domains;
+  for (const auto& d : cfg.smtp.accepted_domains) local_domains.push_back(util::to_lower(d));
+  GatewayTrace trace(**recorder, local_domains);
+  log::info("store.opened", {{"backend", (*stores)->backend}, {"location", (*stores)->location}});
+
   // Queue and transports.
   asio::thread_pool local_delivery(2);
   queue::QueueManager queue_manager(io, *queue_cfg);
@@ -241,8 +262,9 @@ int serve(const ServeOptions& options) {
   log::info("queue.recovered", {{"messages", recovered->messages.size()},
                                 {"discarded_incomplete", recovered->discarded_incomplete},
                                 {"corrupt", recovered->corrupt.size()}});
-  queue_manager.on_event([](const queue::QueueEvent& e) {
+  queue_manager.on_event([&trace](const queue::QueueEvent& e) {
     log::debug("queue.event", {{"id", e.queue_id}, {"type", e.type}, {"to", e.recipient}, {"detail", e.detail}});
+    trace.on_queue_event(e);
   });
 
   auto chain = std::make_shared<pipeline::FilterChain>();
@@ -280,6 +302,9 @@ int serve(const ServeOptions& options) {
     };
     chain->add(std::make_shared<filters::AuthFilter>(ac, **resolver, clock, scheduler));
   }
+  smtp_cfg->on_refused = [&trace](const pipeline::MessageContext& ctx, const pipeline::Verdict& v, const smtp::Reply& r) {
+    trace.on_refused(ctx, v, r);
+  };
   smtp::SmtpServer smtp_server(io, *smtp_cfg, queue_manager, chain);
   auto smtp_bound = smtp_server.listen();
   if (!smtp_bound) {
@@ -308,6 +333,7 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   add_queue_routes(router, queue_manager, *admin_token);
+  add_trace_routes(router, *(*stores)->trace, *admin_token);
 
   http::Server http_server(io, router);
   auto http_bound = http_server.listen(cfg.http.listen);
@@ -397,6 +423,7 @@ int serve(const ServeOptions& options) {
   io.run();
   for (auto& t : threads) t.join();
   local_delivery.join();
+  (*recorder)->wait_idle(std::chrono::seconds(5));
   log::info("serve.stopped", {});
   return 0;
 }

@@ -64,7 +64,10 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
   std::mt19937_64 rng{std::random_device{}()};
 
   void emit(const std::string& id, const std::string& type, const std::string& rcpt, const std::string& detail) {
-    QueueEvent e{id, type, rcpt, detail};
+    QueueEvent e{id, type, rcpt, detail, nullptr, {}};
+    for (const auto& o : observers) o(e);
+  }
+  void emit(QueueEvent e) {
     for (const auto& o : observers) o(e);
   }
 
@@ -276,6 +279,8 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
             entries[b.id] = Entry{b, {}, false};
           }
           emit(meta.id, "bounced", meta.envelope.sender, "DSN " + b.id);
+          emit(QueueEvent{b.id, "queued", "", "delivery status notification for " + meta.id,
+                          std::make_shared<const QueuedMessage>(b), {}});
           log::info("queue.bounced", {{"id", meta.id}, {"dsn", b.id}, {"to", meta.envelope.sender}});
         } else {
           // Keep the original so the bounce is not lost; try again later.
@@ -299,6 +304,7 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
     m.client_address = ctx.connection.client_address;
     m.helo = ctx.connection.helo;
     m.listener = ctx.connection.listener;
+    m.role = ctx.connection.role;
     m.message_id = pipeline::header_value(ctx.message, "Message-ID").substr(0, 998);
     m.subject = pipeline::header_value(ctx.message, "Subject").substr(0, 998);
     m.size = ctx.message.size();
@@ -367,7 +373,9 @@ void QueueManager::submit(pipeline::Submission sub, Done done) {
       std::lock_guard lock(impl->mu);
       impl->entries[meta.id] = Impl::Entry{meta, {}, false};
     }
-    impl->emit(meta.id, meta.held ? "held" : "queued", "", meta.held ? hold_reason : "");
+    QueueEvent event{meta.id, meta.held ? "held" : "queued", "", meta.held ? hold_reason : "",
+                     std::make_shared<const QueuedMessage>(meta), ctx->notes};
+    impl->emit(std::move(event));
     done({});
     impl->kick();
   });

@@ -50,6 +50,9 @@ struct QueueEvent {
   std::string type;  // queued, delivered, deferred, failed, bounced, held, released, deleted, expired
   std::string recipient;
   std::string detail;
+  // With queued and held: the message as queued, and what the filters noted on the way in.
+  std::shared_ptr<const QueuedMessage> message;
+  std::vector<pipeline::TraceNote> notes;
 };
 
 class QueueManager : public pipeline::MessageSink {

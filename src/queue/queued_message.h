@@ -33,6 +33,7 @@ struct QueuedMessage {
   std::string client_address;
   std::string helo;
   std::string listener;
+  std::string role;  // inbound, relay, submission (of the listener)
   std::string message_id;  // Message-ID header, for the trace and DSNs
   std::string subject;
   std::uint64_t size = 0;

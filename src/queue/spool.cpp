@@ -191,6 +191,7 @@ std::string encode_meta(const QueuedMessage& m) {
                    {"client_address", m.client_address},
                    {"helo", m.helo},
                    {"listener", m.listener},
+                   {"role", m.role},
                    {"message_id", m.message_id},
                    {"subject", m.subject},
                    {"size", m.size},
@@ -215,6 +216,7 @@ util::Result<QueuedMessage> decode_meta(std::string_view text) {
     m.client_address = j.value("client_address", "");
     m.helo = j.value("helo", "");
     m.listener = j.value("listener", "");
+    m.role = j.value("role", "");
     m.message_id = j.value("message_id", "");
     m.subject = j.value("subject", "");
     m.size = j.value("size", std::uint64_t{0});

@@ -361,17 +361,26 @@ awaitable<Reply> Connection::process_message() {
   }
   using pipeline::Disposition;
   switch (verdict.disposition) {
-    case Disposition::reject:
+    case Disposition::reject: {
       log::info("smtp.rejected", {{"id", ctx->queue_id}, {"filter", verdict.filter}, {"reason", verdict.reason}});
-      co_return Reply(verdict.code ? verdict.code : 550, verdict.enhanced.empty() ? "5.7.1" : verdict.enhanced,
-                      verdict.text.empty() ? "Message refused" : verdict.text);
-    case Disposition::tempfail:
+      Reply r(verdict.code ? verdict.code : 550, verdict.enhanced.empty() ? "5.7.1" : verdict.enhanced,
+              verdict.text.empty() ? "Message refused" : verdict.text);
+      if (s.on_refused) s.on_refused(*ctx, verdict, r);
+      co_return r;
+    }
+    case Disposition::tempfail: {
       log::info("smtp.tempfailed", {{"id", ctx->queue_id}, {"filter", verdict.filter}, {"reason", verdict.reason}});
-      co_return Reply(verdict.code ? verdict.code : 451, verdict.enhanced.empty() ? "4.7.1" : verdict.enhanced,
-                      verdict.text.empty() ? "Try again later" : verdict.text);
-    case Disposition::discard:
+      Reply r(verdict.code ? verdict.code : 451, verdict.enhanced.empty() ? "4.7.1" : verdict.enhanced,
+              verdict.text.empty() ? "Try again later" : verdict.text);
+      if (s.on_refused) s.on_refused(*ctx, verdict, r);
+      co_return r;
+    }
+    case Disposition::discard: {
       log::info("smtp.discarded", {{"id", ctx->queue_id}, {"filter", verdict.filter}, {"reason", verdict.reason}});
-      co_return Reply(250, "2.0.0", "Ok: queued as " + ctx->queue_id);
+      Reply r(250, "2.0.0", "Ok: queued as " + ctx->queue_id);
+      if (s.on_refused) s.on_refused(*ctx, verdict, r);
+      co_return r;
+    }
     case Disposition::quarantine:
     case Disposition::hold:
       pipeline::apply_edits(ctx->message, ctx->edits);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -49,6 +50,9 @@ struct ServerSettings {
   int busy_timeout_seconds = 30;
   int filter_budget_ms = 5000;
   ConnectionLimits connections;
+  // Told about every message the server refused or discarded after DATA
+  // (reply sent, nothing queued), for the message trace.
+  std::function<void(const pipeline::MessageContext&, const pipeline::Verdict&, const Reply&)> on_refused;
 };
 
 class SmtpServer {

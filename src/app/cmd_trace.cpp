@@ -1,0 +1,137 @@
+#include "app/cmd_trace.h"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "app/admin_client.h"
+#include "util/strings.h"
+
+namespace mailmoat::app {
+
+void add_trace_command(CLI::App& app, TraceCommand& cmd) {
+  auto* t = app.add_subcommand("trace", "Search the message trace of a running gateway");
+  t->require_subcommand(1);
+  t->fallthrough();
+  t->add_option("-c,--config", cmd.config_path, "Configuration file of the gateway");
+  t->add_option("--set", cmd.overrides, "Override a configuration key (as given to serve)");
+  t->add_flag("--json", cmd.json, "Print JSON");
+  auto* search = t->add_subcommand("search", "Messages matching all given filters, newest first");
+  search->add_option("--sender", cmd.sender, "Envelope sender; * matches any run of characters");
+  search->add_option("--recipient", cmd.recipient, "Recipient; * matches any run of characters");
+  search->add_option("--since", cmd.since, "Received at or after: 2026-11-28T10:00:00Z, 2026-11-28 or an age (2h, 7d)");
+  search->add_option("--until", cmd.until, "Received before (same forms)");
+  search->add_option("--status", cmd.status, "received, delivered, deferred, failed, quarantined, rejected, ...");
+  search->add_option("--message-id", cmd.message_id, "Message-ID");
+  search->callback([&cmd] { cmd.action = "search"; });
+  auto* show = t->add_subcommand("show", "The whole timeline of one message");
+  show->add_option("id", cmd.id, "Trace (queue) id")->required();
+  show->callback([&cmd] { cmd.action = "show"; });
+}
+
+std::optional<long long> parse_time_arg(const std::string& text, long long now) {
+  if (text.empty()) return std::nullopt;
+  char unit = text.back();
+  if (unit == 'm' || unit == 'h' || unit == 'd') {
+    auto n = util::parse_uint(std::string_view(text).substr(0, text.size() - 1));
+    if (!n) return std::nullopt;
+    long long secs = static_cast<long long>(*n) * (unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400);
+    return now - secs * 1000000;
+  }
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!end) end = strptime(text.c_str(), "%Y-%m-%d", &tm);
+  if (!end || (*end != 0 && std::string(end) != "Z")) return std::nullopt;
+  return static_cast<long long>(timegm(&tm)) * 1000000;
+}
+
+namespace {
+
+std::string when(long long micros) {
+  std::time_t t = static_cast<std::time_t>(micros / 1000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+std::string url_encode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@' || c == '*') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_trace_command(const TraceCommand& cmd) {
+  long long now = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+  std::string target;
+  if (cmd.action == "show") {
+    target = "/api/v1/trace/" + cmd.id;
+  } else {
+    std::string q;
+    auto add = [&q](const char* k, const std::string& v) {
+      if (!v.empty()) q += (q.empty() ? "?" : "&") + std::string(k) + "=" + url_encode(v);
+    };
+    add("sender", cmd.sender);
+    add("recipient", cmd.recipient);
+    add("status", cmd.status);
+    add("message_id", cmd.message_id);
+    for (auto [key, value] : {std::pair{"since", cmd.since}, std::pair{"until", cmd.until}}) {
+      if (value.empty()) continue;
+      auto t = parse_time_arg(value, now);
+      if (!t) {
+        std::fprintf(stderr, "mailmoat: --%s: cannot read \"%s\" as a time\n", key, value.c_str());
+        return 2;
+      }
+      add(key, std::to_string(*t));
+    }
+    target = "/api/v1/trace" + q;
+  }
+  auto j = admin_call(cmd.config_path, cmd.overrides, "GET", target);
+  if (!j) {
+    std::fprintf(stderr, "mailmoat: error: %s\n", j.error().message.c_str());
+    return 1;
+  }
+  if (cmd.json) {
+    std::printf("%s\n", j->dump(2).c_str());
+    return 0;
+  }
+  if (cmd.action == "search") {
+    std::printf("%-19s  %-24s %-11s %-28s %s\n", "RECEIVED (UTC)", "ID", "STATUS", "SENDER", "RECIPIENT / SUBJECT");
+    for (const auto& r : (*j)["records"])
+      std::printf("%-19s  %-24s %-11s %-28s %s / %s\n", when(r.value("received_at", 0ll)).c_str(),
+                  r.value("trace_id", "").c_str(), r.value("status", "").c_str(), r.value("sender", "").c_str(),
+                  r.value("recipient", "").c_str(), r.value("subject", "").c_str());
+    std::printf("%zu record(s)%s\n", (*j)["records"].size(),
+                j->value("next_cursor", "").empty() ? "" : " (more: use --json for the cursor)");
+    return 0;
+  }
+  std::printf("Message %s\n", cmd.id.c_str());
+  for (const auto& r : (*j)["records"])
+    std::printf("  %s -> %s: %s (%s, %s)\n", r.value("sender", "").c_str(), r.value("recipient", "").c_str(),
+                r.value("status", "").c_str(), r.value("direction", "").c_str(), r.value("subject", "").c_str());
+  std::printf("Timeline:\n");
+  for (const auto& e : (*j)["events"]) {
+    std::string line = when(e.value("at", 0ll)) + "  " + e.value("type", "");
+    if (!e.value("recipient", "").empty()) line += " " + e.value("recipient", "");
+    if (e.contains("status")) line += " -> " + e["status"].get<std::string>();
+    std::string detail = e.contains("detail") ? (e["detail"].is_object() ? e["detail"].dump() : e["detail"].get<std::string>()) : "";
+    std::printf("  %s  %s\n", line.c_str(), detail.c_str());
+  }
+  return 0;
+}
+
+}  // namespace mailmoat::app

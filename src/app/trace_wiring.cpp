@@ -1,0 +1,137 @@
+#include "app/trace_wiring.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "util/strings.h"
+
+namespace mailmoat::app {
+
+namespace {
+
+store::Micros now_micros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string domain_of(const std::string& address) {
+  auto at = address.rfind('@');
+  return at == std::string::npos ? std::string() : util::to_lower(address.substr(at + 1));
+}
+
+std::string json_detail(std::initializer_list<std::pair<const char*, std::string>> fields) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : fields)
+    if (!v.empty()) j[k] = v;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+GatewayTrace::GatewayTrace(store::TraceRecorder& recorder, std::vector<std::string> local_domains)
+    : recorder_(recorder), local_domains_(std::move(local_domains)) {}
+
+store::Direction GatewayTrace::direction(const std::string& role, const std::string& sender) const {
+  if (role == "inbound") return store::Direction::inbound;
+  std::string d = domain_of(sender);
+  for (const auto& l : local_domains_)
+    if (l == d) return store::Direction::internal;
+  return store::Direction::outbound;
+}
+
+void GatewayTrace::on_queue_event(const queue::QueueEvent& e) {
+  store::TraceEvent ev;
+  ev.trace_id = e.queue_id;
+  ev.at = now_micros();
+  ev.recipient = e.recipient;
+  if ((e.type == "queued" || e.type == "held") && e.message) {
+    const auto& m = *e.message;
+    store::MessageInfo info;
+    info.sender = m.envelope.sender;
+    for (const auto& r : m.recipients) info.recipients.push_back(r.address);
+    info.subject = m.subject;
+    info.message_id = m.message_id;
+    info.client_ip = m.client_address;
+    info.direction = m.is_dsn ? store::Direction::outbound : direction(m.role, m.envelope.sender);
+    info.size = static_cast<std::int64_t>(m.size);
+    ev.type = store::EventType::received;
+    ev.message = info;
+    ev.detail = json_detail({{"client_ip", m.client_address}, {"helo", m.helo}, {"listener", m.listener},
+                             {"note", e.detail}});
+    recorder_.record(ev);
+    for (const auto& n : e.notes) {
+      store::TraceEvent note;
+      note.trace_id = e.queue_id;
+      note.at = ev.at;
+      note.type = n.filter == "auth" ? store::EventType::authentication : store::EventType::note;
+      note.detail = json_detail({{"filter", n.filter}, {"event", n.event}, {"detail", n.detail}});
+      recorder_.record(note);
+    }
+    if (e.type == "held") {
+      store::TraceEvent held;
+      held.trace_id = e.queue_id;
+      held.at = ev.at;
+      held.type = store::EventType::quarantined;
+      held.status = store::TraceStatus::quarantined;
+      held.detail = json_detail({{"reason", e.detail}});
+      recorder_.record(held);
+    }
+    return;
+  }
+  ev.detail = json_detail({{"detail", e.detail}});
+  if (e.type == "delivered" || e.type == "deferred" || e.type == "failed" || e.type == "expired") {
+    ev.type = store::EventType::delivery_attempt;
+    ev.status = e.type == "delivered"  ? store::TraceStatus::delivered
+                : e.type == "deferred" ? store::TraceStatus::deferred
+                                       : store::TraceStatus::failed;
+  } else if (e.type == "bounced") {
+    ev.type = store::EventType::dsn_sent;
+    ev.recipient.clear();
+  } else if (e.type == "released") {
+    ev.type = store::EventType::released;
+    ev.status = store::TraceStatus::received;
+  } else if (e.type == "deleted") {
+    ev.type = store::EventType::deleted;
+    ev.status = store::TraceStatus::deleted;
+  } else {
+    ev.type = store::EventType::note;
+    ev.detail = json_detail({{"event", e.type}, {"detail", e.detail}});
+  }
+  recorder_.record(ev);
+}
+
+void GatewayTrace::on_refused(const pipeline::MessageContext& ctx, const pipeline::Verdict& verdict,
+                              const smtp::Reply& reply) {
+  store::TraceEvent ev;
+  ev.trace_id = ctx.queue_id;
+  ev.at = now_micros();
+  ev.type = store::EventType::received;
+  store::MessageInfo info;
+  info.sender = ctx.envelope.sender;
+  for (const auto& r : ctx.envelope.recipients) info.recipients.push_back(r.address);
+  info.client_ip = ctx.connection.client_address;
+  info.direction = direction(ctx.connection.role, ctx.envelope.sender);
+  info.size = static_cast<std::int64_t>(ctx.message.size());
+  ev.message = info;
+  ev.detail = json_detail({{"client_ip", ctx.connection.client_address}, {"helo", ctx.connection.helo},
+                           {"listener", ctx.connection.listener}});
+  recorder_.record(ev);
+  for (const auto& n : ctx.notes) {
+    store::TraceEvent note;
+    note.trace_id = ctx.queue_id;
+    note.at = ev.at;
+    note.type = n.filter == "auth" ? store::EventType::authentication : store::EventType::note;
+    note.detail = json_detail({{"filter", n.filter}, {"event", n.event}, {"detail", n.detail}});
+    recorder_.record(note);
+  }
+  store::TraceEvent decision;
+  decision.trace_id = ctx.queue_id;
+  decision.at = ev.at;
+  decision.type = store::EventType::status_changed;
+  decision.status = verdict.disposition == pipeline::Disposition::discard ? store::TraceStatus::deleted
+                                                                          : store::TraceStatus::rejected;
+  decision.detail = json_detail({{"filter", verdict.filter}, {"reason", verdict.reason}, {"reply", reply.summary()}});
+  recorder_.record(decision);
+}
+
+}  // namespace mailmoat::app

@@ -1,0 +1,76 @@
+// The message trace through the real gateway: a delivered message, a refused
+// one and a held one show up in `mailmoat trace` and the admin API with their
+// timelines; the API refuses requests without the token.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <thread>
+
+#include "harness.h"
+#include "unbound_process.h"
+
+namespace mailmoat::testing {
+
+namespace {
+std::vector<std::string> cli_target(const Gateway& gw) {
+  return {"--set", "server.data_dir=" + gw.data_dir() + "/var", "--set", "http.listen=" + gw.http_address()};
+}
+CommandResult trace_cli(const Gateway& gw, std::vector<std::string> args) {
+  args.insert(args.begin(), "trace");
+  auto extra = cli_target(gw);
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run(args);
+}
+}  // namespace
+
+TEST(Trace, DeliveredRefusedAndHeldMessagesHaveTimelines) {
+  test_support::UnboundProcess dns("trace");
+  ASSERT_TRUE(dns.start("  module-config: \"iterator\"\n  local-zone: \".\" static\n"
+                        "  local-data: 'strict.example.net. TXT \"v=spf1 -all\"'\n"
+                        "  local-data: '_dmarc.strict.example.net. TXT \"v=DMARC1; p=reject\"'\n"));
+  Gateway gw;
+  ASSERT_TRUE(gw.start({"dns.zone_files=[]", "dns.forwarders=[\"127.0.0.1@" + std::to_string(dns.port()) + "\"]"}))
+      << gw.log();
+  SmtpClient a;
+  ASSERT_TRUE(a.connect(gw.smtp_address()));
+  std::string ok = a.send_message("alice@example.org", {"u@localhost"},
+                                  "From: alice@example.org\r\nSubject: quarterly report\r\nMessage-ID: <q1@example.org>\r\n\r\nhi\r\n");
+  ASSERT_EQ(reply_code(ok), 250);
+  std::string id = ok.substr(ok.find("queued as ") + 10, ok.find("\r\n") - ok.find("queued as ") - 10);
+  SmtpClient b;
+  ASSERT_TRUE(b.connect(gw.smtp_address()));
+  ASSERT_EQ(reply_code(b.send_message("ceo@strict.example.net", {"u@localhost"},
+                                      "From: ceo@strict.example.net\r\nSubject: wire\r\n\r\nnow\r\n")),
+            550);
+  ASSERT_EQ(wait_for_mail(gw.data_dir(), "u@localhost", 1).size(), 1u);
+
+  // The recorder writes in batches: wait until the delivery shows.
+  std::string out;
+  for (int i = 0; i < 100; ++i) {
+    auto r = trace_cli(gw, {"search", "--recipient", "*@localhost"});
+    out = r.out + r.err;
+    if (out.find("delivered") != std::string::npos && out.find("rejected") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(out.find(id), std::string::npos) << out;
+  EXPECT_NE(out.find("delivered"), std::string::npos) << out;
+  EXPECT_NE(out.find("rejected"), std::string::npos) << out;
+  EXPECT_NE(out.find("quarterly report"), std::string::npos) << out;
+
+  auto shown = trace_cli(gw, {"show", id});
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_NE(shown.out.find("received"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("authentication"), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("delivery_attempt u@localhost -> delivered"), std::string::npos) << shown.out;
+
+  auto by_sender = trace_cli(gw, {"search", "--sender", "ceo@*", "--since", "1h", "--json"});
+  auto j = nlohmann::json::parse(by_sender.out);
+  ASSERT_EQ(j["records"].size(), 1u) << by_sender.out;
+  EXPECT_EQ(j["records"][0]["status"], "rejected");
+
+  EXPECT_EQ(http_request(gw.http_address(), "GET", "/api/v1/trace").status, 401);
+  EXPECT_EQ(trace_cli(gw, {"search", "--status", "bogus"}).exit_code, 1);
+  EXPECT_EQ(trace_cli(gw, {"search", "--since", "yesterday-ish"}).exit_code, 2);
+}
+
+}  // namespace mailmoat::testing
