@@ -234,12 +234,12 @@ TEST(Smtp, ShutdownTellsIdleSessions421) {
 
 TEST(Smtp, FullDiskIsATemporaryErrorAndNothingIsAcknowledged) {
   Gateway gw;
-  gw.set_file_size_limit(64 * 1024);
+  gw.set_file_size_limit(1024 * 1024);  // room for the store; not for a 1.2 MB message
   ASSERT_TRUE(gw.start()) << gw.log();
   SmtpClient c;
   ASSERT_TRUE(c.connect(gw.smtp_address()));
   std::string big = "Subject: big\r\n\r\n";
-  for (int i = 0; i < 1500; ++i) big += std::string(70, 'z') + "\r\n";
+  for (int i = 0; i < 17000; ++i) big += std::string(70, 'z') + "\r\n";
   EXPECT_EQ(c.send_message("a@sender.test", {"u@localhost"}, big).substr(0, 9), "452 4.3.1");
   // The gateway stays up and a small message still goes through.
   SmtpClient d;
