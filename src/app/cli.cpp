@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/cmd_dkim.h"
 #include "app/cmd_queue.h"
 #include "app/config.h"
 #include "app/serve.h"
@@ -58,6 +59,9 @@ int run_cli(int argc, char** argv) {
   QueueCommand queue_cmd;
   add_queue_command(app, queue_cmd);
 
+  DkimCommand dkim_cmd;
+  add_dkim_commands(app, dkim_cmd);
+
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
   try {
@@ -78,6 +82,7 @@ int run_cli(int argc, char** argv) {
   }
   if (*check_cmd) return config_check(check_file);
   if (!queue_cmd.action.empty()) return run_queue_command(queue_cmd);
+  if (!dkim_cmd.action.empty()) return run_dkim_command(dkim_cmd);
   if (*show_cmd) return config_show(show_file, show_overrides);
   if (*serve_cmd) {
     if (!log_format.empty()) serve_opts.log_format = log_format;

@@ -21,6 +21,7 @@
 #include "app/admin_api.h"
 #include "app/config.h"
 #include "app/resolver_setup.h"
+#include "app/signing_setup.h"
 #include "auth/dmarc/psl.h"
 #include "filters/auth/auth_filter.h"
 #include "http/server.h"
@@ -279,6 +280,14 @@ int serve(const ServeOptions& options) {
       });
     };
     chain->add(std::make_shared<filters::AuthFilter>(ac, **resolver, clock, scheduler));
+    // Signing stays last: it applies the pending edits and signs the final bytes.
+    auto signing = signing_config(cfg, ac.authserv_id);
+    if (!signing) {
+      fatal(signing.error().message);
+      return 1;
+    }
+    if (!signing->signers.empty() || signing->sealer)
+      chain->add(std::make_shared<filters::SigningFilter>(std::move(*signing), clock));
   }
   smtp::SmtpServer smtp_server(io, *smtp_cfg, queue_manager, chain);
   auto smtp_bound = smtp_server.listen();
