@@ -223,6 +223,52 @@ TEST(SigningGateway, InboundMailIsArcSealedAndValidatesInDkimpy) {
   EXPECT_EQ(dkimpy(dir, "arc_verify", delivered).substr(0, 5), "pass ") << delivered;
 }
 
+// A message DKIM-signed and ARC-sealed upstream (by `mailmoat sign`), its keys
+// published in the gateway's zone file exactly as keygen printed them: the
+// auth filter finds dkim=pass and arc=pass, and the gateway adds i=2 with
+// cv=pass, which dkimpy validates as a whole chain.
+TEST(SigningGateway, ValidatedIncomingChainGetsTheNextSetWithCvPass) {
+  TempDir dir;
+  Gateway gw;
+  std::string zone = "$TTL 300\n";
+  std::vector<Key> keys;
+  for (const char* sel : {"dk1", "up1", "gw1"}) {
+    Key k{dir.file(std::string(sel) + ".pem"), std::string(sel) + "._domainkey.example.com", ""};
+    auto r = run({"keygen", "--domain", "example.com", "--selector", sel, "--out", k.file});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    zone += r.out;  // zone-file ready as printed
+    k.record = record_of(r.out);
+    keys.push_back(k);
+  }
+  write_keys(dir, keys);
+  {
+    std::ofstream(gw.zone_file()) << zone;
+  }
+  auto dk = run({"sign", "--key", keys[0].file, "--domain", "example.com", "--selector", "dk1", "-"}, kMessage);
+  ASSERT_EQ(dk.exit_code, 0) << dk.err;
+  auto up = run({"sign", "--arc", "--authserv-id", "up.example.com", "--key", keys[1].file, "--domain", "example.com",
+                 "--selector", "up1", "-"},
+                "Authentication-Results: up.example.com; dkim=pass header.d=example.com\r\n" + dk.out);
+  ASSERT_EQ(up.exit_code, 0) << up.err;
+  ASSERT_TRUE(gw.start({"auth.authserv_id=mx.example.com", "arc.domain=example.com", "arc.selector=gw1",
+                        "arc.key_file=" + keys[2].file}))
+      << gw.log();
+  SmtpClient c;
+  ASSERT_TRUE(c.connect(gw.smtp_address()));
+  ASSERT_EQ(reply_code(c.send_message("joe@example.com", {"u@localhost"}, up.out)), 250);
+  auto mail = wait_for_mail(gw.data_dir(), "u@localhost", 1);
+  ASSERT_EQ(mail.size(), 1u) << gw.log();
+  std::string delivered = message_from(mail[0], "ARC-Seal:");
+  ASSERT_FALSE(delivered.empty()) << mail[0];
+  EXPECT_NE(delivered.find("cv=pass; d=example.com; i=2; s=gw1;"), std::string::npos) << delivered;
+  std::string aar = delivered.substr(delivered.find("ARC-Authentication-Results: i=2;"));
+  aar = aar.substr(0, aar.find("\r\nARC-"));
+  EXPECT_NE(aar.find("dkim=pass"), std::string::npos) << aar;
+  EXPECT_NE(aar.find("arc=pass"), std::string::npos) << aar;
+  EXPECT_EQ(dkimpy(dir, "arc_verify", delivered).substr(0, 5), "pass ") << delivered;
+  EXPECT_EQ(dkimpy(dir, "verify", delivered), "pass\n") << delivered;
+}
+
 TEST(SigningGateway, UnreadableKeyFileStopsServeWithOneLine) {
   TempDir dir;
   Gateway gw;
