@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -102,6 +103,11 @@ TEST(Keygen, WritesAPrivateKeyWithMode0600AndPrintsTheZoneRecord) {
                  dir.file("e.pem")});
   ASSERT_EQ(ed.exit_code, 0) << ed.err;
   EXPECT_NE(ed.out.find("\"v=DKIM1; k=ed25519; p="), std::string::npos) << ed.out;
+  auto big = run({"keygen", "--domain", "example.com", "--selector", "b1", "--bits", "3072", "--out",
+                  dir.file("b.pem")});
+  ASSERT_EQ(big.exit_code, 0) << big.err;
+  EXPECT_EQ(std::count(big.out.begin(), big.out.end(), '"'), 6) << big.out;  // three strings for 3072 bits
+  EXPECT_GT(record_of(big.out).size(), record_of(r.out).size());
 }
 
 TEST(Keygen, RefusesToOverwriteAndReportsUsageErrors) {
