@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/cmd_check.h"
+#include "app/cmd_dkim.h"
 #include "app/cmd_queue.h"
 #include "app/cmd_trace.h"
 #include "app/config.h"
@@ -64,6 +65,9 @@ int run_cli(int argc, char** argv) {
   CheckCommand check_msg_cmd;
   add_check_command(app, check_msg_cmd);
 
+  DkimCommand dkim_cmd;
+  add_dkim_commands(app, dkim_cmd);
+
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
   try {
@@ -86,6 +90,7 @@ int run_cli(int argc, char** argv) {
   if (!queue_cmd.action.empty()) return run_queue_command(queue_cmd);
   if (!trace_cmd.action.empty()) return run_trace_command(trace_cmd);
   if (check_msg_cmd.selected) return run_check_command(check_msg_cmd);
+  if (!dkim_cmd.action.empty()) return run_dkim_command(dkim_cmd);
   if (*show_cmd) return config_show(show_file, show_overrides);
   if (*serve_cmd) {
     if (!log_format.empty()) serve_opts.log_format = log_format;

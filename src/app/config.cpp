@@ -209,6 +209,15 @@ class Loader {
         error_at(0, label + ": transport " + rt.transport + " needs next_hop");
       if (rt.domains.empty()) error_at(0, label + ": domains is empty");
     }
+    for (std::size_t i = 0; i < r_.config.dkim.keys.size(); ++i) {
+      const auto& k = r_.config.dkim.keys[i];
+      std::string label = "dkim.key[" + std::to_string(i) + "]";
+      if (k.domain.empty() || k.selector.empty() || k.key_file.empty())
+        error_at(0, label + ": domain, selector and key_file must all be set");
+    }
+    const auto& arc = r_.config.arc;
+    if (!arc.key_file.empty() && (arc.domain.empty() || arc.selector.empty()))
+      error_at(0, "arc: key_file needs domain and selector");
   }
 
  private:

@@ -25,6 +25,15 @@ struct RouteConfig {
   std::string next_hop;            // relay: "[host]:port"; lmtp: "host:port" or "unix:/path"
 };
 
+// One DKIM signing key (RFC 6376); the algorithm comes from the PEM. `next`
+// marks the rotation's next key: published in DNS but not used to sign yet.
+struct DkimKeyConfig {
+  std::string domain;
+  std::string selector;
+  std::string key_file;
+  bool next = false;
+};
+
 struct Config {
   struct Server {
     std::string hostname;  // empty: the system's host name
@@ -88,6 +97,24 @@ struct Config {
     std::vector<std::string> trusted_arc_sealers;
     std::int64_t max_dkim_signatures = 8;
   } auth;
+  struct Dkim {
+    bool sign = true;
+    std::vector<std::string> headers{"From", "Reply-To", "Subject", "Date", "To", "Cc", "Message-ID",
+                                     "In-Reply-To", "References", "MIME-Version", "Content-Type",
+                                     "Content-Transfer-Encoding", "Sender", "List-Id", "List-Unsubscribe",
+                                     "List-Unsubscribe-Post"};
+    // Listed once more than they occur (RFC 6376 8.15) so they cannot be added after signing.
+    std::vector<std::string> oversign{"From", "To", "Cc", "Subject", "Date", "Message-ID", "Reply-To",
+                                      "In-Reply-To", "References", "MIME-Version", "Content-Type"};
+    std::string canonicalization = "relaxed/relaxed";
+    std::vector<DkimKeyConfig> keys;  // [[dkim.key]]
+  } dkim;
+  struct Arc {
+    bool seal = true;
+    std::string domain;
+    std::string selector;
+    std::string key_file;  // empty: no sealing
+  } arc;
   std::vector<RouteConfig> routes{RouteConfig{{"localhost"}, "maildir", ""}, RouteConfig{}};
 };
 

@@ -109,6 +109,23 @@ Schema bind_schema(Config& c) {
       {.key = "max_dkim_signatures", .target = &c.auth.max_dkim_signatures,
        .doc = "DKIM signatures verified per message; more are reported as policy", .min = 1, .max = 100},
   }});
+  s.sections.push_back(Section{"dkim", {
+      {.key = "sign", .target = &c.dkim.sign,
+       .doc = "DKIM-sign mail from relay and submission listeners for domains with a [[dkim.key]]"},
+      {.key = "headers", .target = &c.dkim.headers, .doc = "header fields signed (each occurrence)"},
+      {.key = "oversign", .target = &c.dkim.oversign,
+       .doc = "fields signed once more than they occur, so they cannot be added after signing"},
+      {.key = "canonicalization", .target = &c.dkim.canonicalization, .doc = "header/body canonicalization",
+       .check = Check::one_of,
+       .choices = {"relaxed/relaxed", "relaxed/simple", "simple/relaxed", "simple/simple", "relaxed", "simple"}},
+  }});
+  s.sections.push_back(Section{"arc", {
+      {.key = "seal", .target = &c.arc.seal,
+       .doc = "add an ARC set to inbound mail mailmoat modified, when key_file is set"},
+      {.key = "domain", .target = &c.arc.domain, .doc = "sealing domain (d=)"},
+      {.key = "selector", .target = &c.arc.selector, .doc = "selector (s=)"},
+      {.key = "key_file", .target = &c.arc.key_file, .doc = "PEM private key; empty: no sealing"},
+  }});
   s.sections.push_back(Section{"queue", {
       {.key = "retry_base_seconds", .target = &c.queue.retry_base_seconds,
        .doc = "first retry delay; doubles per attempt, with jitter", .min = 1, .max = 86400},
@@ -155,6 +172,19 @@ Schema bind_schema(Config& c) {
              .check = Check::one_of, .choices = {"maildir", "relay", "lmtp", "smtp"}},
             {.key = "next_hop", .target = &r.next_hop,
              .doc = "relay: [host]:port; lmtp: host:port or unix:/path; maildir: directory (empty: data_dir/mailboxes)"},
+        };
+      }});
+  s.arrays.push_back(TableArray{
+      "dkim.key", "one table per DKIM signing key",
+      [&c] { return c.dkim.keys.size(); },
+      [&c](std::size_t n) { c.dkim.keys.resize(n); },
+      [&c](std::size_t i) {
+        DkimKeyConfig& k = c.dkim.keys[i];
+        return std::vector<Field>{
+            {.key = "domain", .target = &k.domain, .doc = "signing domain (d=)", .check = Check::domain},
+            {.key = "selector", .target = &k.selector, .doc = "selector (s=)"},
+            {.key = "key_file", .target = &k.key_file, .doc = "PEM private key (RSA or Ed25519)"},
+            {.key = "next", .target = &k.next, .doc = "the rotation's next key: published, not used to sign"},
         };
       }});
   return s;

@@ -24,6 +24,7 @@
 #include "app/trace_wiring.h"
 #include "store/stores.h"
 #include "store/recorder/trace_recorder.h"
+#include "app/signing_setup.h"
 #include "auth/dmarc/psl.h"
 #include "filters/auth/auth_filter.h"
 #include "http/server.h"
@@ -301,6 +302,14 @@ int serve(const ServeOptions& options) {
       });
     };
     chain->add(std::make_shared<filters::AuthFilter>(ac, **resolver, clock, scheduler));
+    // Signing stays last: it applies the pending edits and signs the final bytes.
+    auto signing = signing_config(cfg, ac.authserv_id);
+    if (!signing) {
+      fatal(signing.error().message);
+      return 1;
+    }
+    if (!signing->signers.empty() || signing->sealer)
+      chain->add(std::make_shared<filters::SigningFilter>(std::move(*signing), clock));
   }
   smtp_cfg->on_refused = [&trace](const pipeline::MessageContext& ctx, const pipeline::Verdict& v, const smtp::Reply& r) {
     trace.on_refused(ctx, v, r);

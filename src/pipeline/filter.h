@@ -91,6 +91,9 @@ struct MessageContext {
   std::string queue_id;
   Edits edits;
   std::vector<TraceNote> notes;
+  // ARC chain validation of the message as received (none|pass|fail), set by
+  // the auth filter; "" when not validated. The signing filter seals with it.
+  std::string arc_cv;
 };
 
 class Filter {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 namespace mailmoat::app {
 
@@ -12,9 +14,18 @@ TEST(Config, ExampleFileAgreesWithBuiltInDefaults) {
   EXPECT_EQ(render_config(example.config), render_config(Config{}));
 }
 
+// The example as a user would enable it: lines starting with "#: " (tables
+// with no default elements, such as [[dkim.key]]) uncommented.
+std::string example_with_samples() {
+  std::ifstream in(std::string(MAILMOAT_SOURCE_DIR) + "/etc/mailmoat.toml");
+  std::string line, out;
+  while (std::getline(in, line)) out += (line.rfind("#: ", 0) == 0 ? line.substr(3) : line) + "\n";
+  return out;
+}
+
 TEST(Config, ExampleFileListsEveryKey) {
-  LoadResult example = load_config(std::string(MAILMOAT_SOURCE_DIR) + "/etc/mailmoat.toml");
-  ASSERT_TRUE(example.ok());
+  LoadResult example = load_config_text(example_with_samples(), "mailmoat.toml");
+  ASSERT_TRUE(example.ok()) << example.errors.front().to_string();
   for (const auto& key : all_config_keys())
     EXPECT_NE(std::find(example.keys_seen.begin(), example.keys_seen.end(), key), example.keys_seen.end())
         << "etc/mailmoat.toml does not document " << key;
@@ -97,6 +108,35 @@ TEST(Config, TlsCertWithoutKeyIsAnError) {
   auto r = load_config_text("[[smtp.listener]]\ntls_cert = \"/etc/cert.pem\"\n", "f.toml");
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_NE(r.errors[0].message.find("tls_key"), std::string::npos);
+}
+
+TEST(Config, DkimKeyTablesAndArcAreLoaded) {
+  auto r = load_config_text(
+      "[[dkim.key]]\ndomain = \"example.com\"\nselector = \"s1\"\nkey_file = \"/k/rsa.pem\"\n"
+      "[[dkim.key]]\ndomain = \"example.com\"\nselector = \"s2\"\nkey_file = \"/k/next.pem\"\nnext = true\n"
+      "[arc]\ndomain = \"gw.example\"\nselector = \"arc1\"\nkey_file = \"/k/arc.pem\"\n",
+      "f.toml");
+  ASSERT_TRUE(r.ok()) << r.errors.front().to_string();
+  ASSERT_EQ(r.config.dkim.keys.size(), 2u);
+  EXPECT_FALSE(r.config.dkim.keys[0].next);
+  EXPECT_TRUE(r.config.dkim.keys[1].next);
+  EXPECT_EQ(r.config.dkim.keys[1].selector, "s2");
+  EXPECT_EQ(r.config.arc.key_file, "/k/arc.pem");
+  EXPECT_EQ(r.config.dkim.canonicalization, "relaxed/relaxed");
+}
+
+TEST(Config, BadCanonicalizationIsReportedWithItsLine) {
+  auto r = load_config_text("[dkim]\nsign = true\ncanonicalization = \"relaxed/loose\"\n", "f.toml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 3);
+  EXPECT_NE(r.errors[0].message.find("relaxed/loose"), std::string::npos);
+}
+
+TEST(Config, IncompleteDkimKeyOrArcIsAnError) {
+  auto r = load_config_text("[[dkim.key]]\ndomain = \"example.com\"\n[arc]\nkey_file = \"/k/arc.pem\"\n", "f.toml");
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_NE(r.errors[0].message.find("dkim.key[0]"), std::string::npos);
+  EXPECT_NE(r.errors[1].message.find("arc"), std::string::npos);
 }
 
 TEST(Config, SecretsAreNotRendered) {

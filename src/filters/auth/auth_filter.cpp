@@ -247,6 +247,7 @@ void Run::finish(std::optional<dmarc::DmarcResult> dm, bool timed_out) {
     authres::MethodResult a;
     a.method = "arc";
     a.result = std::string(arc::cv_name(arc_result->cv));
+    if (!arc_result->temporary) ctx.arc_cv = a.result;
     a.comment = arc_result->reason;
     if (!arc_result->instances.empty()) {
       const auto& newest = arc_result->instances.back();
