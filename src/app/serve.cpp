@@ -236,6 +236,7 @@ int serve(const ServeOptions& options) {
   std::vector<std::string> local_domains;
   for (const auto& d : cfg.smtp.accepted_domains) local_domains.push_back(util::to_lower(d));
   GatewayTrace trace(**recorder, local_domains);
+  DmarcAggregateRecorder dmarc_aggregate(*(*stores)->dmarc);
   log::info("store.opened", {{"backend", (*stores)->backend}, {"location", (*stores)->location}});
 
   // Queue and transports.
@@ -301,7 +302,9 @@ int serve(const ServeOptions& options) {
         if (!ec) fn();
       });
     };
-    chain->add(std::make_shared<filters::AuthFilter>(ac, **resolver, clock, scheduler));
+    auto auth_filter = std::make_shared<filters::AuthFilter>(ac, **resolver, clock, scheduler);
+    auth_filter->set_aggregate_sink(&dmarc_aggregate);
+    chain->add(auth_filter);
     // Signing stays last: it applies the pending edits and signs the final bytes.
     auto signing = signing_config(cfg, ac.authserv_id);
     if (!signing) {

@@ -3,6 +3,9 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include <boost/asio/post.hpp>
+
+#include "log/log.h"
 #include "util/strings.h"
 
 namespace mailmoat::app {
@@ -132,6 +135,33 @@ void GatewayTrace::on_refused(const pipeline::MessageContext& ctx, const pipelin
                                                                           : store::TraceStatus::rejected;
   decision.detail = json_detail({{"filter", verdict.filter}, {"reason", verdict.reason}, {"reply", reply.summary()}});
   recorder_.record(decision);
+}
+
+void DmarcAggregateRecorder::record(const auth::dmarc::AggregateRecord& r) {
+  namespace dmarc = auth::dmarc;
+  store::DmarcRow row;
+  row.day = std::chrono::duration_cast<std::chrono::hours>(std::chrono::system_clock::now().time_since_epoch()).count() / 24;
+  row.source_ip = r.source_ip;
+  row.header_from = r.header_from;
+  row.envelope_from = r.spf.domain;
+  row.spf_domain = r.spf.domain;
+  row.spf_result = std::string(dmarc::to_string(r.spf.result));
+  if (!r.dkim.empty()) {
+    row.dkim_domain = r.dkim.front().domain;
+    row.dkim_selector = r.dkim.front().selector;
+    row.dkim_result = std::string(dmarc::to_string(r.dkim.front().result));
+  }
+  row.disposition = r.disposition == dmarc::Policy::reject       ? "reject"
+                    : r.disposition == dmarc::Policy::quarantine ? "quarantine"
+                                                                 : "none";
+  bool spf_pass = r.spf.result == dmarc::AuthOutcome::pass;
+  bool dkim_pass = false;
+  for (const auto& d : r.dkim) dkim_pass |= d.result == dmarc::AuthOutcome::pass;
+  row.dmarc_spf = spf_pass ? "pass" : "fail";
+  row.dmarc_dkim = dkim_pass ? "pass" : "fail";
+  boost::asio::post(pool_, [this, row = std::move(row)] {
+    if (auto ok = store_.add(row); !ok) log::warn("dmarc.aggregate_write_failed", {{"error", ok.error().message}});
+  });
 }
 
 }  // namespace mailmoat::app

@@ -4,10 +4,14 @@
 // SMTP time. The recorder never blocks the caller.
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
+
+#include "auth/dmarc/dmarc.h"
 #include "pipeline/filter.h"
 #include "queue/manager.h"
 #include "smtp/protocol/reply.h"
 #include "store/recorder/trace_recorder.h"
+#include "store/stores.h"
 
 namespace mailmoat::app {
 
@@ -21,6 +25,20 @@ class GatewayTrace {
   store::Direction direction(const std::string& role, const std::string& sender) const;
   store::TraceRecorder& recorder_;
   std::vector<std::string> local_domains_;
+};
+
+// Keeps what DMARC aggregate reports need (RFC 9990: one row per day, source,
+// identifiers and outcome) in the DmarcStore, written on its own thread so
+// the SMTP path never waits on the database.
+class DmarcAggregateRecorder : public auth::dmarc::AggregateSink {
+ public:
+  explicit DmarcAggregateRecorder(store::DmarcStore& store) : store_(store) {}
+  ~DmarcAggregateRecorder() override { pool_.join(); }
+  void record(const auth::dmarc::AggregateRecord& r) override;
+
+ private:
+  store::DmarcStore& store_;
+  boost::asio::thread_pool pool_{1};
 };
 
 }  // namespace mailmoat::app

@@ -120,6 +120,15 @@ TEST(Auth, DmarcRejectIsRefusedAtEndOfData) {
   EXPECT_NE(r.find("DMARC"), std::string::npos) << r;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_TRUE(mailbox(gw.data_dir(), "u@localhost").empty());
+  // What the aggregate report will need was kept in the store.
+  std::string q = "/usr/bin/python3 -c \"import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); "
+                  "print(c.execute('select header_from, disposition, dmarc_spf, count from dmarc_rows').fetchall())\" " +
+                  gw.data_dir() + "/var/mailmoat.db > " + gw.data_dir() + "/rows.txt";
+  ASSERT_EQ(std::system(q.c_str()), 0);
+  std::ifstream rows(gw.data_dir() + "/rows.txt");
+  std::string line;
+  std::getline(rows, line);
+  EXPECT_EQ(line, "[('strict.example.net', 'reject', 'fail', 1)]");
 }
 
 TEST(Auth, DmarcRejectCanBeQuarantinedOrMarkedInstead) {
