@@ -42,6 +42,17 @@ store::Direction GatewayTrace::direction(const std::string& role, const std::str
   return store::Direction::outbound;
 }
 
+void GatewayTrace::record_notes(const std::string& id, store::Micros at, const std::vector<pipeline::TraceNote>& notes) {
+  for (const auto& n : notes) {
+    store::TraceEvent note;
+    note.trace_id = id;
+    note.at = at;
+    note.type = n.filter == "auth" ? store::EventType::authentication : store::EventType::note;
+    note.detail = json_detail({{"filter", n.filter}, {"event", n.event}, {"detail", n.detail}});
+    recorder_.record(note);
+  }
+}
+
 void GatewayTrace::on_queue_event(const queue::QueueEvent& e) {
   store::TraceEvent ev;
   ev.trace_id = e.queue_id;
@@ -62,14 +73,7 @@ void GatewayTrace::on_queue_event(const queue::QueueEvent& e) {
     ev.detail = json_detail({{"client_ip", m.client_address}, {"helo", m.helo}, {"listener", m.listener},
                              {"note", e.detail}});
     recorder_.record(ev);
-    for (const auto& n : e.notes) {
-      store::TraceEvent note;
-      note.trace_id = e.queue_id;
-      note.at = ev.at;
-      note.type = n.filter == "auth" ? store::EventType::authentication : store::EventType::note;
-      note.detail = json_detail({{"filter", n.filter}, {"event", n.event}, {"detail", n.detail}});
-      recorder_.record(note);
-    }
+    record_notes(e.queue_id, ev.at, e.notes);
     if (e.type == "held") {
       store::TraceEvent held;
       held.trace_id = e.queue_id;
@@ -119,14 +123,7 @@ void GatewayTrace::on_refused(const pipeline::MessageContext& ctx, const pipelin
   ev.detail = json_detail({{"client_ip", ctx.connection.client_address}, {"helo", ctx.connection.helo},
                            {"listener", ctx.connection.listener}});
   recorder_.record(ev);
-  for (const auto& n : ctx.notes) {
-    store::TraceEvent note;
-    note.trace_id = ctx.queue_id;
-    note.at = ev.at;
-    note.type = n.filter == "auth" ? store::EventType::authentication : store::EventType::note;
-    note.detail = json_detail({{"filter", n.filter}, {"event", n.event}, {"detail", n.detail}});
-    recorder_.record(note);
-  }
+  record_notes(ctx.queue_id, ev.at, ctx.notes);
   store::TraceEvent decision;
   decision.trace_id = ctx.queue_id;
   decision.at = ev.at;

@@ -23,6 +23,7 @@ class GatewayTrace {
 
  private:
   store::Direction direction(const std::string& role, const std::string& sender) const;
+  void record_notes(const std::string& id, store::Micros at, const std::vector<pipeline::TraceNote>& notes);
   store::TraceRecorder& recorder_;
   std::vector<std::string> local_domains_;
 };

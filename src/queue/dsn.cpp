@@ -1,21 +1,14 @@
 #include "queue/dsn.h"
 
-#include <ctime>
 
 #include "util/strings.h"
+#include "util/time.h"
 
 namespace mailmoat::queue {
 
 namespace {
 
-std::string date_of(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
-}
+std::string date_of(std::int64_t t) { return util::rfc5322_date(t); }
 
 bool wants(const RecipientState& r, DsnKind kind) {
   if (r.notify.empty()) return kind == DsnKind::failure;  // RFC 3461 §4.1 default: FAILURE (DELAY optional)

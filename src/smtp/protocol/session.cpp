@@ -116,6 +116,8 @@ Session::Step Session::on_mail(const Command& c) {
   if (c.mail.size && *c.mail.size > cfg_.content.max_message_size)
     return error(Reply(552, "5.3.4", "Message size exceeds fixed limit of " +
                                          std::to_string(cfg_.content.max_message_size) + " bytes"));
+  if (c.mail.requiretls && !cfg_.requiretls)
+    return error(Reply(555, "5.5.4", "REQUIRETLS is not supported here"));
   if (c.mail.requiretls && !tls_active_)
     return error(Reply(530, "5.7.10", "REQUIRETLS needs a TLS session (RFC 8689)"));
   txn_ = Transaction{};

@@ -30,7 +30,9 @@ struct SessionConfig {
   ContentLimits content;
   bool starttls_available = false;
   bool chunking = true;
-  bool requiretls = true;  // advertised once TLS is active (RFC 8689)
+  // RFC 8689: only advertised when delivery can honour it (verified TLS to the
+  // next hop); until the TLS policy work lands, it is off and REQUIRETLS is refused.
+  bool requiretls = false;
 };
 
 struct Recipient {

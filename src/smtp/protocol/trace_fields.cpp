@@ -1,19 +1,12 @@
 #include "smtp/protocol/trace_fields.h"
 
-#include <ctime>
 
 #include "util/strings.h"
+#include "util/time.h"
 
 namespace mailmoat::smtp {
 
-std::string rfc5322_date(std::int64_t unix_time) {
-  std::time_t t = static_cast<std::time_t>(unix_time);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
-}
+std::string rfc5322_date(std::int64_t unix_time) { return util::rfc5322_date(unix_time); }
 
 namespace {
 // Keeps a value from a client (HELO) from breaking the field's syntax.

@@ -5,6 +5,12 @@ namespace mailmoat::smtp {
 std::optional<std::string> ConnectionLimiter::admit(const std::string& ip, Clock::time_point now) {
   std::lock_guard lock(mu_);
   if (total_ >= limits_.max_total) return "too many connections";
+  if (per_ip_.size() > 4096) {
+    // Forget addresses with nothing open and no connection in the last minute.
+    std::erase_if(per_ip_, [now](const auto& kv) {
+      return kv.second.active == 0 && (kv.second.recent.empty() || now - kv.second.recent.back() > std::chrono::minutes(1));
+    });
+  }
   PerIp& p = per_ip_[ip];
   while (!p.recent.empty() && now - p.recent.front() > std::chrono::minutes(1)) p.recent.pop_front();
   if (p.active >= limits_.max_per_ip) return "too many connections from your address";

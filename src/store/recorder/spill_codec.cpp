@@ -2,19 +2,10 @@
 
 #include <array>
 
+#include "util/crc32.h"
+
 namespace mailmoat::store::recorder {
 namespace {
-
-constexpr std::array<std::uint32_t, 256> make_table() {
-  std::array<std::uint32_t, 256> t{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}
-constexpr auto kTable = make_table();
 
 void put_u32(std::string& out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xFF);
@@ -106,11 +97,7 @@ bool decode_payload(std::string_view payload, Decoded& d) {
 
 }  // namespace
 
-std::uint32_t crc32(std::string_view data) {
-  std::uint32_t c = 0xFFFFFFFFu;
-  for (unsigned char b : data) c = kTable[(c ^ b) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
+std::uint32_t crc32(std::string_view data) { return util::crc32(data); }
 
 void encode_record(std::string& out, std::uint64_t seq, const TraceEvent& e) {
   std::string p;
