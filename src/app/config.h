@@ -95,6 +95,8 @@ struct Config {
     bool dmarc_tempfail_on_temperror = false;
     std::int64_t dmarc_spam_level = 6;
     std::vector<std::string> trusted_arc_sealers;
+    std::vector<std::string> dmarc_allow_domains;
+    std::vector<std::string> dmarc_allow_networks;
     std::int64_t max_dkim_signatures = 8;
   } auth;
   struct Dkim {

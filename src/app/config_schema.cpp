@@ -106,6 +106,11 @@ Schema bind_schema(Config& c) {
        .doc = "spam confidence level written for deliver_as_spam", .min = 0, .max = 9},
       {.key = "trusted_arc_sealers", .target = &c.auth.trusted_arc_sealers,
        .doc = "sealing domains whose passing ARC chain overrides a DMARC failure", .check = Check::domain},
+      {.key = "dmarc_allow_domains", .target = &c.auth.dmarc_allow_domains,
+       .doc = "From domains (and subdomains) whose DMARC failures are overridden (reason local_policy)",
+       .check = Check::domain},
+      {.key = "dmarc_allow_networks", .target = &c.auth.dmarc_allow_networks,
+       .doc = "client networks whose DMARC failures are overridden (your own forwarders)", .check = Check::cidr},
       {.key = "max_dkim_signatures", .target = &c.auth.max_dkim_signatures,
        .doc = "DKIM signatures verified per message; more are reported as policy", .min = 1, .max = 100},
   }});

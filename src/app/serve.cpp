@@ -290,6 +290,9 @@ int serve(const ServeOptions& options) {
     ac.handling.tempfail_on_temperror = cfg.auth.dmarc_tempfail_on_temperror;
     ac.handling.spam_confidence_level = static_cast<int>(cfg.auth.dmarc_spam_level);
     for (const auto& d : cfg.auth.trusted_arc_sealers) ac.trusted_arc_sealers.push_back(util::to_lower(d));
+    for (const auto& d : cfg.auth.dmarc_allow_domains) ac.dmarc_allow_domains.push_back(util::to_lower(d));
+    for (const auto& n : cfg.auth.dmarc_allow_networks)
+      if (auto net = util::parse_network(n)) ac.dmarc_allow_networks.push_back(*net);
     ac.max_dkim_signatures = static_cast<std::size_t>(cfg.auth.max_dkim_signatures);
     ac.budget = std::chrono::milliseconds(std::max<std::int64_t>(cfg.smtp.filter_budget_ms * 3 / 5, 1));
     auto clock = [] {

@@ -149,6 +149,24 @@ TEST(Auth, DmarcRejectCanBeQuarantinedOrMarkedInstead) {
   EXPECT_NE(mail[0].find("dmarc=fail"), std::string::npos);
 }
 
+TEST(Auth, LocalAllowListOverridesADmarcFailure) {
+  test_support::UnboundProcess dns("auth-allow");
+  ASSERT_TRUE(dns.start(zone_lines("")));
+  auto opts = with_dns(dns.port());
+  opts.push_back("auth.dmarc_allow_domains=[\"example.net\"]");
+  Gateway gw;
+  ASSERT_TRUE(gw.start(opts)) << gw.log();
+  SmtpClient c;
+  ASSERT_TRUE(c.connect(gw.smtp_address()));
+  ASSERT_EQ(reply_code(c.send_message("ceo@strict.example.net", {"u@localhost"},
+                                      "From: ceo@strict.example.net\r\nSubject: x\r\n\r\nbody\r\n")),
+            250);
+  auto mail = wait_for_mail(gw.data_dir(), "u@localhost", 1);
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_NE(mail[0].find("dmarc=fail"), std::string::npos) << mail[0];
+  EXPECT_NE(mail[0].find("local_policy"), std::string::npos) << mail[0];
+}
+
 TEST(Auth, DmarcQuarantineHoldsTheMessage) {
   test_support::UnboundProcess dns("auth-quarantine");
   ASSERT_TRUE(dns.start(zone_lines("")));

@@ -84,6 +84,14 @@ struct Run : std::enable_shared_from_this<Run> {
       pipeline::Filter::Done d, std::int64_t n)
       : config(c), resolver(r), aggregate(a), ctx(x), done(std::move(d)), now(n) {}
 
+  bool allow_listed(const std::string& from_domain) const {
+    for (const auto& d : config.dmarc_allow_domains)
+      if (util::iequals(from_domain, d) ||
+          (from_domain.size() > d.size() && util::iequals(from_domain.substr(from_domain.size() - d.size()), d) &&
+           from_domain[from_domain.size() - d.size() - 1] == '.'))
+        return true;
+    return util::any_contains(config.dmarc_allow_networks, ctx.connection.client_address);
+  }
   void start(const mail::Message& message);
   void one_done();
   void expire();
@@ -171,6 +179,8 @@ void Run::one_done() {
   }
   auto self = shared_from_this();
   dmarc::evaluate(resolver, in, config.dmarc_options, [self, in](dmarc::DmarcResult r) {
+    if (r.verdict == dmarc::Verdict::fail && self->allow_listed(r.from_domain))
+      dmarc::apply_override(r, dmarc::Override::local_policy);
     if (self->aggregate) self->aggregate->record(dmarc::aggregate_record(r, in, self->ctx.connection.client_address));
     self->finish(std::move(r));
   });

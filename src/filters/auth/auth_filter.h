@@ -17,6 +17,7 @@
 #include "auth/dmarc/handling.h"
 #include "dns/resolver.h"
 #include "pipeline/filter.h"
+#include "util/cidr.h"
 
 namespace mailmoat::filters {
 
@@ -26,6 +27,10 @@ struct AuthConfig {
   auth::dmarc::Options dmarc_options;
   auth::dmarc::HandlingPolicy handling;
   std::vector<std::string> trusted_arc_sealers;  // lower-case sealing domains
+  // Local allow-list: a DMARC failure for these From domains (or their subdomains),
+  // or from these client networks, is overridden with reason local_policy.
+  std::vector<std::string> dmarc_allow_domains;
+  std::vector<util::Network> dmarc_allow_networks;
   std::size_t max_dkim_signatures = 8;
   std::string scl_header = "X-Mailmoat-SCL";
   // Checks still unanswered after this are reported as temperror, so that an
