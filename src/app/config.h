@@ -56,6 +56,7 @@ struct Config {
     std::vector<ListenerConfig> listeners{ListenerConfig{}};
     std::vector<std::string> accepted_domains{"localhost"};
     std::vector<std::string> relay_networks{"127.0.0.0/8", "::1/128"};
+    std::string recipient_list;  // file of valid inbound recipients; empty: any address in accepted_domains
     std::int64_t max_message_size = 50 * 1024 * 1024;
     std::int64_t max_recipients = 1000;
     std::int64_t max_command_line = 512;

@@ -42,6 +42,8 @@ Schema bind_schema(Config& c) {
       {.key = "relay_networks", .target = &c.smtp.relay_networks,
        .doc = "client networks (CIDR) allowed to relay through relay and submission listeners",
        .check = Check::cidr},
+      {.key = "recipient_list", .target = &c.smtp.recipient_list,
+       .doc = "file of valid inbound recipients (address or @domain per line); empty: any in accepted_domains"},
       {.key = "max_message_size", .target = &c.smtp.max_message_size,
        .doc = "largest message accepted, in bytes (advertised as SIZE)", .min = 1024, .max = 2147483647},
       {.key = "max_recipients", .target = &c.smtp.max_recipients, .doc = "recipients per message (more get 452 4.5.3)",

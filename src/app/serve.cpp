@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "app/admin_api.h"
@@ -112,6 +113,15 @@ util::Result<smtp::ServerSettings> server_settings(const Config& cfg, const std:
     s.listeners.push_back(ls);
   }
   for (const auto& d : cfg.smtp.accepted_domains) s.accepted_domains.push_back(util::to_lower(d));
+  if (!cfg.smtp.recipient_list.empty()) {
+    std::ifstream in(cfg.smtp.recipient_list);
+    if (!in) return util::fail("smtp.recipient_list: cannot read " + cfg.smtp.recipient_list);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto list = smtp::RecipientList::parse(text.str());
+    if (!list) return util::fail(cfg.smtp.recipient_list + ":" + list.error().message);
+    s.recipients = std::make_shared<const smtp::RecipientList>(std::move(*list));
+  }
   for (const auto& n : cfg.smtp.relay_networks) {
     auto net = util::parse_network(n);
     if (!net) return util::fail("smtp.relay_networks: " + net.error().message);

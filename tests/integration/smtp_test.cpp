@@ -249,3 +249,26 @@ TEST(Smtp, FullDiskIsATemporaryErrorAndNothingIsAcknowledged) {
 }
 
 }  // namespace mailmoat::testing
+
+namespace mailmoat::testing {
+
+TEST(Smtp, RecipientListRefusesUnknownUsersAndBadFilesStopServe) {
+  TempDir d;
+  d.write("rcpts", "u@localhost\n");
+  Gateway gw;
+  ASSERT_TRUE(gw.start({"smtp.recipient_list=" + d.file("rcpts")})) << gw.log();
+  SmtpClient c;
+  ASSERT_TRUE(c.connect(gw.smtp_address()));
+  c.reply();
+  c.command("EHLO x");
+  c.command("MAIL FROM:<a@sender.test>");
+  EXPECT_EQ(reply_code(c.command("RCPT TO:<u@localhost>")), 250);
+  EXPECT_EQ(c.command("RCPT TO:<nobody@localhost>").substr(0, 9), "550 5.1.1");
+  d.write("bad", "u@localhost\nnonsense line\n");
+  auto r = run({"serve", "--set", "http.listen=127.0.0.1:0", "--set", "smtp.listener.0.address=127.0.0.1:0", "--set",
+                "server.data_dir=" + d.file("var"), "--set", "smtp.recipient_list=" + d.file("bad")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(d.file("bad") + ":2:"), std::string::npos) << r.err;
+}
+
+}  // namespace mailmoat::testing

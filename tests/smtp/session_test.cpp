@@ -158,3 +158,32 @@ TEST(Session, VrfyIs252AndQuitCloses) {
 }
 
 }  // namespace mailmoat::smtp
+
+namespace mailmoat::smtp {
+
+TEST(RecipientList, AddressesAndDomainsCaseInsensitive) {
+  auto l = RecipientList::parse("# staff\nAlice@Example.test\n@lists.example.test  # everything there\n\n");
+  ASSERT_TRUE(l);
+  EXPECT_TRUE(l->contains("alice@example.TEST"));
+  EXPECT_TRUE(l->contains("any@lists.example.test"));
+  EXPECT_FALSE(l->contains("bob@example.test"));
+  auto bad = RecipientList::parse("ok@example.test\nnot an address\n");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message.substr(0, 2), "2:");
+}
+
+TEST(Session, InboundRecipientListRefusesUnknownUsers) {
+  SessionConfig cfg;
+  cfg.accepted_domains = {"example.test"};
+  cfg.recipients = std::make_shared<const RecipientList>(*RecipientList::parse("alice@example.test\n"));
+  Session s(cfg);
+  s.on_line("EHLO c");
+  s.on_line("MAIL FROM:<a@b.test>");
+  EXPECT_EQ(s.on_line("RCPT TO:<alice@example.test>").replies[0].code, 250);
+  auto r = s.on_line("RCPT TO:<mallory@example.test>");
+  EXPECT_EQ(r.replies[0].code, 550);
+  EXPECT_EQ(r.replies[0].enhanced, "5.1.1");
+  EXPECT_EQ(s.on_line("RCPT TO:<x@elsewhere.test>").replies[0].enhanced, "5.7.1");
+}
+
+}  // namespace mailmoat::smtp

@@ -134,7 +134,11 @@ std::optional<Reply> Session::check_recipient(const Path& p) const {
   bool accepted = std::find(cfg_.accepted_domains.begin(), cfg_.accepted_domains.end(), domain) !=
                   cfg_.accepted_domains.end();
   switch (cfg_.role) {
-    case Role::inbound: return accepted ? std::nullopt : std::optional<Reply>(denied);
+    case Role::inbound:
+      if (!accepted) return denied;
+      if (cfg_.recipients && !cfg_.recipients->contains(p.address))
+        return Reply(550, "5.1.1", "<" + p.address + ">: Recipient address rejected: user unknown");
+      return std::nullopt;
     case Role::relay:
     case Role::submission: return cfg_.client_may_relay ? std::nullopt : std::optional<Reply>(denied);
   }

@@ -13,6 +13,7 @@
 
 #include "smtp/protocol/command.h"
 #include "smtp/protocol/content.h"
+#include "smtp/protocol/recipient_list.h"
 #include "smtp/protocol/reply.h"
 
 namespace mailmoat::smtp {
@@ -24,6 +25,8 @@ struct SessionConfig {
   Role role = Role::inbound;
   bool client_may_relay = false;             // client address is in the relay networks
   std::vector<std::string> accepted_domains;  // lower case
+  // When set, inbound recipients in accepted domains must be on it (550 5.1.1 otherwise).
+  std::shared_ptr<const RecipientList> recipients;
   std::size_t max_recipients = 1000;
   std::size_t max_errors = 10;
   std::size_t max_command_line = 512;  // octets including CRLF (RFC 5321 §4.5.3.1.4)

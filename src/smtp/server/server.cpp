@@ -127,6 +127,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     c.role = listener_.settings.role;
     c.client_may_relay = util::any_contains(s.relay_networks, client_ip_);
     c.accepted_domains = s.accepted_domains;
+    c.recipients = s.recipients;
     c.max_recipients = s.max_recipients;
     c.max_errors = s.max_errors;
     c.max_command_line = s.max_command_line;

@@ -40,6 +40,7 @@ struct ServerSettings {
   std::string hostname = "localhost";
   std::vector<ListenerSettings> listeners;
   std::vector<std::string> accepted_domains;
+  std::shared_ptr<const RecipientList> recipients;  // inbound recipient list, optional
   std::vector<util::Network> relay_networks;
   std::size_t max_recipients = 1000;
   std::size_t max_errors = 10;
