@@ -145,7 +145,7 @@ Schema bind_schema(Config& c) {
       {.key = "per_destination_concurrency", .target = &c.queue.per_destination_concurrency,
        .doc = "deliveries at once to one destination (next hop)", .min = 1, .max = 10000},
       {.key = "delivery_timeout_seconds", .target = &c.queue.delivery_timeout_seconds,
-       .doc = "longest wait for one reply from a next hop", .min = 1, .max = 3600},
+       .doc = "next-hop reply timeout for commands; the RFC 5321 4.5.3.2 stages scale with it (DATA 120/300, end of data 600/300)", .min = 1, .max = 3600},
       {.key = "bdat", .target = &c.queue.bdat, .doc = "send with BDAT when the next hop offers CHUNKING"},
   }});
   s.arrays.push_back(TableArray{

@@ -81,6 +81,23 @@ TEST(Delivery, NextHopDownIsDeferredThenRetriedFromTheCli) {
   EXPECT_EQ(queue_cli(gw, {"list"}).find(id), std::string::npos);
 }
 
+TEST(Delivery, SlowNextHopTimesOutAndIsDeferred) {
+  SmtpSink sink({"-w", "5"});  // answers DATA after 5 s
+  Gateway gw;
+  auto opts = relay_to(sink.address());
+  opts.push_back("queue.delivery_timeout_seconds=2");  // DATA stage: 2 * 120/300 = 0.8 s
+  opts.push_back("queue.bdat=false");
+  ASSERT_TRUE(gw.start(opts)) << gw.log();
+  SmtpClient c;
+  ASSERT_TRUE(c.connect(gw.smtp_address()));
+  ASSERT_EQ(reply_code(c.send_message("a@localhost", {"r@remote.test"}, kMessage)), 250);
+  for (int i = 0; i < 100 && gw.log().find("status=deferred") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // smtp-sink holds the pipelined MAIL/RCPT replies with the DATA one.
+  EXPECT_NE(gw.log().find("status=deferred reply=\"451 4.4.2 timeout while reading the"), std::string::npos) << gw.log();
+  EXPECT_NE(queue_cli(gw, {"list"}).find("deferred"), std::string::npos);
+}
+
 TEST(Delivery, QueueApiNeedsTheTokenAndRejectsBadIds) {
   Gateway gw;
   ASSERT_TRUE(gw.start()) << gw.log();

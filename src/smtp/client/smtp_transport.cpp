@@ -94,10 +94,17 @@ class Conversation {
   awaitable<std::vector<RecipientResult>> run(const queue::DeliveryJob& job);
 
  private:
-  awaitable<std::optional<Reply>> read_reply();
+  // RFC 5321 §4.5.3.2 client timeouts per stage, scaled by options.timeout / 300 s.
+  enum class Stage { greeting, command, data_init, data_end };
+  std::chrono::milliseconds limit(Stage stage) const {
+    const int base = stage == Stage::greeting ? 300 : stage == Stage::command ? 300 : stage == Stage::data_init ? 120 : 600;
+    return std::chrono::milliseconds(std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count() *
+                                     base / 300);
+  }
+  awaitable<std::optional<Reply>> read_reply(Stage stage = Stage::command);
   awaitable<bool> send(const std::string& data);
-  void arm() {
-    timer_.expires_after(options_.timeout);
+  void arm(std::chrono::milliseconds limit) {
+    timer_.expires_after(limit);
     timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) {
         timed_out_ = true;
@@ -119,14 +126,14 @@ class Conversation {
 };
 
 template <typename Stream>
-awaitable<std::optional<Reply>> Conversation<Stream>::read_reply() {
+awaitable<std::optional<Reply>> Conversation<Stream>::read_reply(Stage stage) {
   Reply reply;
   for (;;) {
     std::size_t eol;
     while ((eol = in_.find("\r\n")) == std::string::npos) {
       if (in_.size() > 65536) co_return std::nullopt;
       char buf[4096];
-      arm();
+      arm(limit(stage));
       auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf), asio::as_tuple(use_awaitable));
       timer_.cancel();
       if (ec) co_return std::nullopt;
@@ -157,7 +164,9 @@ awaitable<std::optional<Reply>> Conversation<Stream>::read_reply() {
 
 template <typename Stream>
 awaitable<bool> Conversation<Stream>::send(const std::string& data) {
-  arm();
+  // RFC 5321 §4.5.3.2.5: 3 minutes per data block; a whole message gets one more second per 64 KiB.
+  arm(std::chrono::milliseconds(std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count() * 180 / 300 +
+                                static_cast<long long>(data.size() / 65536) * 1000));
   auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(data), asio::as_tuple(use_awaitable));
   timer_.cancel();
   co_return !ec;
@@ -201,7 +210,7 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
   auto fail_all = [&](const Reply& r) {
     return all(n, r.permanent() ? Outcome::failed : Outcome::deferred, r.summary(), remote_);
   };
-  auto greeting = co_await read_reply();
+  auto greeting = co_await read_reply(Stage::greeting);
   if (!greeting) co_return all(n, Outcome::deferred, failure_text("reading the greeting"), remote_);
   if (!greeting->positive()) co_return all(n, Outcome::deferred, greeting->summary(), remote_);
 
@@ -273,7 +282,7 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
       if (r->positive() && mail_reply->positive()) accepted.push_back(i);
     }
     if (!mail_reply->positive()) {
-      if (!bdat) co_await read_reply();  // the DATA reply, necessarily an error
+      if (!bdat) co_await read_reply(Stage::data_init);  // the DATA reply, necessarily an error
       co_await send("QUIT\r\n");
       co_return fail_all(*mail_reply);
     }
@@ -295,7 +304,7 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
     }
   }
   if (accepted.empty()) {
-    if (pipelining && !bdat) co_await read_reply();  // DATA was pipelined: read its (error) reply
+    if (pipelining && !bdat) co_await read_reply(Stage::data_init);  // DATA was pipelined: read its (error) reply
     if (!pipelining || bdat) co_await send("RSET\r\n");
     co_await send("QUIT\r\n");
     co_return results;
@@ -305,7 +314,7 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
     if (!co_await send(chunk)) co_return all(n, Outcome::deferred, failure_text("sending BDAT"), remote_);
   } else {
     if (!pipelining && !co_await send("DATA\r\n")) co_return all(n, Outcome::deferred, failure_text("sending DATA"), remote_);
-    auto go = co_await read_reply();
+    auto go = co_await read_reply(Stage::data_init);
     if (!go) co_return all(n, Outcome::deferred, failure_text("reading the DATA reply"), remote_);
     if (go->code != 354) {
       for (auto i : accepted)
@@ -319,7 +328,7 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
   // LMTP answers once per accepted recipient; SMTP once for all.
   const std::size_t answers = lmtp ? accepted.size() : 1;
   for (std::size_t k = 0; k < answers; ++k) {
-    auto r = co_await read_reply();
+    auto r = co_await read_reply(Stage::data_end);
     if (!r) {
       for (std::size_t j = k; j < accepted.size(); ++j)
         results[accepted[j]] = {Outcome::deferred, failure_text("waiting for the end-of-data reply"), remote_};
