@@ -205,6 +205,28 @@ TEST(Delivery, MailmoatToMailmoatUsesBdat) {
   EXPECT_NE(mail[0].find("\n.leading dot\n"), std::string::npos);
 }
 
+TEST(Delivery, ConsecutiveMessagesReuseTheNextHopConnection) {
+  Gateway next;
+  ASSERT_TRUE(next.start({"log.level=debug"})) << next.log();
+  std::string hop = next.smtp_address();
+  Gateway gw;
+  ASSERT_TRUE(gw.start({"smtp.listener.0.role=relay", "route.0.domains=[\"*\"]", "route.0.transport=relay",
+                        "route.0.next_hop=[127.0.0.1]" + hop.substr(hop.rfind(':')), "queue.per_destination_concurrency=1"}))
+      << gw.log();
+  for (int i = 0; i < 3; ++i) {
+    SmtpClient c;
+    ASSERT_TRUE(c.connect(gw.smtp_address()));
+    ASSERT_EQ(reply_code(c.send_message("a@sender.test", {"u@localhost"}, kMessage)), 250);
+    ASSERT_EQ(wait_for_mail(next.data_dir(), "u@localhost", static_cast<std::size_t>(i + 1)).size(),
+              static_cast<std::size_t>(i + 1));
+  }
+  // Three messages, one SMTP session at the next hop.
+  std::string log = next.log();
+  std::size_t connects = 0;
+  for (std::size_t pos = 0; (pos = log.find("smtp.connect", pos)) != std::string::npos; ++pos) ++connects;
+  EXPECT_EQ(connects, 1u) << log;
+}
+
 TEST(Delivery, PostfixAsTheNextHop) {
   SmtpSink sink;
   int pf_port = free_port();

@@ -3,6 +3,8 @@
 #include <boost/asio.hpp>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <random>
 
 #include "log/log.h"
@@ -88,10 +90,14 @@ std::vector<RecipientResult> all(std::size_t n, Outcome o, const std::string& re
 template <typename Stream>
 class Conversation {
  public:
-  Conversation(Stream& s, const SmtpTransportOptions& o, std::string remote)
-      : stream_(s), timer_(s.get_executor()), options_(o), remote_(std::move(remote)) {}
+  // `cached_ehlo`: the connection is a reused one whose greeting and EHLO are done.
+  Conversation(Stream& s, const SmtpTransportOptions& o, std::string remote, std::optional<Reply> cached_ehlo = {})
+      : stream_(s), timer_(s.get_executor()), options_(o), remote_(std::move(remote)), cached_ehlo_(std::move(cached_ehlo)) {}
 
   awaitable<std::vector<RecipientResult>> run(const queue::DeliveryJob& job);
+  // After run(): the transaction ended cleanly and the session may carry the next message.
+  bool reusable() const { return reusable_; }
+  const std::optional<Reply>& ehlo() const { return cached_ehlo_; }
 
  private:
   // RFC 5321 §4.5.3.2 client timeouts per stage, scaled by options.timeout / 300 s.
@@ -121,8 +127,10 @@ class Conversation {
   asio::steady_timer timer_;
   const SmtpTransportOptions& options_;
   std::string remote_;
+  std::optional<Reply> cached_ehlo_;
   std::string in_;
   bool timed_out_ = false;
+  bool reusable_ = false;
 };
 
 template <typename Stream>
@@ -210,20 +218,24 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
   auto fail_all = [&](const Reply& r) {
     return all(n, r.permanent() ? Outcome::failed : Outcome::deferred, r.summary(), remote_);
   };
-  auto greeting = co_await read_reply(Stage::greeting);
-  if (!greeting) co_return all(n, Outcome::deferred, failure_text("reading the greeting"), remote_);
-  if (!greeting->positive()) co_return all(n, Outcome::deferred, greeting->summary(), remote_);
-
-  if (!co_await send(std::string(lmtp ? "LHLO " : "EHLO ") + options_.helo_name + "\r\n"))
-    co_return all(n, Outcome::deferred, failure_text("sending EHLO"), remote_);
-  auto ehlo = co_await read_reply();
-  if (!ehlo) co_return all(n, Outcome::deferred, failure_text("reading the EHLO reply"), remote_);
-  bool esmtp = ehlo->positive();
+  std::optional<Reply> ehlo = cached_ehlo_;
+  bool esmtp = true;
+  if (!ehlo) {
+    auto greeting = co_await read_reply(Stage::greeting);
+    if (!greeting) co_return all(n, Outcome::deferred, failure_text("reading the greeting"), remote_);
+    if (!greeting->positive()) co_return all(n, Outcome::deferred, greeting->summary(), remote_);
+    if (!co_await send(std::string(lmtp ? "LHLO " : "EHLO ") + options_.helo_name + "\r\n"))
+      co_return all(n, Outcome::deferred, failure_text("sending EHLO"), remote_);
+    ehlo = co_await read_reply();
+    if (!ehlo) co_return all(n, Outcome::deferred, failure_text("reading the EHLO reply"), remote_);
+    esmtp = ehlo->positive();
+  }
   if (!esmtp && !lmtp) {
     if (!co_await send("HELO " + options_.helo_name + "\r\n")) co_return all(n, Outcome::deferred, failure_text("HELO"), remote_);
     ehlo = co_await read_reply();
     if (!ehlo || !ehlo->positive()) co_return all(n, Outcome::deferred, ehlo ? ehlo->summary() : failure_text("HELO"), remote_);
   }
+  cached_ehlo_ = ehlo;
   auto offers = [&](std::string_view ext) {
     if (!esmtp) return false;
     for (std::size_t i = 1; i < ehlo->lines.size(); ++i)
@@ -342,7 +354,9 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
       for (auto i : accepted) results[i] = res;
     }
   }
-  co_await send("QUIT\r\n");
+  // The transaction is over and the session is in step: it may carry the next message.
+  reusable_ = in_.empty();
+  if (!reusable_) co_await send("QUIT\r\n");
   co_return results;
 }
 
@@ -385,8 +399,58 @@ awaitable<std::vector<Target>> mx_targets(dns::Resolver& resolver, const std::st
   co_return targets;
 }
 
+bool connection_failure(const std::vector<RecipientResult>& results) {
+  return std::all_of(results.begin(), results.end(), [](const RecipientResult& r) {
+    return r.outcome == Outcome::deferred && r.reply.starts_with("451 4.4.2");
+  });
+}
+
+}  // namespace
+
+// Sessions kept open after a clean transaction, per next-hop address, so the
+// next message to the same destination skips connect, greeting and EHLO.
+struct ConnectionPool {
+  struct Idle {
+    tcp::socket socket;
+    Reply ehlo;
+    std::chrono::steady_clock::time_point since;
+    int uses = 0;
+  };
+  static constexpr auto kMaxIdle = std::chrono::seconds(5);
+  static constexpr int kMaxUses = 100;
+  std::mutex mu;
+  std::multimap<std::string, Idle> idle;
+
+  std::optional<Idle> take(const std::string& key) {
+    std::lock_guard lock(mu);
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = idle.begin(); it != idle.end();) {
+      if (now - it->second.since > kMaxIdle) {
+        boost::system::error_code ignored;
+        it->second.socket.close(ignored);
+        it = idle.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    auto it = idle.find(key);
+    if (it == idle.end()) return std::nullopt;
+    Idle found = std::move(it->second);
+    idle.erase(it);
+    return found;
+  }
+  void put(const std::string& key, Idle conn) {
+    if (conn.uses >= kMaxUses) return;
+    std::lock_guard lock(mu);
+    conn.since = std::chrono::steady_clock::now();
+    idle.emplace(key, std::move(conn));
+  }
+};
+
+namespace {
+
 awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets, const SmtpTransportOptions& options,
-                                                    const queue::DeliveryJob& job) {
+                                                    const queue::DeliveryJob& job, ConnectionPool* pool) {
   auto ex = co_await asio::this_coro::executor;
   std::vector<RecipientResult> last = all(job.recipients.size(), Outcome::deferred, "451 4.4.1 no next hop reachable");
   for (const auto& t : targets) {
@@ -394,6 +458,16 @@ awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets,
     auto address = asio::ip::make_address(t.address, ec);
     std::string remote = t.name + "[" + t.address + "]:" + std::to_string(t.port);
     if (ec) continue;
+    const std::string key = t.address + ":" + std::to_string(t.port);
+    if (auto reused = pool ? pool->take(key) : std::nullopt) {
+      Conversation<tcp::socket> conv(reused->socket, options, remote, reused->ehlo);
+      auto results = co_await conv.run(job);
+      if (!connection_failure(results)) {
+        if (conv.reusable()) pool->put(key, ConnectionPool::Idle{std::move(reused->socket), *conv.ehlo(), {}, reused->uses + 1});
+        co_return results;
+      }
+      // The peer closed the idle session: fall through to a fresh connection.
+    }
     tcp::socket socket(ex);
     asio::steady_timer timer(ex);
     timer.expires_after(std::min(options.timeout, std::chrono::seconds(30)));
@@ -412,10 +486,10 @@ awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets,
     Conversation<tcp::socket> conv(socket, options, remote);
     auto results = co_await conv.run(job);
     // Only a connection-level failure (all deferred before any answer) moves on to the next host.
-    bool try_next = std::all_of(results.begin(), results.end(), [](const RecipientResult& r) {
-      return r.outcome == Outcome::deferred && r.reply.starts_with("451 4.4.2");
-    });
-    if (!try_next) co_return results;
+    if (!connection_failure(results)) {
+      if (pool && conv.reusable()) pool->put(key, ConnectionPool::Idle{std::move(socket), *conv.ehlo(), {}, 1});
+      co_return results;
+    }
     last = std::move(results);
   }
   co_return last;
@@ -434,7 +508,7 @@ awaitable<std::vector<RecipientResult>> deliver_unix(std::string path, const Smt
 }  // namespace
 
 SmtpTransport::SmtpTransport(asio::io_context& io, SmtpTransportOptions options, dns::Resolver* resolver)
-    : io_(io), options_(std::move(options)), resolver_(resolver) {}
+    : io_(io), options_(std::move(options)), resolver_(resolver), pool_(std::make_shared<ConnectionPool>()) {}
 
 std::string SmtpTransport::destination(const queue::DeliveryJob& job) const {
   return options_.mode == SmtpTransportOptions::Mode::mx ? "mx:" + job.domain : job.next_hop;
@@ -443,7 +517,9 @@ std::string SmtpTransport::destination(const queue::DeliveryJob& job) const {
 namespace {
 
 awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options, dns::Resolver* resolver,
-                                                    std::shared_ptr<const queue::DeliveryJob> job) {
+                                                    std::shared_ptr<const queue::DeliveryJob> job,
+                                                    std::shared_ptr<ConnectionPool> pool_owner) {
+  ConnectionPool* pool = pool_owner.get();
   const auto& j = *job;
   const std::size_t n = j.recipients.size();
   const std::uint16_t default_port = options.mode == SmtpTransportOptions::Mode::lmtp ? 24 : 25;
@@ -453,7 +529,7 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
     bool permanent = false;
     auto targets = co_await mx_targets(*resolver, j.domain, 25, error, permanent);
     if (targets.empty()) co_return all(n, permanent ? Outcome::failed : Outcome::deferred, error);
-    co_return co_await deliver_tcp(std::move(targets), options, j);
+    co_return co_await deliver_tcp(std::move(targets), options, j, pool);
   }
   auto hop = parse_next_hop(j.next_hop, default_port);
   if (!hop) co_return all(n, Outcome::deferred, "451 4.3.5 bad next hop: " + hop.error().message);
@@ -462,7 +538,7 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
   asio::ip::make_address(hop->host, ec);
   if (!ec) {
     std::vector<Target> literal(1, Target{hop->host, hop->host, hop->port});
-    co_return co_await deliver_tcp(std::move(literal), options, j);
+    co_return co_await deliver_tcp(std::move(literal), options, j, pool);
   }
   if (!resolver)
     co_return all(n, Outcome::deferred, "451 4.3.5 next hop " + hop->host + " is a name and no DNS resolver is configured");
@@ -472,7 +548,7 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
     dns::Answer a = co_await resolve(*resolver, std::move(question));
     for (const auto& addr : a.addresses) targets.push_back({hop->host, addr, hop->port});
   }
-  co_return co_await deliver_tcp(std::move(targets), options, j);
+  co_return co_await deliver_tcp(std::move(targets), options, j, pool);
 }
 
 }  // namespace
@@ -480,7 +556,7 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
 void SmtpTransport::deliver(queue::DeliveryJob job, Done done) {
   auto shared_job = std::make_shared<const queue::DeliveryJob>(std::move(job));
   const std::size_t n = shared_job->recipients.size();
-  asio::co_spawn(asio::make_strand(io_), deliver_job(options_, resolver_, shared_job),
+  asio::co_spawn(asio::make_strand(io_), deliver_job(options_, resolver_, shared_job, pool_),
                  [done = std::move(done), n](std::exception_ptr e, std::vector<RecipientResult> results) mutable {
                    if (e) results = all(n, Outcome::deferred, "451 4.3.0 internal error during delivery");
                    done(std::move(results));

@@ -27,6 +27,10 @@ struct SmtpTransportOptions {
   std::chrono::seconds timeout{300};
 };
 
+struct ConnectionPool;
+
+// Connections are reused: after a clean transaction the session stays open
+// (up to 5 s idle, 100 messages) for the next message to the same next hop.
 class SmtpTransport : public queue::Transport {
  public:
   // `resolver` is needed for Mode::mx and may be null otherwise.
@@ -38,6 +42,7 @@ class SmtpTransport : public queue::Transport {
   boost::asio::io_context& io_;
   SmtpTransportOptions options_;
   dns::Resolver* resolver_;
+  std::shared_ptr<ConnectionPool> pool_;
 };
 
 // "[host]:port", "host:port" or "[host]" (port 25); "unix:/path" for LMTP.
