@@ -1,5 +1,7 @@
 #include "auth/arc/verifier.h"
 
+#include "auth/dkim/resolve_keys.h"
+
 #include <memory>
 
 #include "auth/dkim/canonicalization.h"
@@ -169,25 +171,8 @@ const ArcInstance* trusted_sealer(const ChainResult& chain, const std::vector<st
 }
 
 void verify_chain(const mail::Message& message, dns::Resolver& resolver, std::move_only_function<void(ChainResult)> done) {
-  struct State {
-    ChainVerification verification;
-    std::size_t outstanding = 0;
-    std::move_only_function<void(ChainResult)> done;
-  };
-  auto state = std::make_shared<State>(State{ChainVerification(message), 0, std::move(done)});
-  auto queries = state->verification.key_queries();
-  if (queries.empty()) {
-    state->done(state->verification.result());
-    return;
-  }
-  state->outstanding = queries.size();
-  for (auto& q : queries) {
-    std::string name = q.name;
-    resolver.resolve(std::move(q), [state, name](dns::Answer answer) {
-      state->verification.add_key_answer(name, answer);
-      if (--state->outstanding == 0) state->done(state->verification.result());
-    });
-  }
+  dkim::resolve_keys(ChainVerification(message), resolver, std::move(done),
+                     [](const ChainVerification& v) { return v.result(); });
 }
 
 }  // namespace mailmoat::auth::arc

@@ -1,5 +1,7 @@
 #include "auth/dkim/verifier.h"
 
+#include "auth/dkim/resolve_keys.h"
+
 #include <cstdint>
 #include <memory>
 #include <tuple>
@@ -169,25 +171,8 @@ std::vector<SignatureResult> Verification::results() const {
 
 void verify(const mail::Message& message, dns::Resolver& resolver, const VerifyOptions& options,
             std::move_only_function<void(std::vector<SignatureResult>)> done) {
-  struct State {
-    Verification verification;
-    std::size_t outstanding = 0;
-    std::move_only_function<void(std::vector<SignatureResult>)> done;
-  };
-  auto state = std::make_shared<State>(State{Verification(message, options), 0, std::move(done)});
-  auto queries = state->verification.key_queries();
-  if (queries.empty()) {
-    state->done(state->verification.results());
-    return;
-  }
-  state->outstanding = queries.size();
-  for (auto& q : queries) {
-    std::string name = q.name;
-    resolver.resolve(std::move(q), [state, name](dns::Answer answer) {
-      state->verification.add_key_answer(name, answer);
-      if (--state->outstanding == 0) state->done(state->verification.results());
-    });
-  }
+  resolve_keys(Verification(message, options), resolver, std::move(done),
+               [](const Verification& v) { return v.results(); });
 }
 
 }  // namespace mailmoat::auth::dkim
