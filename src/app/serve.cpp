@@ -417,8 +417,15 @@ int serve(const ServeOptions& options) {
         if (!again.ok()) {
           for (const auto& e : again.errors) log::error("config.reload_failed", {{"error", e.to_string()}});
         } else {
-          log::set_level(*log::parse_level(again.config.log.level));
-          log::info("config.reloaded", {{"file", options.config_path.empty() ? "(defaults)" : options.config_path}});
+          auto reloaded = server_settings(again.config, hostname);
+          if (!reloaded) {
+            log::error("config.reload_failed", {{"error", reloaded.error().message}});
+          } else {
+            smtp_server.reload(std::move(*reloaded));
+            log::set_level(*log::parse_level(again.config.log.level));
+            log::info("config.reloaded", {{"file", options.config_path.empty() ? "(defaults)" : options.config_path},
+                                          {"applied", "log level, SMTP domains, networks, recipient list, limits"}});
+          }
         }
         wait_signal();
         return;

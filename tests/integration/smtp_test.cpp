@@ -272,3 +272,30 @@ TEST(Smtp, RecipientListRefusesUnknownUsersAndBadFilesStopServe) {
 }
 
 }  // namespace mailmoat::testing
+
+namespace mailmoat::testing {
+
+TEST(Smtp, SighupAppliesNewAcceptedDomainsToNewSessions) {
+  TempDir d;
+  d.write("m.toml", "[smtp]\naccepted_domains = [\"localhost\"]\n");
+  Gateway gw;
+  ASSERT_TRUE(gw.start({}, d.file("m.toml"))) << gw.log();
+  SmtpClient before;
+  ASSERT_TRUE(before.connect(gw.smtp_address()));
+  before.reply();
+  before.command("EHLO x");
+  before.command("MAIL FROM:<a@sender.test>");
+  EXPECT_EQ(before.command("RCPT TO:<u@example.org>").substr(0, 9), "554 5.7.1");
+  d.write("m.toml", "[smtp]\naccepted_domains = [\"localhost\", \"example.org\"]\n");
+  kill(gw.pid(), SIGHUP);
+  for (int i = 0; i < 100 && gw.log().find("config.reloaded") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  SmtpClient after;
+  ASSERT_TRUE(after.connect(gw.smtp_address()));
+  after.reply();
+  after.command("EHLO x");
+  after.command("MAIL FROM:<a@sender.test>");
+  EXPECT_EQ(reply_code(after.command("RCPT TO:<u@example.org>")), 250) << gw.log();
+}
+
+}  // namespace mailmoat::testing

@@ -21,6 +21,11 @@ std::optional<std::string> ConnectionLimiter::admit(const std::string& ip, Clock
   return std::nullopt;
 }
 
+void ConnectionLimiter::set_limits(ConnectionLimits limits) {
+  std::lock_guard lock(mu_);
+  limits_ = limits;
+}
+
 void ConnectionLimiter::release(const std::string& ip) {
   std::lock_guard lock(mu_);
   --total_;

@@ -25,6 +25,7 @@ class ConnectionLimiter {
   // nullopt: admitted (call release() when it ends); otherwise the reason it was refused.
   std::optional<std::string> admit(const std::string& ip, Clock::time_point now = Clock::now());
   void release(const std::string& ip);
+  void set_limits(ConnectionLimits limits);
   std::size_t active() const;
   bool busy() const;  // above 80% of the total
 

@@ -71,7 +71,14 @@ class Connection;
 
 struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   Impl(asio::io_context& i, ServerSettings s, pipeline::MessageSink& k, std::shared_ptr<const pipeline::FilterChain> c)
-      : io(i), settings(std::move(s)), sink(k), chain(std::move(c)), limiter(settings.connections) {}
+      : io(i), settings(std::move(s)), sink(k), chain(std::move(c)), limiter(settings.connections),
+        live(std::make_shared<const ServerSettings>(settings)) {}
+
+  // The settings new sessions start with; SIGHUP replaces them (listeners excepted).
+  std::shared_ptr<const ServerSettings> current() const {
+    std::lock_guard lock(settings_mu);
+    return live;
+  }
 
   asio::io_context& io;
   ServerSettings settings;
@@ -80,6 +87,8 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   std::vector<std::unique_ptr<Listener>> listeners;
   ConnectionLimiter limiter;
   std::atomic<bool> stopping{false};
+  mutable std::mutex settings_mu;
+  std::shared_ptr<const ServerSettings> live;
   mutable std::mutex mu;
   std::set<std::shared_ptr<Connection>> connections;
 
@@ -90,6 +99,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<SmtpServer::Impl> server, tcp::socket socket, Listener& listener)
       : server_(std::move(server)),
+        settings_(server_->current()),
         socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         listener_(listener),
@@ -121,7 +131,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class LineResult { line, need_more, too_long, bare };
 
   SessionConfig make_config() const {
-    const ServerSettings& s = server_->settings;
+    const ServerSettings& s = *settings_;
     SessionConfig c;
     c.hostname = s.hostname;
     c.role = listener_.settings.role;
@@ -138,8 +148,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   std::chrono::seconds timeout() const {
-    return std::chrono::seconds(server_->limiter.busy() ? server_->settings.busy_timeout_seconds
-                                                        : server_->settings.timeout_seconds);
+    return std::chrono::seconds(server_->limiter.busy() ? settings_->busy_timeout_seconds
+                                                        : settings_->timeout_seconds);
   }
 
   awaitable<bool> read_more();
@@ -153,6 +163,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   awaitable<Reply> queue_message(std::shared_ptr<pipeline::MessageContext> ctx, bool hold, std::string reason);
 
   std::shared_ptr<SmtpServer::Impl> server_;
+  std::shared_ptr<const ServerSettings> settings_;  // as they were when the session began
   tcp::socket socket_;
   std::optional<ssl::stream<tcp::socket&>> tls_;
   asio::steady_timer timer_;
@@ -216,7 +227,7 @@ awaitable<void> Connection::flush() {
 Connection::LineResult Connection::next_line(std::string_view& line) {
   std::string_view avail = std::string_view(in_).substr(pos_);
   std::size_t lf = avail.find('\n');
-  const std::size_t max = server_->settings.max_command_line;
+  const std::size_t max = settings_->max_command_line;
   const bool strict = listener_.settings.line_endings == LineEndings::strict;
   if (lf == std::string_view::npos) {
     std::size_t cr = avail.find('\r');
@@ -308,7 +319,7 @@ awaitable<bool> Connection::handle(Session::Step step) {
 }
 
 awaitable<Reply> Connection::process_message() {
-  const ServerSettings& s = server_->settings;
+  const ServerSettings& s = *settings_;
   auto ctx = std::make_shared<pipeline::MessageContext>();
   ctx->connection.client_address = client_ip_;
   ctx->connection.client_port = client_port_;
@@ -419,7 +430,7 @@ awaitable<Reply> Connection::queue_message(std::shared_ptr<pipeline::MessageCont
 
 awaitable<void> Connection::run() {
   auto self = shared_from_this();
-  const ServerSettings& s = server_->settings;
+  const ServerSettings& s = *settings_;
   if (auto refused = server_->limiter.admit(client_ip_)) {
     log::warn("smtp.refused", {{"client", client_ip_}, {"reason", *refused}});
     out_ = Reply(421, "4.7.0", s.hostname + " " + *refused + ", try again later").wire();
@@ -533,6 +544,14 @@ util::Result<std::vector<std::pair<std::string, std::string>>> SmtpServer::liste
 void SmtpServer::start() {
   for (auto& l : impl_->listeners)
     asio::co_spawn(l->acceptor->get_executor(), impl_->accept_loop(*l), asio::detached);
+}
+
+void SmtpServer::reload(ServerSettings settings) {
+  settings.listeners = impl_->settings.listeners;  // bound sockets stay as they are
+  impl_->limiter.set_limits(settings.connections);
+  auto next = std::make_shared<const ServerSettings>(std::move(settings));
+  std::lock_guard lock(impl_->settings_mu);
+  impl_->live = std::move(next);
 }
 
 void SmtpServer::stop() {

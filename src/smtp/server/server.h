@@ -67,6 +67,9 @@ class SmtpServer {
   // Binds every listener; returns name -> bound "address:port", or the first failure.
   util::Result<std::vector<std::pair<std::string, std::string>>> listen();
   void start();
+  // New settings for sessions that start from now on (SIGHUP): domains, networks,
+  // recipient list, limits. Listener addresses and TLS files need a restart.
+  void reload(ServerSettings settings);
   void stop();                   // stop accepting; idle sessions get 421 4.3.2
   void abort_sessions();         // grace period over: close whatever is left
   std::size_t active_sessions() const;
