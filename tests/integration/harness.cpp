@@ -312,6 +312,12 @@ bool SmtpClient::closed(int timeout_ms) {
   }
 }
 
+std::string SmtpClient::begin_transaction(const std::string& from) {
+  reply();
+  command("EHLO x");
+  return command("MAIL FROM:<" + from + ">");
+}
+
 std::string SmtpClient::send_message(const std::string& from, const std::vector<std::string>& to,
                                      const std::string& content) {
   if (reply_code(reply()) != 220) return "no greeting";

@@ -62,6 +62,8 @@ class SmtpClient {
   std::string command(const std::string& line);
   // True when the server has closed the connection (reads EOF).
   bool closed(int timeout_ms = 3000);
+  // Reads the greeting, sends EHLO and MAIL FROM:<from>; returns the MAIL reply.
+  std::string begin_transaction(const std::string& from);
   // Greeting, EHLO, MAIL, RCPTs, DATA, content (dot-stuffing is the caller's), returns the final reply.
   std::string send_message(const std::string& from, const std::vector<std::string>& to, const std::string& content);
   void close();

@@ -36,9 +36,7 @@ TEST(Smtp, EveryRoleRefusesToRelayForStrangers) {
     ASSERT_TRUE(gw.start()) << gw.log();
     SmtpClient c;
     ASSERT_TRUE(c.connect(gw.smtp_address()));
-    c.reply();
-    c.command("EHLO x");
-    c.command("MAIL FROM:<a@sender.test>");
+    c.begin_transaction("a@sender.test");
     EXPECT_EQ(c.command("RCPT TO:<victim@elsewhere.test>").substr(0, 9), "554 5.7.1");
     EXPECT_EQ(c.command("RCPT TO:<victim@localhost.evil.test>").substr(0, 9), "554 5.7.1");
   }
@@ -49,9 +47,7 @@ TEST(Smtp, EveryRoleRefusesToRelayForStrangers) {
         << gw.log();
     SmtpClient c;
     ASSERT_TRUE(c.connect(gw.smtp_address()));
-    c.reply();
-    c.command("EHLO x");
-    c.command("MAIL FROM:<a@sender.test>");
+    c.begin_transaction("a@sender.test");
     EXPECT_EQ(c.command("RCPT TO:<victim@elsewhere.test>").substr(0, 9), "554 5.7.1") << role;
     EXPECT_EQ(c.command("RCPT TO:<u@localhost>").substr(0, 9), "554 5.7.1") << role;
   }
@@ -62,9 +58,7 @@ TEST(Smtp, RelayRoleAcceptsTrustedClients) {
   ASSERT_TRUE(gw.start({"smtp.listener.0.role=relay"})) << gw.log();
   SmtpClient c;
   ASSERT_TRUE(c.connect(gw.smtp_address()));
-  c.reply();
-  c.command("EHLO x");
-  c.command("MAIL FROM:<a@localhost>");
+  c.begin_transaction("a@localhost");
   EXPECT_EQ(reply_code(c.command("RCPT TO:<someone@remote.test>")), 250);
 }
 
@@ -75,9 +69,7 @@ TEST_P(SmtpSmuggling, NoSecondMessageIsEverAccepted) {
   ASSERT_TRUE(gw.start()) << gw.log();
   SmtpClient c;
   ASSERT_TRUE(c.connect(gw.smtp_address()));
-  c.reply();
-  c.command("EHLO x");
-  c.command("MAIL FROM:<a@sender.test>");
+  c.begin_transaction("a@sender.test");
   c.command("RCPT TO:<u@localhost>");
   ASSERT_EQ(reply_code(c.command("DATA")), 354);
   c.send(std::string("Subject: first\r\n\r\nfirst") + GetParam().second +
@@ -113,9 +105,7 @@ TEST(Smtp, BdatContentCannotSmuggleCommands) {
   ASSERT_TRUE(gw.start()) << gw.log();
   SmtpClient c;
   ASSERT_TRUE(c.connect(gw.smtp_address()));
-  c.reply();
-  c.command("EHLO x");
-  c.command("MAIL FROM:<a@sender.test>");
+  c.begin_transaction("a@sender.test");
   c.command("RCPT TO:<u@localhost>");
   std::string chunk = "Subject: one\r\n\r\nline\r\n.\r\nMAIL FROM:<admin@localhost>\r\nRCPT TO:<victim@localhost>\r\nDATA\r\n";
   c.send("BDAT " + std::to_string(chunk.size()) + " LAST\r\n" + chunk);
@@ -259,9 +249,7 @@ TEST(Smtp, RecipientListRefusesUnknownUsersAndBadFilesStopServe) {
   ASSERT_TRUE(gw.start({"smtp.recipient_list=" + d.file("rcpts")})) << gw.log();
   SmtpClient c;
   ASSERT_TRUE(c.connect(gw.smtp_address()));
-  c.reply();
-  c.command("EHLO x");
-  c.command("MAIL FROM:<a@sender.test>");
+  c.begin_transaction("a@sender.test");
   EXPECT_EQ(reply_code(c.command("RCPT TO:<u@localhost>")), 250);
   EXPECT_EQ(c.command("RCPT TO:<nobody@localhost>").substr(0, 9), "550 5.1.1");
   d.write("bad", "u@localhost\nnonsense line\n");
@@ -282,9 +270,7 @@ TEST(Smtp, SighupAppliesNewAcceptedDomainsToNewSessions) {
   ASSERT_TRUE(gw.start({}, d.file("m.toml"))) << gw.log();
   SmtpClient before;
   ASSERT_TRUE(before.connect(gw.smtp_address()));
-  before.reply();
-  before.command("EHLO x");
-  before.command("MAIL FROM:<a@sender.test>");
+  before.begin_transaction("a@sender.test");
   EXPECT_EQ(before.command("RCPT TO:<u@example.org>").substr(0, 9), "554 5.7.1");
   d.write("m.toml", "[smtp]\naccepted_domains = [\"localhost\", \"example.org\"]\n");
   kill(gw.pid(), SIGHUP);
@@ -292,9 +278,7 @@ TEST(Smtp, SighupAppliesNewAcceptedDomainsToNewSessions) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   SmtpClient after;
   ASSERT_TRUE(after.connect(gw.smtp_address()));
-  after.reply();
-  after.command("EHLO x");
-  after.command("MAIL FROM:<a@sender.test>");
+  after.begin_transaction("a@sender.test");
   EXPECT_EQ(reply_code(after.command("RCPT TO:<u@example.org>")), 250) << gw.log();
 }
 

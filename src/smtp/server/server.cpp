@@ -50,6 +50,16 @@ struct Pending : std::enable_shared_from_this<Pending<T>> {
   std::optional<T> value;
 };
 
+// The reply for a verdict that ends the transaction without queueing: the
+// filter's own code and text, or the disposition's default.
+Reply refusal_reply(const pipeline::Verdict& v, const std::string& queue_id) {
+  using pipeline::Disposition;
+  if (v.disposition == Disposition::discard) return Reply(250, "2.0.0", "Ok: queued as " + queue_id);
+  const bool reject = v.disposition == Disposition::reject;
+  return Reply(v.code ? v.code : (reject ? 550 : 451), v.enhanced.empty() ? (reject ? "5.7.1" : "4.7.1") : v.enhanced,
+               v.text.empty() ? (reject ? "Message refused" : "Try again later") : v.text);
+}
+
 std::string role_name(Role r) {
   switch (r) {
     case Role::inbound: return "inbound";
@@ -373,23 +383,12 @@ awaitable<Reply> Connection::process_message() {
   }
   using pipeline::Disposition;
   switch (verdict.disposition) {
-    case Disposition::reject: {
-      log::info("smtp.rejected", {{"id", ctx->queue_id}, {"filter", verdict.filter}, {"reason", verdict.reason}});
-      Reply r(verdict.code ? verdict.code : 550, verdict.enhanced.empty() ? "5.7.1" : verdict.enhanced,
-              verdict.text.empty() ? "Message refused" : verdict.text);
-      if (s.on_refused) s.on_refused(*ctx, verdict, r);
-      co_return r;
-    }
-    case Disposition::tempfail: {
-      log::info("smtp.tempfailed", {{"id", ctx->queue_id}, {"filter", verdict.filter}, {"reason", verdict.reason}});
-      Reply r(verdict.code ? verdict.code : 451, verdict.enhanced.empty() ? "4.7.1" : verdict.enhanced,
-              verdict.text.empty() ? "Try again later" : verdict.text);
-      if (s.on_refused) s.on_refused(*ctx, verdict, r);
-      co_return r;
-    }
+    case Disposition::reject:
+    case Disposition::tempfail:
     case Disposition::discard: {
-      log::info("smtp.discarded", {{"id", ctx->queue_id}, {"filter", verdict.filter}, {"reason", verdict.reason}});
-      Reply r(250, "2.0.0", "Ok: queued as " + ctx->queue_id);
+      Reply r = refusal_reply(verdict, ctx->queue_id);
+      log::info("smtp.refused", {{"id", ctx->queue_id}, {"filter", verdict.filter}, {"reason", verdict.reason},
+                                 {"reply", r.summary()}});
       if (s.on_refused) s.on_refused(*ctx, verdict, r);
       co_return r;
     }
