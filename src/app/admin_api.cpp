@@ -1,16 +1,17 @@
 #include "app/admin_api.h"
 
 #include <fcntl.h>
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "app/api_support.h"
 #include "queue/manager.h"
 #include "store/stores.h"
 #include "util/strings.h"
@@ -56,10 +57,6 @@ nlohmann::json to_json(const queue::QueuedMessage& m, bool detail) {
   return j;
 }
 
-http::Response error(int status, const std::string& message) {
-  return http::Response::json(status, nlohmann::json{{"error", message}}.dump());
-}
-
 bool valid_id(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id)
@@ -95,31 +92,6 @@ util::Result<std::string> load_or_create_admin_token(const std::string& data_dir
 
 namespace {
 
-std::function<bool(const http::Request&)> bearer(std::string token) {
-  return [token](const http::Request& req) {
-    std::string h = req.header("Authorization");
-    const std::string prefix = "Bearer ";
-    if (!h.starts_with(prefix) || h.size() != prefix.size() + token.size()) return false;
-    return CRYPTO_memcmp(h.data() + prefix.size(), token.data(), token.size()) == 0;
-  };
-}
-
-std::string url_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-               std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 nlohmann::json record_json(const store::TraceRecord& r) {
   return {{"trace_id", r.trace_id},     {"recipient", r.recipient},
           {"sender", r.sender},         {"subject", r.subject},
@@ -135,13 +107,9 @@ nlohmann::json record_json(const store::TraceRecord& r) {
 void add_trace_routes(http::Router& router, store::TraceStore& trace, std::string token) {
   auto authorized = bearer(std::move(token));
   router.add("GET", "/api/v1/trace", [&trace, authorized](const http::Request& req) {
-    if (!authorized(req)) return error(401, "authentication required");
+    if (!authorized(req)) return api_error(401, "authentication required");
     store::TraceQuery q;
-    for (auto part : util::split(req.query, '&')) {
-      if (part.empty()) continue;
-      auto eq = part.find('=');
-      std::string key(part.substr(0, eq));
-      std::string value = eq == std::string_view::npos ? std::string() : url_decode(part.substr(eq + 1));
+    for (const auto& [key, value] : query_pairs(req.query)) {
       if (key == "sender") q.sender = value;
       else if (key == "recipient") q.recipient = value;
       else if (key == "message_id") q.message_id = value;
@@ -152,34 +120,34 @@ void add_trace_routes(http::Router& router, store::TraceStore& trace, std::strin
           if (!w.empty()) q.subject_words.emplace_back(w);
       } else if (key == "status") {
         q.status = store::parse_trace_status(value);
-        if (!q.status) return error(400, "unknown status \"" + value + "\"");
+        if (!q.status) return api_error(400, "unknown status \"" + value + "\"");
       } else if (key == "direction") {
         q.direction = store::parse_direction(value);
-        if (!q.direction) return error(400, "unknown direction \"" + value + "\"");
+        if (!q.direction) return api_error(400, "unknown direction \"" + value + "\"");
       } else if (key == "since" || key == "until" || key == "limit") {
         auto n = util::parse_uint(value);
-        if (!n) return error(400, key + " must be a non-negative integer");
+        if (!n) return api_error(400, key + " must be a non-negative integer");
         if (key == "since") q.since = static_cast<store::Micros>(*n);
         else if (key == "until") q.until = static_cast<store::Micros>(*n);
         else q.limit = std::min<std::size_t>(*n, 1000);
       } else {
-        return error(400, "unknown parameter \"" + key + "\"");
+        return api_error(400, "unknown parameter \"" + key + "\"");
       }
     }
     auto page = trace.search(q);
-    if (!page) return error(400, page.error().message);
+    if (!page) return api_error(400, page.error().message);
     nlohmann::json items = nlohmann::json::array();
     for (const auto& r : page->items) items.push_back(record_json(r));
     return http::Response::json(200, nlohmann::json{{"records", items}, {"next_cursor", page->next_cursor}}.dump(
                                          -1, ' ', false, nlohmann::json::error_handler_t::replace));
   });
   router.add_prefix("GET", "/api/v1/trace/", [&trace, authorized](const http::Request& req) {
-    if (!authorized(req)) return error(401, "authentication required");
+    if (!authorized(req)) return api_error(401, "authentication required");
     std::string id = req.path.substr(std::strlen("/api/v1/trace/"));
-    if (!valid_id(id)) return error(400, "invalid trace id");
+    if (!valid_id(id)) return api_error(400, "invalid trace id");
     auto detail = trace.detail(id);
-    if (!detail) return error(500, detail.error().message);
-    if (detail->records.empty()) return error(404, "no message with that id in the trace");
+    if (!detail) return api_error(500, detail.error().message);
+    if (detail->records.empty()) return api_error(404, "no message with that id in the trace");
     nlohmann::json records = nlohmann::json::array(), events = nlohmann::json::array();
     for (const auto& r : detail->records) records.push_back(record_json(r));
     for (const auto& e : detail->events) {
@@ -194,45 +162,81 @@ void add_trace_routes(http::Router& router, store::TraceStore& trace, std::strin
   });
 }
 
-void add_queue_routes(http::Router& router, queue::QueueManager& q, std::string token) {
+void add_audit_routes(http::Router& router, store::AuditLog& audit, std::string token) {
+  auto authorized = bearer(std::move(token));
+  router.add("GET", "/api/v1/audit", [&audit, authorized](const http::Request& req) {
+    if (!authorized(req)) return api_error(401, "authentication required");
+    store::Micros since = 0;
+    std::size_t limit = 100;
+    for (const auto& [key, value] : query_pairs(req.query)) {
+      auto n = util::parse_uint(value);
+      if (key != "since" && key != "limit") return api_error(400, "unknown parameter \"" + key + "\"");
+      if (!n) return api_error(400, key + " must be a non-negative integer");
+      if (key == "since") since = static_cast<store::Micros>(*n);
+      else limit = std::min<std::size_t>(*n, 1000);
+    }
+    auto entries = audit.list(since, limit);
+    if (!entries) return api_error(500, entries.error().message);
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& e : *entries)
+      list.push_back({{"id", e.id}, {"at", e.at}, {"actor", e.actor}, {"action", e.action}, {"target", e.target},
+                      {"detail", e.detail}});
+    return http::Response::json(200, nlohmann::json{{"entries", list}}.dump(-1, ' ', false,
+                                                                            nlohmann::json::error_handler_t::replace));
+  });
+}
+
+void add_queue_routes(http::Router& router, queue::QueueManager& q, std::string token, store::AuditLog& audit) {
   auto authorized = bearer(std::move(token));
   router.add("GET", "/api/v1/queue", [&q, authorized](const http::Request& req) {
-    if (!authorized(req)) return error(401, "authentication required");
+    if (!authorized(req)) return api_error(401, "authentication required");
     nlohmann::json list = nlohmann::json::array();
     for (const auto& m : q.list()) list.push_back(to_json(m, false));
     return http::Response::json(200, nlohmann::json{{"messages", list}}.dump());
   });
-  router.add("POST", "/api/v1/queue/retry", [&q, authorized](const http::Request& req) {
-    if (!authorized(req)) return error(401, "authentication required");
+  auto record = [&audit](const std::string& action, const std::string& target, const std::string& detail) {
+    store::AuditEntry e;
+    e.at = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+               .count();
+    e.actor = "admin-token";
+    e.action = action;
+    e.target = target;
+    e.detail = detail;
+    (void)audit.append(e);
+  };
+  router.add("POST", "/api/v1/queue/retry", [&q, authorized, record](const http::Request& req) {
+    if (!authorized(req)) return api_error(401, "authentication required");
     auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) return error(400, "body must be a JSON object");
+    if (body.is_discarded() || !body.is_object()) return api_error(400, "body must be a JSON object");
     for (auto& [k, v] : body.items())
-      if (k != "tls_failures" || !v.is_boolean()) return error(400, "unknown or invalid field \"" + k + "\"");
+      if (k != "tls_failures" || !v.is_boolean()) return api_error(400, "unknown or invalid field \"" + k + "\"");
     std::size_t n = q.retry("", body.value("tls_failures", false));
+    record("queue.retry", "queue", "recipients=" + std::to_string(n));
     return http::Response::json(200, nlohmann::json{{"recipients_rescheduled", n}}.dump());
   });
   router.add_prefix("GET", "/api/v1/queue/", [&q, authorized](const http::Request& req) {
-    if (!authorized(req)) return error(401, "authentication required");
+    if (!authorized(req)) return api_error(401, "authentication required");
     std::string id = req.path.substr(std::strlen("/api/v1/queue/"));
-    if (!valid_id(id)) return error(400, "invalid queue id");
+    if (!valid_id(id)) return api_error(400, "invalid queue id");
     auto m = q.find(id);
-    if (!m) return error(404, "no such message in the queue");
+    if (!m) return api_error(404, "no such message in the queue");
     return http::Response::json(200, to_json(*m, true).dump());
   });
-  router.add_prefix("POST", "/api/v1/queue/", [&q, authorized](const http::Request& req) {
-    if (!authorized(req)) return error(401, "authentication required");
+  router.add_prefix("POST", "/api/v1/queue/", [&q, authorized, record](const http::Request& req) {
+    if (!authorized(req)) return api_error(401, "authentication required");
     std::string rest = req.path.substr(std::strlen("/api/v1/queue/"));
     auto slash = rest.find('/');
-    if (slash == std::string::npos) return error(404, "expected /api/v1/queue/ID/ACTION");
+    if (slash == std::string::npos) return api_error(404, "expected /api/v1/queue/ID/ACTION");
     std::string id = rest.substr(0, slash), action = rest.substr(slash + 1);
-    if (!valid_id(id)) return error(400, "invalid queue id");
+    if (!valid_id(id)) return api_error(400, "invalid queue id");
     bool ok = false;
     if (action == "hold") ok = q.hold(id);
     else if (action == "release") ok = q.release(id);
     else if (action == "delete") ok = q.remove(id);
     else if (action == "retry") ok = q.find(id).has_value() && (q.retry(id), true);
-    else return error(404, "unknown action \"" + action + "\"");
-    if (!ok) return error(404, "no such message in the queue");
+    else return api_error(404, "unknown action \"" + action + "\"");
+    if (!ok) return api_error(404, "no such message in the queue");
+    record("queue." + action, "queue/" + id, "");
     return http::Response::json(200, nlohmann::json{{"id", id}, {"action", action}, {"ok", true}}.dump());
   });
 }

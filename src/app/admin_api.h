@@ -14,15 +14,20 @@ class QueueManager;
 }
 namespace mailmoat::store {
 class TraceStore;
+class AuditLog;
 }
 
 namespace mailmoat::app {
 
 // Reads data_dir/admin.token, creating it with a random value if missing.
 util::Result<std::string> load_or_create_admin_token(const std::string& data_dir);
-void add_queue_routes(http::Router& router, queue::QueueManager& queue, std::string token);
+// Queue actions (hold, release, delete, retry) are written to `audit`.
+void add_queue_routes(http::Router& router, queue::QueueManager& queue, std::string token, store::AuditLog& audit);
 // GET /api/v1/trace?sender=&recipient=&since=&until=&status=&message_id=&client_ip=&direction=&limit=&cursor=
 // and GET /api/v1/trace/ID (the whole timeline). Times are microseconds since the epoch.
 void add_trace_routes(http::Router& router, store::TraceStore& trace, std::string token);
+
+// GET /api/v1/audit?since=&limit= : what administrators did, newest first.
+void add_audit_routes(http::Router& router, store::AuditLog& audit, std::string token);
 
 }  // namespace mailmoat::app

@@ -1,5 +1,8 @@
 #include "app/admin_client.h"
 
+#include <cctype>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -8,8 +11,32 @@
 
 namespace mailmoat::app {
 
-util::Result<nlohmann::json> admin_call(const std::string& config_path, const std::vector<std::string>& overrides,
-                                        const std::string& method, const std::string& target, const std::string& body) {
+std::string query_escape(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@' || c == '*') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+std::string utc_time(long long micros) {
+  std::time_t t = static_cast<std::time_t>(micros / 1000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+util::Result<std::string> admin_call_raw(const std::string& config_path, const std::vector<std::string>& overrides,
+                                         const std::string& method, const std::string& target,
+                                         const std::string& body) {
   LoadResult cfg = load_config(config_path, overrides);
   if (!cfg.ok()) return util::fail(cfg.errors.front().to_string());
   std::ifstream token_file(std::filesystem::path(cfg.config.server.data_dir) / "admin.token");
@@ -19,10 +46,19 @@ util::Result<nlohmann::json> admin_call(const std::string& config_path, const st
                       "/admin.token (is this the gateway's data directory?)");
   auto r = http::request(cfg.config.http.listen, method, target, body, {"Authorization: Bearer " + token});
   if (!r) return util::fail(r.error().message);
-  auto j = nlohmann::json::parse(r->body, nullptr, false);
-  if (r->status != 200)
+  if (r->status != 200) {
+    auto j = nlohmann::json::parse(r->body, nullptr, false);
     return util::fail(!j.is_discarded() && j.contains("error") ? j["error"].get<std::string>()
                                                                : "HTTP " + std::to_string(r->status));
+  }
+  return std::move(r->body);
+}
+
+util::Result<nlohmann::json> admin_call(const std::string& config_path, const std::vector<std::string>& overrides,
+                                        const std::string& method, const std::string& target, const std::string& body) {
+  auto raw = admin_call_raw(config_path, overrides, method, target, body);
+  if (!raw) return util::fail(raw.error().message);
+  auto j = nlohmann::json::parse(*raw, nullptr, false);
   if (j.is_discarded()) return util::fail("the gateway answered something that is not JSON");
   return j;
 }

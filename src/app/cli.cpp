@@ -8,6 +8,7 @@
 #include "app/cmd_check.h"
 #include "app/cmd_dkim.h"
 #include "app/cmd_queue.h"
+#include "app/cmd_quarantine.h"
 #include "app/cmd_trace.h"
 #include "app/config.h"
 #include "app/serve.h"
@@ -62,6 +63,8 @@ int run_cli(int argc, char** argv) {
   add_queue_command(app, queue_cmd);
   TraceCommand trace_cmd;
   add_trace_command(app, trace_cmd);
+  QuarantineCommand quarantine_cmd;
+  add_quarantine_command(app, quarantine_cmd);
   CheckCommand check_msg_cmd;
   add_check_command(app, check_msg_cmd);
 
@@ -89,6 +92,7 @@ int run_cli(int argc, char** argv) {
   if (*check_cmd) return config_check(check_file);
   if (!queue_cmd.action.empty()) return run_queue_command(queue_cmd);
   if (!trace_cmd.action.empty()) return run_trace_command(trace_cmd);
+  if (!quarantine_cmd.action.empty()) return run_quarantine_command(quarantine_cmd);
   if (check_msg_cmd.selected) return run_check_command(check_msg_cmd);
   if (!dkim_cmd.action.empty()) return run_dkim_command(dkim_cmd);
   if (*show_cmd) return config_show(show_file, show_overrides);

@@ -47,32 +47,6 @@ std::optional<long long> parse_time_arg(const std::string& text, long long now) 
   return static_cast<long long>(timegm(&tm)) * 1000000;
 }
 
-namespace {
-
-std::string when(long long micros) {
-  std::time_t t = static_cast<std::time_t>(micros / 1000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
-
-std::string url_encode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@' || c == '*') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 int run_trace_command(const TraceCommand& cmd) {
   long long now = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -83,7 +57,7 @@ int run_trace_command(const TraceCommand& cmd) {
   } else {
     std::string q;
     auto add = [&q](const char* k, const std::string& v) {
-      if (!v.empty()) q += (q.empty() ? "?" : "&") + std::string(k) + "=" + url_encode(v);
+      if (!v.empty()) q += (q.empty() ? "?" : "&") + std::string(k) + "=" + query_escape(v);
     };
     add("sender", cmd.sender);
     add("recipient", cmd.recipient);
@@ -112,7 +86,7 @@ int run_trace_command(const TraceCommand& cmd) {
   if (cmd.action == "search") {
     std::printf("%-19s  %-24s %-11s %-28s %s\n", "RECEIVED (UTC)", "ID", "STATUS", "SENDER", "RECIPIENT / SUBJECT");
     for (const auto& r : (*j)["records"])
-      std::printf("%-19s  %-24s %-11s %-28s %s / %s\n", when(r.value("received_at", 0ll)).c_str(),
+      std::printf("%-19s  %-24s %-11s %-28s %s / %s\n", utc_time(r.value("received_at", 0ll)).c_str(),
                   r.value("trace_id", "").c_str(), r.value("status", "").c_str(), r.value("sender", "").c_str(),
                   r.value("recipient", "").c_str(), r.value("subject", "").c_str());
     std::printf("%zu record(s)%s\n", (*j)["records"].size(),
@@ -125,7 +99,7 @@ int run_trace_command(const TraceCommand& cmd) {
                 r.value("status", "").c_str(), r.value("direction", "").c_str(), r.value("subject", "").c_str());
   std::printf("Timeline:\n");
   for (const auto& e : (*j)["events"]) {
-    std::string line = when(e.value("at", 0ll)) + "  " + e.value("type", "");
+    std::string line = utc_time(e.value("at", 0ll)) + "  " + e.value("type", "");
     if (!e.value("recipient", "").empty()) line += " " + e.value("recipient", "");
     if (e.contains("status")) line += " -> " + e["status"].get<std::string>();
     std::string detail = e.contains("detail") ? (e["detail"].is_object() ? e["detail"].dump() : e["detail"].get<std::string>()) : "";

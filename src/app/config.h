@@ -51,7 +51,13 @@ struct Config {
   } http;
   struct Store {
     std::string url;  // empty: SQLite file in the data directory
+    std::int64_t trace_retention_days = 90;
+    std::int64_t click_retention_days = 90;
   } store;
+  struct Quarantine {
+    std::int64_t retention_days = 30;
+    std::vector<std::string> retention_days_by_reason;  // "malware=90"
+  } quarantine;
   struct Smtp {
     std::vector<ListenerConfig> listeners{ListenerConfig{}};
     std::vector<std::string> accepted_domains{"localhost"};

@@ -35,6 +35,17 @@ Schema bind_schema(Config& c) {
       {.key = "url", .target = &c.store.url,
        .doc = "empty: SQLite in the data directory; or postgresql://user:password@host/db",
        .secret = true},
+      {.key = "trace_retention_days", .target = &c.store.trace_retention_days,
+       .doc = "message trace records older than this are purged (hourly)", .min = 1, .max = 3650},
+      {.key = "click_retention_days", .target = &c.store.click_retention_days,
+       .doc = "click (URL) trace records older than this are purged (hourly)", .min = 1, .max = 3650},
+  }});
+  s.sections.push_back(Section{"quarantine", {
+      {.key = "retention_days", .target = &c.quarantine.retention_days,
+       .doc = "quarantined messages are deleted this long after they arrive", .min = 1, .max = 3650},
+      {.key = "retention_days_by_reason", .target = &c.quarantine.retention_days_by_reason,
+       .doc = "per-reason retention as \"reason=days\" (reasons: spam, phish, malware, spoof, rule, ...)",
+       .check = Check::name_days},
   }});
   s.sections.push_back(Section{"smtp", {
       {.key = "accepted_domains", .target = &c.smtp.accepted_domains,
@@ -261,6 +272,13 @@ std::string check_string(const Field& f, const std::string& v) {
     case Check::host_port: return check_host_port(v);
     case Check::cidr: return check_cidr(v);
     case Check::domain: return check_domain(v);
+    case Check::name_days: {
+      auto eq = v.find('=');
+      auto days = eq == std::string::npos ? std::nullopt : util::parse_uint(std::string_view(v).substr(eq + 1));
+      if (eq == 0 || !days || *days < 1 || *days > 3650)
+        return "\"" + v + "\" is not reason=days (days from 1 to 3650)";
+      return {};
+    }
     case Check::one_of:
       for (const auto& c : f.choices)
         if (c == v) return {};

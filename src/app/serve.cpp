@@ -30,6 +30,9 @@
 #include "filters/auth/auth_filter.h"
 #include "http/server.h"
 #include "log/log.h"
+#include "app/quarantine_api.h"
+#include "app/quarantine_service.h"
+#include "app/records_setup.h"
 #include "pipeline/chain.h"
 #include "queue/maildir_transport.h"
 #include "queue/manager.h"
@@ -254,6 +257,8 @@ int serve(const ServeOptions& options) {
   queue::QueueManager queue_manager(io, *queue_cfg);
   const std::string mailboxes = (fs::path(cfg.server.data_dir) / "mailboxes").string();
   queue_manager.add_transport("maildir", std::make_shared<queue::MaildirTransport>(local_delivery, mailboxes, hostname));
+  queue_manager.add_transport("quarantine", std::make_shared<queue::QuarantineTransport>(
+                                                local_delivery, *(*stores)->quarantine, quarantine_retention(cfg)));
   smtp::SmtpTransportOptions relay_opts;
   relay_opts.helo_name = hostname;
   relay_opts.use_bdat = cfg.queue.bdat;
@@ -357,8 +362,13 @@ int serve(const ServeOptions& options) {
     fatal(admin_token.error().message);
     return 1;
   }
-  add_queue_routes(router, queue_manager, *admin_token);
+  add_queue_routes(router, queue_manager, *admin_token, *(*stores)->audit);
   add_trace_routes(router, *(*stores)->trace, *admin_token);
+  QuarantineService quarantine(*(*stores)->quarantine, *(*stores)->audit, queue_manager, hostname,
+                               [&trace](const queue::QueueEvent& e) { trace.on_queue_event(e); });
+  add_quarantine_routes(router, quarantine, *admin_token);
+  add_audit_routes(router, *(*stores)->audit, *admin_token);
+  Housekeeping housekeeping(io, **stores, cfg);
 
   http::Server http_server(io, router);
   auto http_bound = http_server.listen(cfg.http.listen);
@@ -369,6 +379,7 @@ int serve(const ServeOptions& options) {
   http_server.start();
   smtp_server.start();
   queue_manager.start();
+  housekeeping.start();
 
   fs::path data_dir = fs::absolute(cfg.server.data_dir).lexically_normal();
   log::info("serve.started", {{"version", MAILMOAT_VERSION},

@@ -94,6 +94,10 @@ void GatewayTrace::on_queue_event(const queue::QueueEvent& e) {
   } else if (e.type == "bounced") {
     ev.type = store::EventType::dsn_sent;
     ev.recipient.clear();
+  } else if (e.type == "quarantined") {
+    ev.type = store::EventType::quarantined;
+    ev.status = store::TraceStatus::quarantined;
+    ev.detail = json_detail({{"stored", e.detail}});
   } else if (e.type == "released") {
     ev.type = store::EventType::released;
     ev.status = store::TraceStatus::received;

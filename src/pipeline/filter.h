@@ -58,6 +58,9 @@ struct Verdict {
   std::string text;      // reply text shown to the client
   std::string filter;    // which filter decided
   std::string reason;    // why, for the trace
+  // For quarantine: the quarantine reason (spam, phish, malware, spoof, rule...),
+  // which sets the retention; empty: the deciding filter's name.
+  std::string category;
   static Verdict accept() { return {}; }
 };
 

@@ -15,6 +15,10 @@ struct Submission {
   std::shared_ptr<MessageContext> context;
   bool hold = false;            // keep in the queue until released (quarantine / hold verdicts)
   std::string hold_reason;
+  // Non-empty: the message goes to the quarantine store instead of delivery,
+  // through the queue (durable first, stored with retries if the store is down).
+  std::string quarantine_reason;  // category: spam, phish, malware, spoof, rule...
+  std::string quarantine_policy;  // which filter or rule, and why
 };
 
 class MessageSink {

@@ -42,6 +42,7 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
     std::size_t route = 0;
     std::vector<std::size_t> recipients;
     std::string destination;
+    bool quarantine = false;  // into the quarantine store, not to a route
   };
 
   Impl(asio::io_context& i, QueueSettings st)
@@ -104,6 +105,10 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
       const std::int64_t now = now_unix();
       for (auto& [id, e] : entries) {
         if (e.meta.held || e.removed) continue;
+        if (!e.meta.quarantine_reason.empty()) {
+          if (active < s.concurrency) quarantine_work(id, e, now, next_due, work);
+          continue;
+        }
         std::map<std::size_t, WorkItem> groups;  // by route index
         for (std::size_t i = 0; i < e.meta.recipients.size(); ++i) {
           auto& r = e.meta.recipients[i];
@@ -161,6 +166,31 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
     }
   }
 
+  // A quarantined message has one destination, the quarantine store, whatever
+  // its recipients' domains. Without a quarantine transport it stays spooled.
+  void quarantine_work(const std::string& id, Entry& e, std::int64_t now, std::int64_t& next_due,
+                       std::vector<WorkItem>& work) {
+    if (!transports.count("quarantine")) return;
+    WorkItem g;
+    g.id = id;
+    g.quarantine = true;
+    g.destination = "quarantine";
+    for (std::size_t i = 0; i < e.meta.recipients.size(); ++i) {
+      const auto& r = e.meta.recipients[i];
+      if (r.status != RecipientStatus::pending || e.busy.count(i)) continue;
+      if (r.next_attempt > now) {
+        next_due = std::min(next_due, r.next_attempt);
+        continue;
+      }
+      g.recipients.push_back(i);
+    }
+    if (g.recipients.empty()) return;
+    ++dest_active[g.destination];
+    ++active;
+    for (auto i : g.recipients) e.busy.insert(i);
+    work.push_back(std::move(g));
+  }
+
   void start(WorkItem w) {
     asio::post(disk, [self = shared_from_this(), w = std::move(w)]() mutable {
       auto bytes = self->spool.read_message(w.id);
@@ -185,8 +215,14 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
         for (auto i : w.recipients)
           job.recipients.push_back({m.recipients[i].address, m.recipients[i].notify, m.recipients[i].orcpt});
         job.domain = domain_of(m.recipients[w.recipients[0]].address);
-        job.next_hop = self->s.routes[w.route].next_hop;
-        transport = self->transports[self->s.routes[w.route].transport];
+        if (w.quarantine) {
+          job.quarantine_reason = m.quarantine_reason;
+          job.quarantine_policy = m.quarantine_policy;
+          transport = self->transports["quarantine"];
+        } else {
+          job.next_hop = self->s.routes[w.route].next_hop;
+          transport = self->transports[self->s.routes[w.route].transport];
+        }
       }
       job.message = std::make_shared<const std::string>(std::move(*bytes));
       transport->deliver(std::move(job), [self, w](std::vector<RecipientResult> results) mutable {
@@ -220,7 +256,7 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
         switch (res.outcome) {
           case Outcome::delivered:
             r.status = RecipientStatus::delivered;
-            emit(e.meta.id, "delivered", r.address, res.remote + ": " + res.reply);
+            emit(e.meta.id, w.quarantine ? "quarantined" : "delivered", r.address, res.remote + ": " + res.reply);
             break;
           case Outcome::failed:
             r.status = RecipientStatus::failed;
@@ -312,6 +348,8 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
     m.subject = pipeline::header_value(ctx.message, "Subject").substr(0, 998);
     m.size = ctx.message.size();
     m.held = sub.hold;
+    m.quarantine_reason = sub.quarantine_reason;
+    m.quarantine_policy = sub.quarantine_policy;
     for (const auto& r : ctx.envelope.recipients) {
       RecipientState st;
       st.address = r.address;
@@ -376,7 +414,11 @@ void QueueManager::submit(pipeline::Submission sub, Done done) {
       std::lock_guard lock(impl->mu);
       impl->entries[meta.id] = Impl::Entry{meta, {}, false};
     }
-    QueueEvent event{meta.id, meta.held ? "held" : "queued", "", meta.held ? hold_reason : "",
+    std::string detail = meta.held ? hold_reason
+                         : meta.quarantine_reason.empty()
+                             ? std::string()
+                             : "to quarantine (" + meta.quarantine_reason + "): " + meta.quarantine_policy;
+    QueueEvent event{meta.id, meta.held ? "held" : "queued", "", std::move(detail),
                      std::make_shared<const QueuedMessage>(meta), ctx->notes};
     impl->emit(std::move(event));
     done({});

@@ -47,7 +47,8 @@ struct QueueSettings {
 // Observers of what happens to messages (the trace recorder, metrics, tests).
 struct QueueEvent {
   std::string queue_id;
-  std::string type;  // queued, delivered, deferred, failed, bounced, held, released, deleted, expired
+  std::string type;  // queued, delivered, deferred, failed, bounced, held, released, deleted, expired,
+                     // quarantined (stored in the quarantine store)
   std::string recipient;
   std::string detail;
   // With queued and held: the message as queued, and what the filters noted on the way in.

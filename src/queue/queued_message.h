@@ -39,6 +39,9 @@ struct QueuedMessage {
   std::uint64_t size = 0;
   bool held = false;
   bool is_dsn = false;  // a bounce we generated: never bounced itself
+  // Set for a quarantined message: its one "delivery" is into the quarantine store.
+  std::string quarantine_reason;
+  std::string quarantine_policy;
 
   bool complete() const {
     for (const auto& r : recipients)

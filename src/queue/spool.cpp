@@ -196,6 +196,8 @@ std::string encode_meta(const QueuedMessage& m) {
                    {"subject", m.subject},
                    {"size", m.size},
                    {"is_dsn", m.is_dsn},
+                   {"quarantine_reason", m.quarantine_reason},
+                   {"quarantine_policy", m.quarantine_policy},
                    {"recipients", recipients_json(m)}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -221,6 +223,8 @@ util::Result<QueuedMessage> decode_meta(std::string_view text) {
     m.subject = j.value("subject", "");
     m.size = j.value("size", std::uint64_t{0});
     m.is_dsn = j.value("is_dsn", false);
+    m.quarantine_reason = j.value("quarantine_reason", "");
+    m.quarantine_policy = j.value("quarantine_policy", "");
     load_recipients(j.at("recipients"), m);
   } catch (const nlohmann::json::exception& e) {
     return util::fail(std::string("metadata: ") + e.what());

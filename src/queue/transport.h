@@ -28,6 +28,8 @@ struct DeliveryJob {
   std::shared_ptr<const std::string> message;  // CRLF line ends
   std::string domain;    // recipient domain of this group
   std::string next_hop;  // from the route
+  std::string quarantine_reason;  // set for jobs of the quarantine transport
+  std::string quarantine_policy;
 };
 
 class Transport {

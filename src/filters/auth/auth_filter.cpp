@@ -292,6 +292,7 @@ void Run::finish(std::optional<dmarc::DmarcResult> dm, bool timed_out) {
     case dmarc::Action::quarantine:
       verdict.disposition = pipeline::Disposition::quarantine;
       verdict.reason = "DMARC policy: " + (dm ? dm->reason : from.reason);
+      verdict.category = "spoof";
       break;
     case dmarc::Action::reject:
     case dmarc::Action::tempfail: {

@@ -170,7 +170,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   awaitable<bool> read_bdat(std::uint64_t size);
   awaitable<bool> start_tls();
   awaitable<Reply> process_message();
-  awaitable<Reply> queue_message(std::shared_ptr<pipeline::MessageContext> ctx, bool hold, std::string reason);
+  awaitable<Reply> queue_message(std::shared_ptr<pipeline::MessageContext> ctx, pipeline::Submission submission);
 
   std::shared_ptr<SmtpServer::Impl> server_;
   std::shared_ptr<const ServerSettings> settings_;  // as they were when the session began
@@ -392,27 +392,38 @@ awaitable<Reply> Connection::process_message() {
       if (s.on_refused) s.on_refused(*ctx, verdict, r);
       co_return r;
     }
-    case Disposition::quarantine:
-    case Disposition::hold:
+    case Disposition::quarantine: {
       pipeline::apply_edits(ctx->message, ctx->edits);
-      co_return co_await queue_message(ctx, true, verdict.filter + ": " + verdict.reason);
-    case Disposition::accept:
+      pipeline::Submission submission;
+      submission.quarantine_reason = verdict.category.empty() ? verdict.filter : verdict.category;
+      submission.quarantine_policy = verdict.filter + ": " + verdict.reason;
+      co_return co_await queue_message(ctx, std::move(submission));
+    }
+    case Disposition::hold: {
       pipeline::apply_edits(ctx->message, ctx->edits);
-      co_return co_await queue_message(ctx, false, {});
+      pipeline::Submission submission;
+      submission.hold = true;
+      submission.hold_reason = verdict.filter + ": " + verdict.reason;
+      co_return co_await queue_message(ctx, std::move(submission));
+    }
+    case Disposition::accept: {
+      pipeline::apply_edits(ctx->message, ctx->edits);
+      pipeline::Submission submission;
+      co_return co_await queue_message(ctx, std::move(submission));
+    }
   }
   co_return Reply(451, "4.3.0", "Internal error");
 }
 
-awaitable<Reply> Connection::queue_message(std::shared_ptr<pipeline::MessageContext> ctx, bool hold, std::string reason) {
+awaitable<Reply> Connection::queue_message(std::shared_ptr<pipeline::MessageContext> ctx,
+                                           pipeline::Submission submission) {
   const std::string id = ctx->queue_id;
   const std::size_t size = ctx->message.size();
   const std::size_t rcpts = ctx->envelope.recipients.size();
   const std::string sender = ctx->envelope.sender;
   auto pending = std::make_shared<Pending<util::Result<void>>>(socket_.get_executor(), std::chrono::minutes(10));
-  pipeline::Submission submission;
+  const char* held = submission.hold ? "yes" : !submission.quarantine_reason.empty() ? "quarantine" : "no";
   submission.context = std::move(ctx);
-  submission.hold = hold;
-  submission.hold_reason = std::move(reason);
   server_->sink.submit(std::move(submission), pending->callback());
   co_await pending->wait();
   std::optional<util::Result<void>> result = std::move(pending->value);
@@ -423,7 +434,7 @@ awaitable<Reply> Connection::queue_message(std::shared_ptr<pipeline::MessageCont
   const char* via = session_.content().mode() == ContentReader::Mode::bdat ? "BDAT" : "DATA";
   log::info("smtp.queued", {{"id", id}, {"client", client_ip_}, {"from", sender}, {"rcpts", rcpts}, {"via", via},
                             {"size", size}, {"tls", tls_facts_.active ? tls_facts_.version : "no"},
-                            {"held", hold ? "yes" : "no"}});
+                            {"held", held}});
   co_return Reply(250, "2.0.0", "Ok: queued as " + id);
 }
 

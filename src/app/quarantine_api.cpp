@@ -1,0 +1,139 @@
+#include "app/quarantine_api.h"
+
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "app/api_support.h"
+#include "app/quarantine_service.h"
+#include "util/strings.h"
+
+namespace mailmoat::app {
+
+namespace {
+
+// The actor recorded in the audit log for requests made with the admin token.
+constexpr const char* kTokenActor = "admin-token";
+
+nlohmann::json item_json(const store::QuarantineItem& q) {
+  nlohmann::json j{{"id", q.id},
+                   {"queue_id", q.queue_id},
+                   {"reason", q.reason},
+                   {"policy", q.policy},
+                   {"sender", q.sender},
+                   {"recipients", q.recipients},
+                   {"subject", q.subject},
+                   {"size", q.size},
+                   {"created_at", q.created_at},
+                   {"expires_at", q.expires_at},
+                   {"state", std::string(store::to_string(q.state))}};
+  if (q.state != store::QuarantineState::held) {
+    j["state_changed_at"] = q.state_changed_at;
+    j["state_changed_by"] = q.state_changed_by;
+  }
+  if (!q.released_to.empty()) j["released_to"] = q.released_to;
+  return j;
+}
+
+http::Response json_ok(const nlohmann::json& j) {
+  return http::Response::json(200, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::optional<std::int64_t> parse_id(std::string_view s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  auto n = util::parse_uint(s);
+  if (!n || *n == 0) return std::nullopt;
+  return static_cast<std::int64_t>(*n);
+}
+
+http::Response list(QuarantineService& service, const http::Request& req) {
+  store::QuarantineQuery q;
+  for (const auto& [key, value] : query_pairs(req.query)) {
+    if (key == "sender") q.sender = value;
+    else if (key == "recipient") q.recipient = value;
+    else if (key == "reason") q.reason = value;
+    else if (key == "cursor") q.cursor = value;
+    else if (key == "state") {
+      q.state = store::parse_quarantine_state(value);
+      if (!q.state) return api_error(400, "unknown state \"" + value + "\" (held, released, deleted)");
+    } else if (key == "since" || key == "until" || key == "limit") {
+      auto n = util::parse_uint(value);
+      if (!n) return api_error(400, key + " must be a non-negative integer");
+      if (key == "since") q.since = static_cast<store::Micros>(*n);
+      else if (key == "until") q.until = static_cast<store::Micros>(*n);
+      else q.limit = std::min<std::size_t>(*n, 1000);
+    } else {
+      return api_error(400, "unknown parameter \"" + key + "\"");
+    }
+  }
+  auto page = service.list(q);
+  if (!page) return api_error(400, page.error().message);
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& item : page->items) items.push_back(item_json(item));
+  return json_ok({{"items", items}, {"next_cursor", page->next_cursor}});
+}
+
+http::Response release(QuarantineService& service, std::int64_t id, const http::Request& req) {
+  auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return api_error(400, "body must be a JSON object");
+  std::vector<std::string> to;
+  for (auto& [k, v] : body.items()) {
+    if (k != "to" || !v.is_array()) return api_error(400, "unknown or invalid field \"" + k + "\"");
+    for (const auto& a : v) {
+      if (!a.is_string()) return api_error(400, "\"to\" must be a list of addresses");
+      to.push_back(a.get<std::string>());
+    }
+  }
+  auto r = service.release(id, kTokenActor, to);
+  if (!r) return api_error(409, r.error().message);
+  return json_ok({{"id", id}, {"action", "release"}, {"queue_id", r->queue_id}, {"recipients", r->recipients}});
+}
+
+}  // namespace
+
+void add_quarantine_routes(http::Router& router, QuarantineService& service, std::string token) {
+  auto authorized = bearer(std::move(token));
+  router.add("GET", "/api/v1/quarantine", [&service, authorized](const http::Request& req) {
+    if (!authorized(req)) return api_error(401, "authentication required");
+    return list(service, req);
+  });
+  router.add_prefix("GET", "/api/v1/quarantine/", [&service, authorized](const http::Request& req) {
+    if (!authorized(req)) return api_error(401, "authentication required");
+    std::string_view rest = std::string_view(req.path).substr(std::strlen("/api/v1/quarantine/"));
+    bool want_message = rest.ends_with("/message");
+    if (want_message) rest.remove_suffix(std::strlen("/message"));
+    auto id = parse_id(rest);
+    if (!id) return api_error(400, "invalid quarantine id");
+    if (want_message) {
+      auto raw = service.download(*id, kTokenActor);
+      if (!raw) return api_error(404, raw.error().message);
+      http::Response r;
+      r.status = 200;
+      r.content_type = "message/rfc822";
+      r.headers.emplace_back("Content-Disposition", "attachment; filename=\"quarantine-" + std::to_string(*id) + ".eml\"");
+      r.body = std::move(*raw);
+      return r;
+    }
+    auto item = service.get(*id);
+    if (!item) return api_error(500, item.error().message);
+    if (!*item) return api_error(404, "no quarantined message with that id");
+    return json_ok(item_json(**item));
+  });
+  router.add_prefix("POST", "/api/v1/quarantine/", [&service, authorized](const http::Request& req) {
+    if (!authorized(req)) return api_error(401, "authentication required");
+    std::string_view rest = std::string_view(req.path).substr(std::strlen("/api/v1/quarantine/"));
+    auto slash = rest.find('/');
+    if (slash == std::string_view::npos) return api_error(404, "expected /api/v1/quarantine/ID/ACTION");
+    auto id = parse_id(rest.substr(0, slash));
+    if (!id) return api_error(400, "invalid quarantine id");
+    std::string_view action = rest.substr(slash + 1);
+    if (action == "release") return release(service, *id, req);
+    if (action == "delete") {
+      auto r = service.remove(*id, kTokenActor);
+      if (!r) return api_error(409, r.error().message);
+      return json_ok({{"id", *id}, {"action", "delete"}});
+    }
+    return api_error(404, "unknown action \"" + std::string(action) + "\"");
+  });
+}
+
+}  // namespace mailmoat::app
