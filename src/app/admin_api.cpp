@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "app/api_auth.h"
 #include "app/api_support.h"
 #include "queue/manager.h"
 #include "store/stores.h"
@@ -104,10 +105,8 @@ nlohmann::json record_json(const store::TraceRecord& r) {
 
 }  // namespace
 
-void add_trace_routes(http::Router& router, store::TraceStore& trace, std::string token) {
-  auto authorized = bearer(std::move(token));
-  router.add("GET", "/api/v1/trace", [&trace, authorized](const http::Request& req) {
-    if (!authorized(req)) return api_error(401, "authentication required");
+void add_trace_routes(http::Router& router, store::TraceStore& trace, const ApiAuth& auth) {
+  router.add("GET", "/api/v1/trace", guarded(auth, Role::viewer, [&trace](const http::Request& req, const Principal&) {
     store::TraceQuery q;
     for (const auto& [key, value] : query_pairs(req.query)) {
       if (key == "sender") q.sender = value;
@@ -140,9 +139,8 @@ void add_trace_routes(http::Router& router, store::TraceStore& trace, std::strin
     for (const auto& r : page->items) items.push_back(record_json(r));
     return http::Response::json(200, nlohmann::json{{"records", items}, {"next_cursor", page->next_cursor}}.dump(
                                          -1, ' ', false, nlohmann::json::error_handler_t::replace));
-  });
-  router.add_prefix("GET", "/api/v1/trace/", [&trace, authorized](const http::Request& req) {
-    if (!authorized(req)) return api_error(401, "authentication required");
+  }));
+  router.add_prefix("GET", "/api/v1/trace/", guarded(auth, Role::viewer, [&trace](const http::Request& req, const Principal&) {
     std::string id = req.path.substr(std::strlen("/api/v1/trace/"));
     if (!valid_id(id)) return api_error(400, "invalid trace id");
     auto detail = trace.detail(id);
@@ -159,13 +157,11 @@ void add_trace_routes(http::Router& router, store::TraceStore& trace, std::strin
     }
     return http::Response::json(200, nlohmann::json{{"trace_id", id}, {"records", records}, {"events", events}}.dump(
                                          -1, ' ', false, nlohmann::json::error_handler_t::replace));
-  });
+  }));
 }
 
-void add_audit_routes(http::Router& router, store::AuditLog& audit, std::string token) {
-  auto authorized = bearer(std::move(token));
-  router.add("GET", "/api/v1/audit", [&audit, authorized](const http::Request& req) {
-    if (!authorized(req)) return api_error(401, "authentication required");
+void add_audit_routes(http::Router& router, store::AuditLog& audit, const ApiAuth& auth) {
+  router.add("GET", "/api/v1/audit", guarded(auth, Role::admin, [&audit](const http::Request& req, const Principal&) {
     store::Micros since = 0;
     std::size_t limit = 100;
     for (const auto& [key, value] : query_pairs(req.query)) {
@@ -183,47 +179,33 @@ void add_audit_routes(http::Router& router, store::AuditLog& audit, std::string 
                       {"detail", e.detail}});
     return http::Response::json(200, nlohmann::json{{"entries", list}}.dump(-1, ' ', false,
                                                                             nlohmann::json::error_handler_t::replace));
-  });
+  }));
 }
 
-void add_queue_routes(http::Router& router, queue::QueueManager& q, std::string token, store::AuditLog& audit) {
-  auto authorized = bearer(std::move(token));
-  router.add("GET", "/api/v1/queue", [&q, authorized](const http::Request& req) {
-    if (!authorized(req)) return api_error(401, "authentication required");
+void add_queue_routes(http::Router& router, queue::QueueManager& q, const ApiAuth& auth) {
+  router.add("GET", "/api/v1/queue", guarded(auth, Role::viewer, [&q](const http::Request&, const Principal&) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& m : q.list()) list.push_back(to_json(m, false));
     return http::Response::json(200, nlohmann::json{{"messages", list}}.dump());
-  });
-  auto record = [&audit](const std::string& action, const std::string& target, const std::string& detail) {
-    store::AuditEntry e;
-    e.at = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-               .count();
-    e.actor = "admin-token";
-    e.action = action;
-    e.target = target;
-    e.detail = detail;
-    (void)audit.append(e);
-  };
-  router.add("POST", "/api/v1/queue/retry", [&q, authorized, record](const http::Request& req) {
-    if (!authorized(req)) return api_error(401, "authentication required");
+  }));
+
+  router.add("POST", "/api/v1/queue/retry", guarded(auth, Role::admin, [&q, &auth](const http::Request& req, const Principal& who) {
     auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) return api_error(400, "body must be a JSON object");
     for (auto& [k, v] : body.items())
       if (k != "tls_failures" || !v.is_boolean()) return api_error(400, "unknown or invalid field \"" + k + "\"");
     std::size_t n = q.retry("", body.value("tls_failures", false));
-    record("queue.retry", "queue", "recipients=" + std::to_string(n));
+    auth.audit(who, "queue.retry", "queue", "recipients=" + std::to_string(n));
     return http::Response::json(200, nlohmann::json{{"recipients_rescheduled", n}}.dump());
-  });
-  router.add_prefix("GET", "/api/v1/queue/", [&q, authorized](const http::Request& req) {
-    if (!authorized(req)) return api_error(401, "authentication required");
+  }));
+  router.add_prefix("GET", "/api/v1/queue/", guarded(auth, Role::viewer, [&q](const http::Request& req, const Principal&) {
     std::string id = req.path.substr(std::strlen("/api/v1/queue/"));
     if (!valid_id(id)) return api_error(400, "invalid queue id");
     auto m = q.find(id);
     if (!m) return api_error(404, "no such message in the queue");
     return http::Response::json(200, to_json(*m, true).dump());
-  });
-  router.add_prefix("POST", "/api/v1/queue/", [&q, authorized, record](const http::Request& req) {
-    if (!authorized(req)) return api_error(401, "authentication required");
+  }));
+  router.add_prefix("POST", "/api/v1/queue/", guarded(auth, Role::admin, [&q, &auth](const http::Request& req, const Principal& who) {
     std::string rest = req.path.substr(std::strlen("/api/v1/queue/"));
     auto slash = rest.find('/');
     if (slash == std::string::npos) return api_error(404, "expected /api/v1/queue/ID/ACTION");
@@ -236,9 +218,9 @@ void add_queue_routes(http::Router& router, queue::QueueManager& q, std::string 
     else if (action == "retry") ok = q.find(id).has_value() && (q.retry(id), true);
     else return api_error(404, "unknown action \"" + action + "\"");
     if (!ok) return api_error(404, "no such message in the queue");
-    record("queue." + action, "queue/" + id, "");
+    auth.audit(who, "queue." + action, "queue/" + id);
     return http::Response::json(200, nlohmann::json{{"id", id}, {"action", action}, {"ok", true}}.dump());
-  });
+  }));
 }
 
 }  // namespace mailmoat::app

@@ -1,22 +1,11 @@
 #include "app/api_support.h"
 
-#include <openssl/crypto.h>
-
 #include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "util/strings.h"
 
 namespace mailmoat::app {
-
-std::function<bool(const http::Request&)> bearer(std::string token) {
-  return [token = std::move(token)](const http::Request& req) {
-    std::string h = req.header("Authorization");
-    const std::string prefix = "Bearer ";
-    if (!h.starts_with(prefix) || h.size() != prefix.size() + token.size()) return false;
-    return CRYPTO_memcmp(h.data() + prefix.size(), token.data(), token.size()) == 0;
-  };
-}
 
 http::Response api_error(int status, const std::string& message) {
   return http::Response::json(status, nlohmann::json{{"error", message}}.dump(-1, ' ', false,

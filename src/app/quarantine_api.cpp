@@ -3,6 +3,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "app/api_auth.h"
 #include "app/api_support.h"
 #include "app/quarantine_service.h"
 #include "util/strings.h"
@@ -10,9 +11,6 @@
 namespace mailmoat::app {
 
 namespace {
-
-// The actor recorded in the audit log for requests made with the admin token.
-constexpr const char* kTokenActor = "admin-token";
 
 nlohmann::json item_json(const store::QuarantineItem& q) {
   nlohmann::json j{{"id", q.id},
@@ -72,7 +70,7 @@ http::Response list(QuarantineService& service, const http::Request& req) {
   return json_ok({{"items", items}, {"next_cursor", page->next_cursor}});
 }
 
-http::Response release(QuarantineService& service, std::int64_t id, const http::Request& req) {
+http::Response release(QuarantineService& service, std::int64_t id, const http::Request& req, const Principal& who) {
   auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) return api_error(400, "body must be a JSON object");
   std::vector<std::string> to;
@@ -83,28 +81,29 @@ http::Response release(QuarantineService& service, std::int64_t id, const http::
       to.push_back(a.get<std::string>());
     }
   }
-  auto r = service.release(id, kTokenActor, to);
+  auto r = service.release(id, who.name, to);
   if (!r) return api_error(409, r.error().message);
   return json_ok({{"id", id}, {"action", "release"}, {"queue_id", r->queue_id}, {"recipients", r->recipients}});
 }
 
 }  // namespace
 
-void add_quarantine_routes(http::Router& router, QuarantineService& service, std::string token) {
-  auto authorized = bearer(std::move(token));
-  router.add("GET", "/api/v1/quarantine", [&service, authorized](const http::Request& req) {
-    if (!authorized(req)) return api_error(401, "authentication required");
-    return list(service, req);
-  });
-  router.add_prefix("GET", "/api/v1/quarantine/", [&service, authorized](const http::Request& req) {
-    if (!authorized(req)) return api_error(401, "authentication required");
+void add_quarantine_routes(http::Router& router, QuarantineService& service, const ApiAuth& auth) {
+  router.add("GET", "/api/v1/quarantine",
+             guarded(auth, Role::viewer, [&service](const http::Request& req, const Principal&) {
+               return list(service, req);
+             }));
+  // The item for viewers; its message (which may be malware) for admins only.
+  router.add_prefix("GET", "/api/v1/quarantine/", [&service, &auth](const http::Request& req) {
     std::string_view rest = std::string_view(req.path).substr(std::strlen("/api/v1/quarantine/"));
     bool want_message = rest.ends_with("/message");
+    auto who = auth.check(req, want_message ? Role::admin : Role::viewer);
+    if (auto* denied = std::get_if<http::Response>(&who)) return *denied;
     if (want_message) rest.remove_suffix(std::strlen("/message"));
     auto id = parse_id(rest);
     if (!id) return api_error(400, "invalid quarantine id");
     if (want_message) {
-      auto raw = service.download(*id, kTokenActor);
+      auto raw = service.download(*id, std::get<Principal>(who).name);
       if (!raw) return api_error(404, raw.error().message);
       http::Response r;
       r.status = 200;
@@ -118,22 +117,22 @@ void add_quarantine_routes(http::Router& router, QuarantineService& service, std
     if (!*item) return api_error(404, "no quarantined message with that id");
     return json_ok(item_json(**item));
   });
-  router.add_prefix("POST", "/api/v1/quarantine/", [&service, authorized](const http::Request& req) {
-    if (!authorized(req)) return api_error(401, "authentication required");
+  router.add_prefix("POST", "/api/v1/quarantine/",
+                    guarded(auth, Role::admin, [&service](const http::Request& req, const Principal& who) {
     std::string_view rest = std::string_view(req.path).substr(std::strlen("/api/v1/quarantine/"));
     auto slash = rest.find('/');
     if (slash == std::string_view::npos) return api_error(404, "expected /api/v1/quarantine/ID/ACTION");
     auto id = parse_id(rest.substr(0, slash));
     if (!id) return api_error(400, "invalid quarantine id");
     std::string_view action = rest.substr(slash + 1);
-    if (action == "release") return release(service, *id, req);
+    if (action == "release") return release(service, *id, req, who);
     if (action == "delete") {
-      auto r = service.remove(*id, kTokenActor);
+      auto r = service.remove(*id, who.name);
       if (!r) return api_error(409, r.error().message);
       return json_ok({{"id", *id}, {"action", "delete"}});
     }
     return api_error(404, "unknown action \"" + std::string(action) + "\"");
-  });
+  }));
 }
 
 }  // namespace mailmoat::app

@@ -1,4 +1,4 @@
-// The admin API's quarantine routes, bearer-token authenticated:
+// The admin API's quarantine routes (ApiAuth: bearer tokens with roles):
 //   GET  /api/v1/quarantine?state=&reason=&sender=&recipient=&since=&until=&limit=&cursor=
 //   GET  /api/v1/quarantine/ID            the item (no message bytes)
 //   GET  /api/v1/quarantine/ID/message    the message as received (.eml download; audited)
@@ -13,7 +13,9 @@
 namespace mailmoat::app {
 
 class QuarantineService;
+class ApiAuth;
 
-void add_quarantine_routes(http::Router& router, QuarantineService& quarantine, std::string token);
+// Viewers list and show; admins download, release and delete.
+void add_quarantine_routes(http::Router& router, QuarantineService& quarantine, const ApiAuth& auth);
 
 }  // namespace mailmoat::app

@@ -30,6 +30,7 @@
 #include "filters/auth/auth_filter.h"
 #include "http/server.h"
 #include "log/log.h"
+#include "app/api_auth.h"
 #include "app/quarantine_api.h"
 #include "app/quarantine_service.h"
 #include "app/records_setup.h"
@@ -362,12 +363,14 @@ int serve(const ServeOptions& options) {
     fatal(admin_token.error().message);
     return 1;
   }
-  add_queue_routes(router, queue_manager, *admin_token, *(*stores)->audit);
-  add_trace_routes(router, *(*stores)->trace, *admin_token);
+  ApiAuth api_auth(*admin_token, *(*stores)->settings, *(*stores)->audit);
+  add_token_routes(router, api_auth);
+  add_queue_routes(router, queue_manager, api_auth);
+  add_trace_routes(router, *(*stores)->trace, api_auth);
   QuarantineService quarantine(*(*stores)->quarantine, *(*stores)->audit, queue_manager, hostname,
                                [&trace](const queue::QueueEvent& e) { trace.on_queue_event(e); });
-  add_quarantine_routes(router, quarantine, *admin_token);
-  add_audit_routes(router, *(*stores)->audit, *admin_token);
+  add_quarantine_routes(router, quarantine, api_auth);
+  add_audit_routes(router, *(*stores)->audit, api_auth);
   Housekeeping housekeeping(io, **stores, cfg);
 
   http::Server http_server(io, router);
