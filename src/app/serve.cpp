@@ -5,10 +5,6 @@
 
 #include <boost/asio.hpp>
 #include <nlohmann/json.hpp>
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 
 #include <chrono>
 #include <csignal>
@@ -31,6 +27,7 @@
 #include "http/server.h"
 #include "log/log.h"
 #include "app/api_auth.h"
+#include "app/metrics.h"
 #include "app/quarantine_api.h"
 #include "app/quarantine_service.h"
 #include "app/records_setup.h"
@@ -81,21 +78,6 @@ std::string check_tls_files(const Config& cfg) {
   return {};
 }
 
-struct Metrics {
-  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
-  prometheus::Family<prometheus::Counter>& http_requests =
-      prometheus::BuildCounter().Name("mailmoat_http_requests_total").Help("HTTP requests answered").Register(*registry);
-  prometheus::Gauge& uptime = prometheus::BuildGauge()
-                                  .Name("mailmoat_uptime_seconds")
-                                  .Help("Seconds since the gateway started")
-                                  .Register(*registry)
-                                  .Add({});
-  prometheus::Gauge& build_info = prometheus::BuildGauge()
-                                      .Name("mailmoat_build_info")
-                                      .Help("Build information; the value is always 1")
-                                      .Register(*registry)
-                                      .Add({{"version", MAILMOAT_VERSION}});
-};
 
 std::string system_hostname() {
   char buf[256] = {};
@@ -217,13 +199,14 @@ int serve(const ServeOptions& options) {
 
   const auto started = Clock::now();
   asio::io_context io(static_cast<int>(cfg.server.threads));
-  Metrics metrics;
+  GatewayMetrics metrics(MAILMOAT_VERSION);
 
-  auto resolver = make_resolver(io, cfg.dns);
-  if (!resolver) {
-    fatal(resolver.error().message);
+  auto unmeasured_resolver = make_resolver(io, cfg.dns);
+  if (!unmeasured_resolver) {
+    fatal(unmeasured_resolver.error().message);
     return 1;
   }
+  std::unique_ptr<dns::Resolver> resolver = metrics.measure(**unmeasured_resolver);
   std::optional<auth::dmarc::PublicSuffixList> psl;
   if (cfg.auth.dmarc_mode == "rfc7489") {
     auto loaded_psl = auth::dmarc::PublicSuffixList::system();
@@ -264,13 +247,13 @@ int serve(const ServeOptions& options) {
   relay_opts.helo_name = hostname;
   relay_opts.use_bdat = cfg.queue.bdat;
   relay_opts.timeout = std::chrono::seconds(cfg.queue.delivery_timeout_seconds);
-  queue_manager.add_transport("relay", std::make_shared<smtp::SmtpTransport>(io, relay_opts, resolver->get()));
+  queue_manager.add_transport("relay", std::make_shared<smtp::SmtpTransport>(io, relay_opts, resolver.get()));
   auto lmtp_opts = relay_opts;
   lmtp_opts.mode = smtp::SmtpTransportOptions::Mode::lmtp;
-  queue_manager.add_transport("lmtp", std::make_shared<smtp::SmtpTransport>(io, lmtp_opts, resolver->get()));
+  queue_manager.add_transport("lmtp", std::make_shared<smtp::SmtpTransport>(io, lmtp_opts, resolver.get()));
   auto mx_opts = relay_opts;
   mx_opts.mode = smtp::SmtpTransportOptions::Mode::mx;
-  queue_manager.add_transport("smtp", std::make_shared<smtp::SmtpTransport>(io, mx_opts, resolver->get()));
+  queue_manager.add_transport("smtp", std::make_shared<smtp::SmtpTransport>(io, mx_opts, resolver.get()));
   auto recovered = queue_manager.open();
   if (!recovered) {
     fatal(recovered.error().message);
@@ -280,7 +263,8 @@ int serve(const ServeOptions& options) {
   log::info("queue.recovered", {{"messages", recovered->messages.size()},
                                 {"discarded_incomplete", recovered->discarded_incomplete},
                                 {"corrupt", recovered->corrupt.size()}});
-  queue_manager.on_event([&trace](const queue::QueueEvent& e) {
+  queue_manager.on_event([&trace, &metrics](const queue::QueueEvent& e) {
+    metrics.on_queue_event(e);
     log::debug("queue.event", {{"id", e.queue_id}, {"type", e.type}, {"to", e.recipient}, {"detail", e.detail}});
     trace.on_queue_event(e);
   });
@@ -321,9 +305,9 @@ int serve(const ServeOptions& options) {
         if (!ec) fn();
       });
     };
-    auto auth_filter = std::make_shared<filters::AuthFilter>(ac, **resolver, clock, scheduler);
+    auto auth_filter = std::make_shared<filters::AuthFilter>(ac, *resolver, clock, scheduler);
     auth_filter->set_aggregate_sink(&dmarc_aggregate);
-    chain->add(auth_filter);
+    chain->add(metrics.measure(auth_filter));
     // Signing stays last: it applies the pending edits and signs the final bytes.
     auto signing = signing_config(cfg, ac.authserv_id);
     if (!signing) {
@@ -331,9 +315,11 @@ int serve(const ServeOptions& options) {
       return 1;
     }
     if (!signing->signers.empty() || signing->sealer)
-      chain->add(std::make_shared<filters::SigningFilter>(std::move(*signing), clock));
+      chain->add(metrics.measure(std::make_shared<filters::SigningFilter>(std::move(*signing), clock)));
   }
-  smtp_cfg->on_refused = [&trace](const pipeline::MessageContext& ctx, const pipeline::Verdict& v, const smtp::Reply& r) {
+  smtp_cfg->on_refused = [&trace, &metrics](const pipeline::MessageContext& ctx, const pipeline::Verdict& v,
+                                            const smtp::Reply& r) {
+    metrics.on_refused(ctx, v);
     trace.on_refused(ctx, v, r);
   };
   smtp::SmtpServer smtp_server(io, *smtp_cfg, queue_manager, chain);
@@ -345,15 +331,15 @@ int serve(const ServeOptions& options) {
 
   http::Router router;
   router.add("GET", "/healthz", [&](const http::Request&) {
-    metrics.http_requests.Add({{"path", "/healthz"}}).Increment();
+    metrics.on_http_request("/healthz");
     double up = std::chrono::duration<double>(Clock::now() - started).count();
     nlohmann::json j{{"status", "ok"}, {"version", MAILMOAT_VERSION}, {"uptime_seconds", up}};
     return http::Response::json(200, j.dump());
   });
   router.add("GET", "/metrics", [&](const http::Request&) {
-    metrics.http_requests.Add({{"path", "/metrics"}}).Increment();
-    metrics.uptime.Set(std::chrono::duration<double>(Clock::now() - started).count());
-    http::Response r = http::Response::text(200, prometheus::TextSerializer().Serialize(metrics.registry->Collect()));
+    metrics.on_http_request("/metrics");
+    http::Response r = http::Response::text(
+        200, metrics.scrape(queue_manager, **recorder, std::chrono::duration<double>(Clock::now() - started).count()));
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return r;
   });

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <thread>
+
 #include "harness.h"
 
 namespace mailmoat::testing {
@@ -30,6 +32,29 @@ TEST(Serve, ServesPrometheusMetrics) {
   EXPECT_EQ(reply.status, 200);
   EXPECT_NE(reply.body.find("# TYPE mailmoat_uptime_seconds gauge"), std::string::npos);
   EXPECT_NE(reply.body.find("mailmoat_http_requests_total{path=\"/healthz\"} 1"), std::string::npos) << reply.body;
+}
+
+TEST(Serve, MetricsCountMessagesDeliveriesDnsAndFilterTimes) {
+  Gateway gw;
+  ASSERT_TRUE(gw.start()) << gw.log();
+  SmtpClient c;
+  ASSERT_TRUE(c.connect(gw.smtp_address()));
+  ASSERT_EQ(reply_code(c.send_message("a@example.org", {"u@localhost"}, "From: a@example.org\r\nSubject: m\r\n\r\nb\r\n")),
+            250);
+  ASSERT_EQ(wait_for_mail(gw.data_dir(), "u@localhost", 1).size(), 1u);
+  std::string body;
+  for (int i = 0; i < 50; ++i) {
+    body = http_request(gw.http_address(), "GET", "/metrics").body;
+    if (body.find("mailmoat_delivery_latency_seconds_count 1") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (const char* line : {"mailmoat_messages_total{direction=\"inbound\",verdict=\"accepted\"} 1",
+                           "mailmoat_delivery_attempts_total{outcome=\"delivered\"} 1",
+                           "mailmoat_delivery_latency_seconds_count 1", "mailmoat_filter_seconds_count{filter=\"auth\"} 1",
+                           "mailmoat_queue_messages{state=\"active\"} 0", "mailmoat_trace_spill_bytes 0",
+                           "mailmoat_trace_store_down 0", "# TYPE mailmoat_dns_query_seconds histogram",
+                           "mailmoat_dns_query_seconds_count{type=\"TXT\"}"})
+    EXPECT_NE(body.find(line), std::string::npos) << line << "\n" << body;
 }
 
 TEST(Serve, UnknownPathIs404AndWrongMethodIs405) {
