@@ -160,6 +160,29 @@ void add_trace_routes(http::Router& router, store::TraceStore& trace, const ApiA
   }));
 }
 
+void add_stats_routes(http::Router& router, store::TraceStore& trace, const ApiAuth& auth) {
+  router.add("GET", "/api/v1/stats", guarded(auth, Role::viewer, [&trace](const http::Request& req, const Principal&) {
+    const store::Micros now = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch()).count();
+    store::Micros until = now, since = now - 24ll * 3600 * 1000000;
+    for (const auto& [key, value] : query_pairs(req.query)) {
+      auto n = util::parse_uint(value);
+      if (key != "since" && key != "until") return api_error(400, "unknown parameter \"" + key + "\"");
+      if (!n) return api_error(400, key + " must be a non-negative integer");
+      (key == "since" ? since : until) = static_cast<store::Micros>(*n);
+    }
+    if (until <= since) return api_error(400, "until must be after since");
+    if (until - since > 92ll * 86400 * 1000000) return api_error(400, "at most 92 days at a time");
+    auto counts = trace.hourly_counts(since, until);
+    if (!counts) return api_error(500, counts.error().message);
+    nlohmann::json hours = nlohmann::json::array();
+    for (const auto& c : *counts)
+      hours.push_back({{"hour", c.hour}, {"direction", std::string(store::to_string(c.direction))},
+                       {"status", std::string(store::to_string(c.status))}, {"count", c.count}});
+    return http::Response::json(200, nlohmann::json{{"since", since}, {"until", until}, {"counts", hours}}.dump());
+  }));
+}
+
 void add_audit_routes(http::Router& router, store::AuditLog& audit, const ApiAuth& auth) {
   router.add("GET", "/api/v1/audit", guarded(auth, Role::admin, [&audit](const http::Request& req, const Principal&) {
     store::Micros since = 0;

@@ -29,6 +29,8 @@ void add_queue_routes(http::Router& router, queue::QueueManager& queue, const Ap
 // and GET /api/v1/trace/ID (the whole timeline). Times are microseconds since the epoch.
 void add_trace_routes(http::Router& router, store::TraceStore& trace, const ApiAuth& auth);
 
+// GET /api/v1/stats?since=&until= : messages per hour, direction and status (default: the last 24 hours).
+void add_stats_routes(http::Router& router, store::TraceStore& trace, const ApiAuth& auth);
 // GET /api/v1/audit?since=&limit= : what administrators did, newest first.
 void add_audit_routes(http::Router& router, store::AuditLog& audit, const ApiAuth& auth);
 

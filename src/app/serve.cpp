@@ -357,6 +357,7 @@ int serve(const ServeOptions& options) {
                                [&trace](const queue::QueueEvent& e) { trace.on_queue_event(e); });
   add_quarantine_routes(router, quarantine, api_auth);
   add_audit_routes(router, *(*stores)->audit, api_auth);
+  add_stats_routes(router, *(*stores)->trace, api_auth);
   Housekeeping housekeeping(io, **stores, cfg);
 
   http::Server http_server(io, router);
