@@ -46,7 +46,7 @@ util::Result<std::string> admin_call_raw(const std::string& config_path, const s
                       "/admin.token (is this the gateway's data directory?)");
   auto r = http::request(cfg.config.http.listen, method, target, body, {"Authorization: Bearer " + token});
   if (!r) return util::fail(r.error().message);
-  if (r->status != 200) {
+  if (r->status < 200 || r->status > 299) {
     auto j = nlohmann::json::parse(r->body, nullptr, false);
     return util::fail(!j.is_discarded() && j.contains("error") ? j["error"].get<std::string>()
                                                                : "HTTP " + std::to_string(r->status));

@@ -9,6 +9,7 @@
 #include "app/cmd_dkim.h"
 #include "app/cmd_queue.h"
 #include "app/cmd_admin.h"
+#include "app/cmd_dmarc.h"
 #include "app/cmd_quarantine.h"
 #include "app/cmd_trace.h"
 #include "app/config.h"
@@ -68,6 +69,8 @@ int run_cli(int argc, char** argv) {
   add_quarantine_command(app, quarantine_cmd);
   AdminCommand admin_cmd;
   add_admin_command(app, admin_cmd);
+  DmarcCommand dmarc_cmd;
+  add_dmarc_command(app, dmarc_cmd);
   CheckCommand check_msg_cmd;
   add_check_command(app, check_msg_cmd);
 
@@ -97,6 +100,7 @@ int run_cli(int argc, char** argv) {
   if (!trace_cmd.action.empty()) return run_trace_command(trace_cmd);
   if (!quarantine_cmd.action.empty()) return run_quarantine_command(quarantine_cmd);
   if (!admin_cmd.action.empty()) return run_admin_command(admin_cmd);
+  if (dmarc_cmd.selected) return run_dmarc_command(dmarc_cmd);
   if (check_msg_cmd.selected) return run_check_command(check_msg_cmd);
   if (!dkim_cmd.action.empty()) return run_dkim_command(dkim_cmd);
   if (*show_cmd) return config_show(show_file, show_overrides);

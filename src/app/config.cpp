@@ -218,6 +218,9 @@ class Loader {
     const auto& arc = r_.config.arc;
     if (!arc.key_file.empty() && (arc.domain.empty() || arc.selector.empty()))
       error_at(0, "arc: key_file needs domain and selector");
+    const auto& reports = r_.config.dmarc_reports;
+    if (reports.enabled && reports.from.find('@') == std::string::npos)
+      error_at(0, "dmarc_reports: enabled needs from (the reporting address)");
   }
 
  private:

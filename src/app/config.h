@@ -54,6 +54,12 @@ struct Config {
     std::int64_t trace_retention_days = 90;
     std::int64_t click_retention_days = 90;
   } store;
+  struct DmarcReports {
+    bool enabled = false;
+    std::string from;      // reporting address, required when enabled
+    std::string org_name;  // empty: the host name
+    std::string contact;
+  } dmarc_reports;
   struct Quarantine {
     std::int64_t retention_days = 30;
     std::vector<std::string> retention_days_by_reason;  // "malware=90"

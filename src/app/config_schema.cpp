@@ -40,6 +40,14 @@ Schema bind_schema(Config& c) {
       {.key = "click_retention_days", .target = &c.store.click_retention_days,
        .doc = "click (URL) trace records older than this are purged (hourly)", .min = 1, .max = 3650},
   }});
+  s.sections.push_back(Section{"dmarc_reports", {
+      {.key = "enabled", .target = &c.dmarc_reports.enabled,
+       .doc = "send daily DMARC aggregate reports (RFC 9990) to the rua of domains seen the day before"},
+      {.key = "from", .target = &c.dmarc_reports.from,
+       .doc = "the reporting address (From and envelope sender); required when enabled"},
+      {.key = "org_name", .target = &c.dmarc_reports.org_name, .doc = "reporting organization; empty: the host name"},
+      {.key = "contact", .target = &c.dmarc_reports.contact, .doc = "extra contact information in each report"},
+  }});
   s.sections.push_back(Section{"quarantine", {
       {.key = "retention_days", .target = &c.quarantine.retention_days,
        .doc = "quarantined messages are deleted this long after they arrive", .min = 1, .max = 3650},

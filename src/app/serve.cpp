@@ -27,6 +27,7 @@
 #include "http/server.h"
 #include "log/log.h"
 #include "app/api_auth.h"
+#include "app/dmarc_reports.h"
 #include "app/metrics.h"
 #include "app/quarantine_api.h"
 #include "app/quarantine_service.h"
@@ -270,6 +271,7 @@ int serve(const ServeOptions& options) {
   });
 
   auto chain = std::make_shared<pipeline::FilterChain>();
+  std::shared_ptr<pipeline::Filter> signing_filter;
   {
     filters::AuthConfig ac;
     ac.authserv_id = cfg.auth.authserv_id.empty() ? hostname : cfg.auth.authserv_id;
@@ -314,8 +316,10 @@ int serve(const ServeOptions& options) {
       fatal(signing.error().message);
       return 1;
     }
-    if (!signing->signers.empty() || signing->sealer)
-      chain->add(metrics.measure(std::make_shared<filters::SigningFilter>(std::move(*signing), clock)));
+    if (!signing->signers.empty() || signing->sealer) {
+      signing_filter = std::make_shared<filters::SigningFilter>(std::move(*signing), clock);
+      chain->add(metrics.measure(signing_filter));
+    }
   }
   smtp_cfg->on_refused = [&trace, &metrics](const pipeline::MessageContext& ctx, const pipeline::Verdict& v,
                                             const smtp::Reply& r) {
@@ -359,6 +363,16 @@ int serve(const ServeOptions& options) {
   add_audit_routes(router, *(*stores)->audit, api_auth);
   add_stats_routes(router, *(*stores)->trace, api_auth);
   Housekeeping housekeeping(io, **stores, cfg);
+  DmarcReportSettings report_settings;
+  report_settings.org_name = cfg.dmarc_reports.org_name.empty() ? hostname : cfg.dmarc_reports.org_name;
+  report_settings.from = cfg.dmarc_reports.from;
+  report_settings.contact = cfg.dmarc_reports.contact;
+  report_settings.discovery = psl ? "psl" : "treewalk";
+  report_settings.psl = psl ? &*psl : nullptr;
+  DmarcReporter dmarc_reporter(report_settings, *(*stores)->dmarc, *(*stores)->settings, *resolver, queue_manager,
+                               signing_filter);
+  DmarcReportSchedule dmarc_reports(io, dmarc_reporter);
+  add_dmarc_report_routes(router, dmarc_reports, api_auth);
 
   http::Server http_server(io, router);
   auto http_bound = http_server.listen(cfg.http.listen);
@@ -370,6 +384,7 @@ int serve(const ServeOptions& options) {
   smtp_server.start();
   queue_manager.start();
   housekeeping.start();
+  if (cfg.dmarc_reports.enabled) dmarc_reports.start();
 
   fs::path data_dir = fs::absolute(cfg.server.data_dir).lexically_normal();
   log::info("serve.started", {{"version", MAILMOAT_VERSION},
