@@ -44,7 +44,8 @@ util::Result<std::string> admin_call_raw(const std::string& config_path, const s
   if (!token_file || !std::getline(token_file, token))
     return util::fail("cannot read " + cfg.config.server.data_dir +
                       "/admin.token (is this the gateway's data directory?)");
-  auto r = http::request(cfg.config.http.listen, method, target, body, {"Authorization: Bearer " + token});
+  auto r = http::request(cfg.config.http.listen, method, target, body, {"Authorization: Bearer " + token},
+                         cfg.config.http.tls_cert);
   if (!r) return util::fail(r.error().message);
   if (r->status < 200 || r->status > 299) {
     auto j = nlohmann::json::parse(r->body, nullptr, false);

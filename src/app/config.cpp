@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 
 #include "app/config_schema.h"
+#include "util/host_port.h"
 #include "util/strings.h"
 
 namespace mailmoat::app {
@@ -18,6 +19,17 @@ std::string Diagnostic::to_string() const {
   if (line > 0) return file + ":" + std::to_string(line) + ": " + message;
   return file + ": " + message;
 }
+
+namespace {
+
+bool loopback_listen(const std::string& listen) {
+  auto hp = util::parse_host_port(listen);
+  if (!hp) return true;  // the schema reports the malformed value
+  if (hp->host == "::1" || hp->host == "localhost") return true;
+  return hp->host.starts_with("127.");
+}
+
+}  // namespace
 
 namespace {
 
@@ -218,6 +230,11 @@ class Loader {
     const auto& arc = r_.config.arc;
     if (!arc.key_file.empty() && (arc.domain.empty() || arc.selector.empty()))
       error_at(0, "arc: key_file needs domain and selector");
+    const auto& http = r_.config.http;
+    if (http.tls_cert.empty() != http.tls_key.empty()) error_at(0, "http: tls_cert and tls_key must be set together");
+    if (http.tls_cert.empty() && !loopback_listen(http.listen))
+      error_at(0, "http: listen " + http.listen +
+                      " is not a loopback address; the admin API must not travel in clear: set tls_cert and tls_key");
     const auto& reports = r_.config.dmarc_reports;
     if (reports.enabled && reports.from.find('@') == std::string::npos)
       error_at(0, "dmarc_reports: enabled needs from (the reporting address)");

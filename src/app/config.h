@@ -48,6 +48,8 @@ struct Config {
   } log;
   struct Http {
     std::string listen = "127.0.0.1:8025";
+    std::string tls_cert;  // PEM chain; with tls_key: HTTPS (required off loopback)
+    std::string tls_key;
   } http;
   struct Store {
     std::string url;  // empty: SQLite file in the data directory

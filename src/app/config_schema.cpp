@@ -30,6 +30,9 @@ Schema bind_schema(Config& c) {
       {.key = "listen", .target = &c.http.listen,
        .doc = "address:port of the HTTP listener (health, metrics, click service, admin API)",
        .check = Check::host_port},
+      {.key = "tls_cert", .target = &c.http.tls_cert,
+       .doc = "PEM certificate chain: the listener speaks HTTPS (required when listen is not a loopback address)"},
+      {.key = "tls_key", .target = &c.http.tls_key, .doc = "PEM private key of tls_cert"},
   }});
   s.sections.push_back(Section{"store", {
       {.key = "url", .target = &c.store.url,

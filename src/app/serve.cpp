@@ -375,6 +375,12 @@ int serve(const ServeOptions& options) {
   add_dmarc_report_routes(router, dmarc_reports, api_auth);
 
   http::Server http_server(io, router);
+  if (!cfg.http.tls_cert.empty()) {
+    if (auto ok = http_server.use_tls(cfg.http.tls_cert, cfg.http.tls_key); !ok) {
+      fatal(ok.error().message);
+      return 1;
+    }
+  }
   auto http_bound = http_server.listen(cfg.http.listen);
   if (!http_bound) {
     fatal("http.listen: " + http_bound.error().message);

@@ -5,16 +5,67 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "util/host_port.h"
 #include "util/strings.h"
 
 namespace mailmoat::http {
 
+namespace {
+
+// Plain or TLS transfer over a connected socket.
+class Channel {
+ public:
+  explicit Channel(int fd) : fd_(fd) {}
+  ~Channel() {
+    if (ssl_) {
+      SSL_shutdown(ssl_);
+      SSL_free(ssl_);
+    }
+    if (ctx_) SSL_CTX_free(ctx_);
+    ::close(fd_);
+  }
+  util::Result<void> start_tls(const std::string& pinned_cert) {
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    if (!ctx_) return util::fail("TLS: cannot create a context");
+    SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+    if (SSL_CTX_load_verify_locations(ctx_, pinned_cert.c_str(), nullptr) != 1)
+      return util::fail("TLS: cannot read " + pinned_cert);
+    // The pinned certificate is the trust anchor even when it is not a CA.
+    X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx_), X509_V_FLAG_PARTIAL_CHAIN);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    ssl_ = SSL_new(ctx_);
+    SSL_set_fd(ssl_, fd_);
+    if (SSL_connect(ssl_) != 1) {
+      long v = SSL_get_verify_result(ssl_);
+      return util::fail(std::string("TLS handshake failed: ") +
+                        (v != X509_V_OK ? X509_verify_cert_error_string(v) : "the gateway refused it"));
+    }
+    return {};
+  }
+  long send(const char* p, std::size_t n) {
+    return ssl_ ? SSL_write(ssl_, p, static_cast<int>(n)) : ::send(fd_, p, n, MSG_NOSIGNAL);
+  }
+  long recv(char* p, std::size_t n) { return ssl_ ? SSL_read(ssl_, p, static_cast<int>(n)) : ::read(fd_, p, n); }
+
+ private:
+  int fd_;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+};
+
+}  // namespace
+
 util::Result<ClientResponse> request(const std::string& host_port, const std::string& method, const std::string& target,
-                                     const std::string& body, const std::vector<std::string>& headers) {
+                                     const std::string& body, const std::vector<std::string>& headers,
+                                     const std::string& pinned_cert) {
   auto hp = util::parse_host_port(host_port);
   if (!hp) return util::fail(hp.error().message);
   bool v6 = hp->host.find(':') != std::string::npos;
@@ -42,27 +93,26 @@ util::Result<ClientResponse> request(const std::string& host_port, const std::st
     ::close(fd);
     return util::fail("cannot connect to " + host_port + ": " + std::strerror(e) + " (is mailmoat serve running?)");
   }
+  Channel channel(fd);
+  if (!pinned_cert.empty())
+    if (auto ok = channel.start_tls(pinned_cert); !ok) return util::fail(host_port + ": " + ok.error().message);
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_port + "\r\nConnection: close\r\n";
   for (const auto& h : headers) req += h + "\r\n";
   if (!body.empty() || method == "POST") req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   std::size_t off = 0;
   while (off < req.size()) {
-    ssize_t n = ::send(fd, req.data() + off, req.size() - off, MSG_NOSIGNAL);
-    if (n <= 0) {
-      ::close(fd);
-      return util::fail("cannot send the request to " + host_port);
-    }
+    long n = channel.send(req.data() + off, req.size() - off);
+    if (n <= 0) return util::fail("cannot send the request to " + host_port);
     off += static_cast<std::size_t>(n);
   }
   std::string data;
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    long n = channel.recv(buf, sizeof buf);
     if (n <= 0) break;
     data.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(fd);
   auto end = data.find("\r\n\r\n");
   if (data.size() < 12 || end == std::string::npos) return util::fail("malformed HTTP response from " + host_port);
   ClientResponse r;

@@ -19,6 +19,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string client_address;
+  bool secure = false;  // arrived over TLS
 
   // First header of that name (ASCII case-insensitive), or "".
   std::string header(std::string_view name) const;

@@ -1,8 +1,10 @@
 #include "http/server.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -23,6 +25,15 @@ namespace {
 constexpr std::size_t kHeaderLimit = 16 * 1024;
 constexpr std::size_t kBodyLimit = 1024 * 1024;
 constexpr auto kReadTimeout = 30s;
+constexpr auto kHandshakeTimeout = 10s;
+
+// One connection: plain, or TLS over the same TCP stream. The lowest layer is
+// what deadlines and shutdown act on.
+struct Connection {
+  std::unique_ptr<beast::tcp_stream> plain;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*tls); }
+};
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
@@ -31,7 +42,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::optional<tcp::acceptor> acceptor;
   std::atomic<bool> stopping{false};
   mutable std::mutex mu;
-  std::set<std::shared_ptr<beast::tcp_stream>> streams;
+  std::set<std::shared_ptr<Connection>> streams;
+  std::optional<asio::ssl::context> tls;
 
   Impl(asio::io_context& i, const Router& r) : io(i), router(r) {}
 
@@ -53,18 +65,43 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     auto self = shared_from_this();
     boost::system::error_code ignored;
     auto remote = socket.remote_endpoint(ignored);
-    auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+    auto conn = std::make_shared<Connection>();
+    if (tls) {
+      conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), *tls);
+    } else {
+      conn->plain = std::make_unique<beast::tcp_stream>(std::move(socket));
+    }
     {
       std::lock_guard lock(mu);
-      streams.insert(stream);
+      streams.insert(conn);
     }
+    if (conn->tls) {
+      conn->lowest().expires_after(kHandshakeTimeout);
+      auto [hec] = co_await conn->tls->async_handshake(asio::ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+      if (hec) {
+        log::info("http.tls_handshake_failed", {{"client", remote.address().to_string()}, {"error", hec.message()}});
+      } else {
+        co_await serve(*conn->tls, conn->lowest(), remote);
+        conn->lowest().expires_after(kHandshakeTimeout);
+        co_await conn->tls->async_shutdown(asio::as_tuple(asio::use_awaitable));
+      }
+    } else {
+      co_await serve(*conn->plain, *conn->plain, remote);
+    }
+    conn->lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    std::lock_guard lock(mu);
+    streams.erase(conn);
+  }
+
+  template <class Stream>
+  asio::awaitable<void> serve(Stream& stream, beast::tcp_stream& lowest, tcp::endpoint remote) {
     beast::flat_buffer buffer;
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(kHeaderLimit);
       parser.body_limit(kBodyLimit);
-      stream->expires_after(kReadTimeout);
-      auto [ec, n] = co_await bhttp::async_read(*stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      lowest.expires_after(kReadTimeout);
+      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) {
           bhttp::response<bhttp::string_body> too_big{bhttp::status::payload_too_large, 11};
@@ -72,9 +109,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
           too_big.body() = R"({"error":"request too large"})";
           too_big.keep_alive(false);
           too_big.prepare_payload();
-          co_await bhttp::async_write(*stream, too_big, asio::as_tuple(asio::use_awaitable));
+          co_await bhttp::async_write(stream, too_big, asio::as_tuple(asio::use_awaitable));
         }
-        break;
+        co_return;
       }
       auto req = parser.release();
       Request r;
@@ -86,27 +123,43 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       for (const auto& h : req) r.headers.emplace_back(std::string(h.name_string()), std::string(h.value()));
       r.body = std::move(req.body());
       r.client_address = remote.address().to_string();
+      r.secure = tls.has_value();
       Response out = router.route(r);
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), req.version()};
       res.set(bhttp::field::server, "mailmoat");
       res.set(bhttp::field::content_type, out.content_type);
       res.set("X-Content-Type-Options", "nosniff");
+      if (tls) res.set("Strict-Transport-Security", "max-age=31536000");
       for (const auto& [k, v] : out.headers) res.set(k, v);
       res.body() = std::move(out.body);
       bool keep = req.keep_alive() && !stopping;
       res.keep_alive(keep);
       res.prepare_payload();
-      auto [wec, wn] = co_await bhttp::async_write(*stream, res, asio::as_tuple(asio::use_awaitable));
-      if (wec || !keep) break;
+      auto [wec, wn] = co_await bhttp::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+      if (wec || !keep) co_return;
     }
-    stream->socket().shutdown(tcp::socket::shutdown_send, ignored);
-    std::lock_guard lock(mu);
-    streams.erase(stream);
   }
 };
 
 Server::Server(asio::io_context& io, const Router& router) : impl_(std::make_shared<Impl>(io, router)) {}
 Server::~Server() = default;
+
+util::Result<void> Server::use_tls(const std::string& cert_file, const std::string& key_file) {
+  asio::ssl::context ctx(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                      asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                      asio::ssl::context::no_compression | asio::ssl::context::single_dh_use,
+                  ec);
+  // TLS 1.2 with forward secrecy and AEAD only; TLS 1.3 suites are all of that.
+  SSL_CTX_set_cipher_list(ctx.native_handle(), "ECDHE+AESGCM:ECDHE+CHACHA20");
+  if (!ec) ctx.use_certificate_chain_file(cert_file, ec);
+  if (ec) return util::fail("http: cannot load certificate " + cert_file + ": " + ec.message());
+  ctx.use_private_key_file(key_file, asio::ssl::context::pem, ec);
+  if (ec) return util::fail("http: cannot load key " + key_file + ": " + ec.message());
+  impl_->tls.emplace(std::move(ctx));
+  return {};
+}
 
 util::Result<std::string> Server::listen(const std::string& host_port) {
   auto hp = util::parse_host_port(host_port);
@@ -139,8 +192,8 @@ void Server::stop() {
   // Idle keep-alive connections are closed; a request being answered finishes first
   // because the write is not cancelled by closing the read side's deadline.
   std::lock_guard lock(impl_->mu);
-  for (const auto& stream : impl_->streams)
-    asio::post(stream->get_executor(), [stream] { stream->expires_after(std::chrono::milliseconds(1)); });
+  for (const auto& conn : impl_->streams)
+    asio::post(conn->lowest().get_executor(), [conn] { conn->lowest().expires_after(std::chrono::milliseconds(1)); });
 }
 
 std::size_t Server::active_connections() const {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "harness.h"
@@ -100,6 +101,47 @@ TEST(AdminApi, ViewersReadAdminsActAndTheAuditLogNamesThem) {
   ASSERT_EQ(cli(gw, {"admin", "token", "revoke", "helpdesk"}).exit_code, 0);
   EXPECT_EQ(status(gw, "GET", "/api/v1/queue", viewer), 401);
   EXPECT_EQ(cli(gw, {"admin", "token", "revoke", "helpdesk"}).exit_code, 1);
+}
+
+TEST(AdminApi, HttpsListenerServesTheCliAndRefusesPlainHttpAndOldTls) {
+  TempDir certs;
+  ASSERT_EQ(std::system(("cd " + certs.path() +
+                         " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
+                         " -subj /CN=admin.mailmoat.test -keyout key.pem -out cert.pem 2>/dev/null")
+                            .c_str()),
+            0);
+  Gateway gw;
+  ASSERT_TRUE(gw.start({"http.tls_cert=\"" + certs.file("cert.pem") + "\"", "http.tls_key=\"" + certs.file("key.pem") + "\""}))
+      << gw.log();
+  // The CLI speaks HTTPS and trusts exactly the configured certificate.
+  auto q = run({"queue", "list", "--set", "server.data_dir=" + gw.data_dir() + "/var", "--set",
+                "http.listen=" + gw.http_address(), "--set", "http.tls_cert=\"" + certs.file("cert.pem") + "\"",
+                "--set", "http.tls_key=\"" + certs.file("key.pem") + "\""});
+  EXPECT_EQ(q.exit_code, 0) << q.err;
+  // Plain HTTP gets no answer from it.
+  EXPECT_NE(http_request(gw.http_address(), "GET", "/healthz").status, 200);
+  const std::string connect = "openssl s_client -connect " + gw.http_address() + " </dev/null >/dev/null 2>&1";
+  EXPECT_EQ(std::system((connect + " -tls1_2").c_str()), 0);
+  EXPECT_NE(std::system((connect + " -tls1_1").c_str()), 0);
+  EXPECT_NE(std::system((connect + " -tls1_2 -cipher AES128-SHA").c_str()), 0);
+  // A CLI trusting another certificate refuses to talk.
+  TempDir other;
+  ASSERT_EQ(std::system(("cd " + other.path() +
+                         " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
+                         " -subj /CN=other -keyout key.pem -out cert.pem 2>/dev/null")
+                            .c_str()),
+            0);
+  auto wrong = run({"queue", "list", "--set", "server.data_dir=" + gw.data_dir() + "/var", "--set",
+                    "http.listen=" + gw.http_address(), "--set", "http.tls_cert=\"" + other.file("cert.pem") + "\"",
+                    "--set", "http.tls_key=\"" + other.file("key.pem") + "\""});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.err.find("TLS handshake failed"), std::string::npos) << wrong.err;
+}
+
+TEST(AdminApi, NonLoopbackListenerWithoutTlsIsAConfigurationError) {
+  auto r = run({"config", "show", "--set", "http.listen=0.0.0.0:8025"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE((r.out + r.err).find("not a loopback address"), std::string::npos) << r.out << r.err;
 }
 
 }  // namespace mailmoat::testing
