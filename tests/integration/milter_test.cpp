@@ -1,0 +1,220 @@
+// Milter mode end to end: a private Postfix instance with smtpd_milters
+// pointing at `mailmoat serve`, mail sent with swaks (or the raw client for
+// several messages in one session), delivered to smtp-sink; DNS from a real
+// unbound with the test zones. Checks what a Postfix administrator would.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "harness.h"
+#include "unbound_process.h"
+
+namespace mailmoat::testing {
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string shell(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  return out;
+}
+
+std::string zone_lines() {
+  return "  module-config: \"iterator\"\n  local-zone: \".\" static\n"
+         "  local-data: 'example.com. TXT \"v=spf1 ip4:127.0.0.1 -all\"'\n"
+         "  local-data: '_dmarc.example.com. TXT \"v=DMARC1; p=reject\"'\n"
+         "  local-data: 'strict.example.net. TXT \"v=spf1 -all\"'\n"
+         "  local-data: '_dmarc.strict.example.net. TXT \"v=DMARC1; p=reject\"'\n"
+         "  local-data: 'soft.example.net. TXT \"v=spf1 -all\"'\n"
+         "  local-data: '_dmarc.soft.example.net. TXT \"v=DMARC1; p=quarantine\"'\n"
+         "  local-data: '1.0.0.127.in-addr.arpa. PTR mx.example.com.'\n"
+         "  local-data: 'mx.example.com. A 127.0.0.1'\n";
+}
+
+// The gateway in milter mode; relay_networks decides whether Postfix's
+// loopback client counts as inbound (the default here) or outbound.
+std::vector<std::string> milter_overrides(int dns_port, const std::string& relay_networks = "[\"10.255.255.0/24\"]") {
+  return {"dns.zone_files=[]", "dns.forwarders=[\"127.0.0.1@" + std::to_string(dns_port) + "\"]",
+          "auth.authserv_id=mx.mailmoat.test", "milter.listener.0.name=postfix",
+          "milter.listener.0.address=127.0.0.1:0", "smtp.relay_networks=" + relay_networks};
+}
+
+std::string milter_address(const Gateway& gw) { return gw.ready()["milter"].value("postfix", ""); }
+
+std::vector<std::string> postfix_lines(const std::string& milter, int sink_port,
+                                       const std::string& default_action = "tempfail") {
+  return {"smtpd_milters = inet:" + milter, "milter_default_action = " + default_action, "milter_protocol = 6",
+          "relayhost = [127.0.0.1]:" + std::to_string(sink_port)};
+}
+
+struct Swaks {
+  int exit_code;
+  std::string out;
+};
+
+// swaks to Postfix; the message is read from a file so it is sent byte for byte.
+Swaks swaks(const TempDir& dir, const std::string& server, const std::string& from, const std::string& to,
+            const std::string& message) {
+  dir.write("swaks.eml", message);
+  std::string cmd = "swaks --server " + server + " --from " + from + " --to " + to + " --data " +
+                    dir.file("swaks.eml") + " --helo client.example.com > " + dir.file("swaks.out") + " 2>&1";
+  int rc = std::system(cmd.c_str());
+  return {rc, slurp(dir.file("swaks.out"))};
+}
+
+std::string header_of(const std::string& dump) {
+  std::string lf;
+  for (char c : dump)
+    if (c != '\r') lf += c;
+  return lf.substr(0, lf.find("\n\n"));
+}
+
+std::size_t count(const std::string& s, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
+}
+
+// Rows of a SQL query on the gateway's SQLite store, one per line.
+std::string sql(const Gateway& gw, const std::string& query) {
+  return shell("/usr/bin/python3 -c \"import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); "
+               "[print(*r, sep='|') for r in c.execute(sys.argv[2])]\" " +
+               gw.data_dir() + "/var/mailmoat.db \"" + query + "\"");
+}
+
+struct Fixture {
+  test_support::UnboundProcess dns{"milter"};
+  Gateway gw;
+  SmtpSink sink;
+  std::unique_ptr<Postfix> postfix;
+  TempDir dir;
+
+  bool start(std::vector<std::string> extra = {}, const std::string& relay = "[\"10.255.255.0/24\"]") {
+    if (!dns.start(zone_lines())) return false;
+    auto o = milter_overrides(dns.port(), relay);
+    o.insert(o.end(), extra.begin(), extra.end());
+    if (!gw.start(o)) return false;
+    postfix = std::make_unique<Postfix>(free_port(), postfix_lines(milter_address(gw), sink.port()));
+    return postfix->started();
+  }
+};
+
+}  // namespace
+
+TEST(Milter, AuthenticationResultsAddedAndForgedCopiesRemoved) {
+  Fixture f;
+  ASSERT_TRUE(f.start()) << f.gw.log();
+  std::string msg =
+      "Authentication-Results: mx.mailmoat.test; dmarc=pass header.from=bank.example\r\n"
+      "Authentication-Results: other.example; spf=fail\r\n"
+      "From: Alice <alice@example.com>\r\nTo: bob@example.net\r\nSubject: via milter\r\n"
+      "Message-ID: <m1@example.com>\r\n\r\nhello through postfix\r\n";
+  auto r = swaks(f.dir, f.postfix->address(), "alice@example.com", "bob@example.net", msg);
+  ASSERT_EQ(r.exit_code, 0) << r.out << f.gw.log();
+  auto mail = f.sink.wait_for(1);
+  ASSERT_EQ(mail.size(), 1u) << f.postfix->maillog();
+  std::string h = header_of(mail[0]);
+  EXPECT_EQ(h.find("bank.example"), std::string::npos) << h;
+  EXPECT_EQ(count(h, "Authentication-Results: mx.mailmoat.test;"), 1u) << h;
+  EXPECT_NE(h.find("spf=pass"), std::string::npos) << h;
+  EXPECT_NE(h.find("dmarc=pass"), std::string::npos) << h;
+  EXPECT_NE(h.find("Authentication-Results: other.example; spf=fail"), std::string::npos) << h;
+  EXPECT_NE(mail[0].find("hello through postfix"), std::string::npos);
+  // The trace has the message under mailmoat's id with Postfix's queue id beside it.
+  std::string rows;
+  for (int i = 0; i < 50 && rows.find("mta_queue_id") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    rows = sql(f.gw, "select e.detail from trace_events e join trace_records r using (trace_id) "
+                     "where r.subject = 'via milter' and e.type = 'received'");
+  }
+  auto at = rows.find("\"mta_queue_id\":\"");
+  ASSERT_NE(at, std::string::npos) << rows;
+  std::string mta_id = rows.substr(at + 16, rows.find('"', at + 16) - at - 16);
+  EXPECT_FALSE(mta_id.empty());
+  EXPECT_NE(f.postfix->maillog().find(mta_id + ": "), std::string::npos) << mta_id << "\n" << f.postfix->maillog();
+}
+
+TEST(Milter, DmarcRejectIsRefusedAtSmtpTimeWithMailmoatsText) {
+  Fixture f;
+  ASSERT_TRUE(f.start()) << f.gw.log();
+  auto r = swaks(f.dir, f.postfix->address(), "ceo@strict.example.net", "bob@example.net",
+                 "From: ceo@strict.example.net\r\nSubject: wire money\r\n\r\nnow\r\n");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("<** 550 5.7.1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("DMARC"), std::string::npos) << r.out;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(f.sink.messages().empty());
+  EXPECT_NE(f.postfix->maillog().find("milter-reject: END-OF-MESSAGE"), std::string::npos) << f.postfix->maillog();
+}
+
+TEST(Milter, QuarantineVerdictLandsInPostfixHoldQueue) {
+  Fixture f;
+  ASSERT_TRUE(f.start({"auth.dmarc_on_quarantine=quarantine"})) << f.gw.log();
+  auto r = swaks(f.dir, f.postfix->address(), "news@soft.example.net", "bob@example.net",
+                 "From: news@soft.example.net\r\nSubject: maybe\r\n\r\nbody\r\n");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::string q;
+  for (int i = 0; i < 50 && q.find("\"hold\"") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    q = shell("postqueue -c " + f.postfix->queue_dir() + "/.. -j 2>&1");
+  }
+  EXPECT_NE(q.find("\"queue_name\": \"hold\""), std::string::npos) << q << f.postfix->maillog();
+  EXPECT_NE(q.find("news@soft.example.net"), std::string::npos) << q;
+  EXPECT_TRUE(f.sink.messages().empty());
+  EXPECT_NE(f.postfix->maillog().find("milter-hold: END-OF-MESSAGE"), std::string::npos) << f.postfix->maillog();
+}
+
+TEST(Milter, SeveralMessagesAndAnAbortInOneSession) {
+  Fixture f;
+  ASSERT_TRUE(f.start()) << f.gw.log();
+  SmtpClient c;
+  ASSERT_TRUE(c.connect(f.postfix->address()));
+  ASSERT_EQ(reply_code(c.begin_transaction("alice@example.com")), 250);
+  ASSERT_EQ(reply_code(c.command("RCPT TO:<bob@example.net>")), 250);
+  ASSERT_EQ(reply_code(c.command("RSET")), 250);  // Postfix tells the milter to abort
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(reply_code(c.command("MAIL FROM:<alice@example.com>")), 250);
+    ASSERT_EQ(reply_code(c.command("RCPT TO:<bob@example.net>")), 250);
+    ASSERT_EQ(reply_code(c.command("DATA")), 354);
+    c.send("From: alice@example.com\r\nSubject: number " + std::to_string(i) + "\r\n\r\nbody\r\n.\r\n");
+    EXPECT_EQ(reply_code(c.reply()), 250);
+  }
+  c.command("QUIT");
+  auto mail = f.sink.wait_for(2);
+  ASSERT_EQ(mail.size(), 2u) << f.postfix->maillog();
+  for (const auto& m : mail) EXPECT_EQ(count(header_of(m), "Authentication-Results: mx.mailmoat.test;"), 1u) << m;
+}
+
+TEST(Milter, MailmoatDownFollowsMilterDefaultAction) {
+  SmtpSink sink;
+  TempDir dir;
+  const std::string nobody = "127.0.0.1:" + std::to_string(free_port());  // nothing listens there
+  {
+    Postfix tempfail(free_port(), postfix_lines(nobody, sink.port(), "tempfail"));
+    ASSERT_TRUE(tempfail.started());
+    auto r = swaks(dir, tempfail.address(), "alice@example.com", "bob@example.net", "Subject: t\r\n\r\nx\r\n");
+    EXPECT_NE(r.out.find("<** 451 4.7.1"), std::string::npos) << r.out;
+  }
+  Postfix accept(free_port(), postfix_lines(nobody, sink.port(), "accept"));
+  ASSERT_TRUE(accept.started());
+  auto r = swaks(dir, accept.address(), "alice@example.com", "bob@example.net", "Subject: a\r\n\r\nx\r\n");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(sink.wait_for(1).size(), 1u) << accept.maillog();
+}
+
+}  // namespace mailmoat::testing
