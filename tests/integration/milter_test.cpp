@@ -4,6 +4,10 @@
 // unbound with the test zones. Checks what a Postfix administrator would.
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -114,6 +118,34 @@ struct Fixture {
   }
 };
 
+// A DNS server that never answers: a bound UDP socket nobody reads.
+struct SilentDns {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  int port = 0;
+  SilentDns() {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  ~SilentDns() { close(fd); }
+};
+
+// The message from the first line starting with `field`, with CRLF line ends.
+std::string message_from(const std::string& dump, const std::string& field) {
+  std::size_t at = dump.rfind(field, 0) == 0 ? 0 : dump.find("\n" + field);
+  if (at == std::string::npos) return {};
+  std::string out;
+  for (std::size_t i = (at == 0 ? 0 : at + 1); i < dump.size(); ++i) {
+    if (dump[i] == '\r') continue;
+    out += dump[i] == '\n' ? std::string("\r\n") : std::string(1, dump[i]);
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST(Milter, AuthenticationResultsAddedAndForgedCopiesRemoved) {
@@ -198,6 +230,76 @@ TEST(Milter, SeveralMessagesAndAnAbortInOneSession) {
   auto mail = f.sink.wait_for(2);
   ASSERT_EQ(mail.size(), 2u) << f.postfix->maillog();
   for (const auto& m : mail) EXPECT_EQ(count(header_of(m), "Authentication-Results: mx.mailmoat.test;"), 1u) << m;
+}
+
+TEST(Milter, OutboundMessageIsDkimSignedAndVerifiesInDkimpy) {
+  TempDir keys;
+  auto k = run({"keygen", "--domain", "example.com", "--selector", "s1", "--out", keys.file("s1.pem")});
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  std::string record;  // the quoted strings of keygen's zone line, joined
+  for (std::size_t q = k.out.find('"'); q != std::string::npos; q = k.out.find('"', q + 1)) {
+    std::size_t end = k.out.find('"', q + 1);
+    record += k.out.substr(q + 1, end - q - 1);
+    q = end;
+  }
+  keys.write("keys.tsv", "s1._domainkey.example.com\t" + record + "\n");
+  Fixture f;
+  // Postfix's loopback client is in the relay networks: outbound, so signed.
+  ASSERT_TRUE(f.start({"dkim.key.0.domain=example.com", "dkim.key.0.selector=s1",
+                       "dkim.key.0.key_file=" + keys.file("s1.pem")},
+                      "[\"127.0.0.0/8\"]"))
+      << f.gw.log();
+  auto r = swaks(f.dir, f.postfix->address(), "joe@example.com", "sue@remote.test",
+                 "From: Joe <joe@example.com>\r\nTo: Sue <sue@remote.test>\r\nSubject: Lunch\r\n"
+                 "Date: Sat, 28 Nov 2026 12:00:00 +0000\r\nMessage-ID: <1@example.com>\r\n\r\nAre you hungry?\r\n");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto mail = f.sink.wait_for(1);
+  ASSERT_EQ(mail.size(), 1u) << f.postfix->maillog();
+  std::string signed_part = message_from(mail[0], "DKIM-Signature:");
+  ASSERT_FALSE(signed_part.empty()) << mail[0];
+  EXPECT_NE(signed_part.find("d=example.com"), std::string::npos) << signed_part;
+  EXPECT_EQ(header_of(mail[0]).find("Authentication-Results: mx.mailmoat.test"), std::string::npos);  // not checked
+  keys.write("msg.eml", signed_part);
+  std::string verdict = shell("/usr/bin/python3 " + std::string(MAILMOAT_SOURCE_DIR) +
+                              "/tests/auth/dkim/peers/dkimpy_peer.py verify " + keys.file("msg.eml") + " " +
+                              keys.file("keys.tsv"));
+  EXPECT_EQ(verdict, "pass\n") << signed_part;
+}
+
+TEST(Milter, ChecksPastTheBudgetFollowTheListenerPolicy) {
+  SilentDns silent;  // the auth checks wait on DNS for longer than the budget
+  TempDir dir;
+  SmtpSink sink;
+  for (const std::string policy : {"tempfail", "accept", "quarantine"}) {
+    Gateway gw;
+    ASSERT_TRUE(gw.start({"dns.zone_files=[]", "dns.forwarders=[\"127.0.0.1@" + std::to_string(silent.port) + "\"]",
+                          "milter.listener.0.name=postfix", "milter.listener.0.address=127.0.0.1:0",
+                          "milter.listener.0.budget_ms=300", "milter.listener.0.on_budget_exceeded=" + policy,
+                          "smtp.relay_networks=[\"10.255.255.0/24\"]"}))
+        << gw.log();
+    Postfix postfix(free_port(), postfix_lines(milter_address(gw), sink.port()));
+    ASSERT_TRUE(postfix.started());
+    auto r = swaks(dir, postfix.address(), "alice@example.com", "bob@example.net",
+                   "From: alice@example.com\r\nSubject: slow " + policy + "\r\n\r\nx\r\n");
+    if (policy == "tempfail") {
+      EXPECT_NE(r.out.find("<** 451 4.7.0"), std::string::npos) << r.out;
+    } else if (policy == "accept") {
+      EXPECT_EQ(r.exit_code, 0) << r.out;
+      auto mail = sink.wait_for(1);
+      ASSERT_EQ(mail.size(), 1u);
+      EXPECT_EQ(mail[0].find("Authentication-Results"), std::string::npos) << mail[0];  // passed on unchanged
+    } else {
+      EXPECT_EQ(r.exit_code, 0) << r.out;
+      std::string q;
+      for (int i = 0; i < 50 && q.find("\"hold\"") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        q = shell("postqueue -c " + postfix.queue_dir() + "/.. -j 2>&1");
+      }
+      EXPECT_NE(q.find("\"queue_name\": \"hold\""), std::string::npos) << q;
+    }
+    EXPECT_NE(gw.log().find("milter.filter_budget_exceeded"), std::string::npos) << gw.log();
+  }
+  EXPECT_EQ(sink.messages().size(), 1u);  // only the accepted one
 }
 
 TEST(Milter, MailmoatDownFollowsMilterDefaultAction) {
