@@ -181,6 +181,37 @@ TEST(Milter, AuthenticationResultsAddedAndForgedCopiesRemoved) {
   EXPECT_NE(f.postfix->maillog().find(mta_id + ": "), std::string::npos) << mta_id << "\n" << f.postfix->maillog();
 }
 
+// The unfolded value of the Authentication-Results field with our authserv-id.
+std::string our_results(const std::string& mail) {
+  std::string h = header_of(mail);
+  std::size_t at = h.find("Authentication-Results: mx.mailmoat.test;");
+  if (at == std::string::npos) return {};
+  std::size_t end = at;
+  do end = h.find('\n', end + 1);
+  while (end != std::string::npos && end + 1 < h.size() && (h[end + 1] == ' ' || h[end + 1] == '\t'));
+  std::string field = h.substr(at, end == std::string::npos ? std::string::npos : end - at), out;
+  for (char c : field) out += (c == '\n' || c == '\t') ? ' ' : c;
+  return out;
+}
+
+TEST(Milter, SameAuthenticationResultsAsTheSmtpFrontEnd) {
+  Fixture f;
+  ASSERT_TRUE(f.start({"smtp.accepted_domains=[\"localhost\"]"})) << f.gw.log();
+  const std::string msg = "From: Alice <alice@example.com>\r\nSubject: twice\r\nMessage-ID: <t@example.com>\r\n\r\nsame\r\n";
+  SmtpClient c;
+  ASSERT_TRUE(c.connect(f.gw.smtp_address()));
+  ASSERT_EQ(reply_code(c.send_message("alice@example.com", {"u@localhost"}, msg)), 250);
+  auto direct = wait_for_mail(f.gw.data_dir(), "u@localhost", 1);
+  ASSERT_EQ(direct.size(), 1u) << f.gw.log();
+  auto r = swaks(f.dir, f.postfix->address(), "alice@example.com", "bob@example.net", msg);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto via_milter = f.sink.wait_for(1);
+  ASSERT_EQ(via_milter.size(), 1u);
+  std::string a = our_results(direct[0]), b = our_results(via_milter[0]);
+  EXPECT_FALSE(a.empty()) << direct[0];
+  EXPECT_EQ(a, b) << "SMTP:\n" << direct[0] << "\nmilter:\n" << via_milter[0];
+}
+
 TEST(Milter, DmarcRejectIsRefusedAtSmtpTimeWithMailmoatsText) {
   Fixture f;
   ASSERT_TRUE(f.start()) << f.gw.log();
