@@ -179,7 +179,8 @@ Schema bind_schema(Config& c) {
         MilterListenerConfig& l = c.milter.listeners[i];
         return std::vector<Field>{
             {.key = "name", .target = &l.name, .doc = "name used in logs and the trace"},
-            {.key = "address", .target = &l.address, .doc = "address:port to listen on", .check = Check::host_port},
+            {.key = "address", .target = &l.address, .doc = "address:port, or unix:/path, to listen on",
+             .check = Check::host_port_or_unix},
             {.key = "budget_ms", .target = &l.budget_ms,
              .doc = "time the filter chain may take at end of message (keep it under Postfix's milter_content_timeout)",
              .min = 10, .max = 3600000},
@@ -280,6 +281,10 @@ std::string check_string(const Field& f, const std::string& v) {
   switch (f.check) {
     case Check::none: return {};
     case Check::host_port: return check_host_port(v);
+    case Check::host_port_or_unix:
+      if (v.rfind("unix:", 0) == 0)
+        return v.size() > 5 && v[5] == '/' && v.size() < 108 ? "" : "expected unix:/absolute/path, got \"" + v + "\"";
+      return check_host_port(v);
     case Check::cidr: return check_cidr(v);
     case Check::domain: return check_domain(v);
     case Check::one_of:

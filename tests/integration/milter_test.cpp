@@ -8,7 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -331,6 +334,32 @@ TEST(Milter, ChecksPastTheBudgetFollowTheListenerPolicy) {
     EXPECT_NE(gw.log().find("milter.filter_budget_exceeded"), std::string::npos) << gw.log();
   }
   EXPECT_EQ(sink.messages().size(), 1u);  // only the accepted one
+}
+
+TEST(Milter, UnixSocketListener) {
+  test_support::UnboundProcess dns("milter-unix");
+  ASSERT_TRUE(dns.start(zone_lines()));
+  TempDir sockets;
+  chmod(sockets.path().c_str(), 0755);  // Postfix's smtpd runs as user postfix
+  const std::string path = sockets.file("milter.sock");
+  Gateway gw;
+  auto o = milter_overrides(dns.port());
+  o.push_back("milter.listener.0.address=unix:" + path);
+  ASSERT_TRUE(gw.start(o)) << gw.log();
+  EXPECT_EQ(milter_address(gw), "unix:" + path);
+  SmtpSink sink;
+  Postfix postfix(free_port(), {"smtpd_milters = unix:" + path, "milter_default_action = tempfail",
+                                "relayhost = [127.0.0.1]:" + std::to_string(sink.port())});
+  ASSERT_TRUE(postfix.started());
+  TempDir dir;
+  auto r = swaks(dir, postfix.address(), "alice@example.com", "bob@example.net",
+                 "From: alice@example.com\r\nSubject: unix\r\n\r\nx\r\n");
+  ASSERT_EQ(r.exit_code, 0) << r.out << postfix.maillog();
+  auto mail = sink.wait_for(1);
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_NE(our_results(mail[0]).find("spf=pass"), std::string::npos) << mail[0];
+  EXPECT_EQ(gw.stop(), 0);
+  EXPECT_FALSE(std::filesystem::exists(path));  // removed at exit
 }
 
 TEST(Milter, MailmoatDownFollowsMilterDefaultAction) {

@@ -2,10 +2,14 @@
 
 #include <boost/asio.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <cstring>
 #include <set>
 
 #include "log/log.h"
@@ -16,6 +20,8 @@ namespace mailmoat::milter {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+// TCP and unix-domain listeners share one socket type ("unix:/path" addresses).
+using stream = asio::generic::stream_protocol;
 using asio::awaitable;
 using asio::use_awaitable;
 
@@ -74,8 +80,27 @@ pipeline::Verdict over_budget_verdict(const MilterListenerSettings& l) {
 
 struct Listener {
   MilterListenerSettings settings;
-  std::optional<tcp::acceptor> acceptor;
+  std::optional<asio::basic_socket_acceptor<stream>> acceptor;
+  std::string unix_path;  // removed again at exit
+  ~Listener() {
+    if (!unix_path.empty()) ::unlink(unix_path.c_str());
+  }
 };
+
+// "host:port" or "unix:/path" as an endpoint of either family.
+util::Result<stream::endpoint> endpoint_of(const std::string& address) {
+  if (address.rfind("unix:", 0) == 0) {
+    std::string path = address.substr(5);
+    if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) return util::fail("bad unix socket path");
+    return stream::endpoint(asio::local::stream_protocol::endpoint(path));
+  }
+  auto hp = util::parse_host_port(address);
+  if (!hp) return util::fail(hp.error().message);
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(hp->host, ec);
+  if (ec) return util::fail("\"" + hp->host + "\" is not an IP address");
+  return stream::endpoint(tcp::endpoint(ip, hp->port));
+}
 
 }  // namespace
 
@@ -96,12 +121,17 @@ struct MilterServer::Impl : std::enable_shared_from_this<MilterServer::Impl> {
 
 class MilterConnection : public std::enable_shared_from_this<MilterConnection> {
  public:
-  MilterConnection(std::shared_ptr<MilterServer::Impl> server, tcp::socket socket, const Listener& listener)
+  MilterConnection(std::shared_ptr<MilterServer::Impl> server, stream::socket socket, const Listener& listener)
       : server_(std::move(server)), socket_(std::move(socket)), timer_(socket_.get_executor()), listener_(listener),
         session_(make_config()) {
+    peer_ = listener_.unix_path.empty() ? "unknown" : "unix:" + listener_.unix_path;
     boost::system::error_code ec;
     auto remote = socket_.remote_endpoint(ec);
-    peer_ = ec ? std::string("unknown") : remote.address().to_string();
+    if (!ec && remote.protocol().family() != AF_UNIX) {
+      tcp::endpoint t;
+      std::memcpy(t.data(), remote.data(), std::min<std::size_t>(remote.size(), sizeof(sockaddr_in6)));
+      peer_ = t.address().to_string();
+    }
   }
 
   awaitable<void> run();
@@ -128,7 +158,7 @@ class MilterConnection : public std::enable_shared_from_this<MilterConnection> {
   void report(const pipeline::MessageContext& ctx, const pipeline::Verdict& v, const Session::Finish& f);
 
   std::shared_ptr<MilterServer::Impl> server_;
-  tcp::socket socket_;
+  stream::socket socket_;
   asio::steady_timer timer_;
   const Listener& listener_;
   Session session_;
@@ -283,20 +313,32 @@ MilterServer::~MilterServer() = default;
 util::Result<std::vector<std::pair<std::string, std::string>>> MilterServer::listen() {
   std::vector<std::pair<std::string, std::string>> bound;
   for (const auto& ls : impl_->settings.listeners) {
-    auto hp = util::parse_host_port(ls.address);
-    if (!hp) return util::fail("cannot listen on " + ls.address + ": " + hp.error().message);
-    boost::system::error_code ec;
-    tcp::endpoint ep(asio::ip::make_address(hp->host, ec), hp->port);
-    tcp::acceptor acc(impl_->io);
-    if (!ec) acc.open(ep.protocol(), ec);
-    if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acc.bind(ep, ec);
-    if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return util::fail("cannot listen on " + ls.address + ": " + ec.message());
-    auto local = acc.local_endpoint();
-    bound.emplace_back(ls.name, util::format_host_port(local.address().to_string(), local.port()));
+    auto ep = endpoint_of(ls.address);
+    if (!ep) return util::fail("cannot listen on " + ls.address + ": " + ep.error().message);
+    const bool local = ep->protocol().family() == AF_UNIX;
     auto l = std::make_unique<Listener>();
     l->settings = ls;
+    if (local) {
+      l->unix_path = ls.address.substr(5);
+      ::unlink(l->unix_path.c_str());  // a stale socket from a previous run
+    }
+    boost::system::error_code ec;
+    asio::basic_socket_acceptor<stream> acc(impl_->io);
+    acc.open(ep->protocol(), ec);
+    if (!ec && !local) acc.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acc.bind(*ep, ec);
+    // The MTA runs as another user (postfix): the directory, not the socket mode, limits who connects.
+    if (!ec && local) ::chmod(l->unix_path.c_str(), 0666);
+    if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return util::fail("cannot listen on " + ls.address + ": " + ec.message());
+    if (local) {
+      bound.emplace_back(ls.name, ls.address);
+    } else {
+      tcp::endpoint t;
+      auto le = acc.local_endpoint();
+      std::memcpy(t.data(), le.data(), std::min<std::size_t>(le.size(), sizeof(sockaddr_in6)));
+      bound.emplace_back(ls.name, util::format_host_port(t.address().to_string(), t.port()));
+    }
     l->acceptor.emplace(std::move(acc));
     impl_->listeners.push_back(std::move(l));
   }
