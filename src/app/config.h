@@ -82,6 +82,7 @@ struct Config {
   } smtp;
   struct Milter {
     std::int64_t timeout_seconds = 600;
+    std::int64_t progress_seconds = 10;
     std::vector<MilterListenerConfig> listeners;  // [[milter.listener]]; none: milter mode off
   } milter;
   struct Queue {

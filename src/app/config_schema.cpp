@@ -78,6 +78,9 @@ Schema bind_schema(Config& c) {
   s.sections.push_back(Section{"milter", {
       {.key = "timeout_seconds", .target = &c.milter.timeout_seconds,
        .doc = "idle time between an MTA's milter packets before the connection is closed", .min = 1, .max = 86400},
+      {.key = "progress_seconds", .target = &c.milter.progress_seconds,
+       .doc = "while the chain runs longer than this, tell the MTA it is still working (SMFIR_PROGRESS)", .min = 1,
+       .max = 3600},
   }});
   s.sections.push_back(Section{"dns", {
       {.key = "forwarders", .target = &c.dns.forwarders,

@@ -29,6 +29,7 @@ MilterFrontEnd::MilterFrontEnd(boost::asio::io_context& io, const Config& cfg,
   s.is_relay_client = [relay](const std::string& ip) { return util::any_contains(relay, ip); };
   s.max_message_size = static_cast<std::uint64_t>(cfg.smtp.max_message_size);
   s.timeout_seconds = static_cast<int>(cfg.milter.timeout_seconds);
+  s.progress_seconds = static_cast<int>(cfg.milter.progress_seconds);
   s.next_id = [&ids] { return ids.next_queue_id(); };
   s.on_message = [&trace](const pipeline::MessageContext& ctx, const pipeline::Verdict& v, const std::string& summary) {
     trace.on_milter_message(ctx, v, summary);

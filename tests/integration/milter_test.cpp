@@ -336,6 +336,40 @@ TEST(Milter, ChecksPastTheBudgetFollowTheListenerPolicy) {
   EXPECT_EQ(sink.messages().size(), 1u);  // only the accepted one
 }
 
+// Postfix gives a milter milter_content_timeout (here 2 s) per reply; mailmoat's
+// SMFIR_PROGRESS restarts it, so a chain that needs 3 s (DNS silent, auth gives
+// up after 60% of 5 s) still answers within a longer listener budget.
+TEST(Milter, ProgressKeepsPostfixWaitingPastItsContentTimeout) {
+  SilentDns silent;
+  TempDir dir;
+  SmtpSink sink;
+  for (const std::string progress : {"1", "5"}) {
+    Gateway gw;
+    ASSERT_TRUE(gw.start({"dns.zone_files=[]", "dns.forwarders=[\"127.0.0.1@" + std::to_string(silent.port) + "\"]",
+                          "auth.authserv_id=mx.mailmoat.test", "milter.listener.0.name=postfix",
+                          "milter.listener.0.address=127.0.0.1:0", "milter.listener.0.budget_ms=8000",
+                          "milter.progress_seconds=" + progress, "smtp.filter_budget_ms=5000",
+                          "smtp.relay_networks=[\"10.255.255.0/24\"]"}))
+        << gw.log();
+    auto lines = postfix_lines(milter_address(gw), sink.port());
+    lines.push_back("milter_content_timeout = 2s");
+    Postfix postfix(free_port(), lines);
+    ASSERT_TRUE(postfix.started());
+    auto r = swaks(dir, postfix.address(), "alice@example.com", "bob@example.net",
+                   "From: alice@example.com\r\nSubject: progress " + progress + "\r\n\r\nx\r\n");
+    if (progress == "1") {
+      EXPECT_EQ(r.exit_code, 0) << r.out << postfix.maillog();
+      auto mail = sink.wait_for(1);
+      ASSERT_EQ(mail.size(), 1u);
+      EXPECT_NE(our_results(mail[0]).find("temperror"), std::string::npos) << mail[0];
+    } else {
+      // Without a progress report inside 2 s, Postfix gives up on the milter.
+      EXPECT_NE(r.out.find("<** 451 4.7.1"), std::string::npos) << r.out;
+    }
+  }
+  EXPECT_EQ(sink.messages().size(), 1u);
+}
+
 TEST(Milter, UnixSocketListener) {
   test_support::UnboundProcess dns("milter-unix");
   ASSERT_TRUE(dns.start(zone_lines()));

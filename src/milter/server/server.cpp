@@ -220,10 +220,22 @@ awaitable<void> MilterConnection::end_of_message() {
   const MilterListenerSettings& l = listener_.settings;
   std::optional<pipeline::Verdict> result;
   if (server_->chain && server_->chain->size() > 0) {
-    auto pending = std::make_shared<Pending<pipeline::Verdict>>(socket_.get_executor(),
-                                                                std::chrono::milliseconds(l.budget_ms));
+    // Waits in slices; between them SMFIR_PROGRESS restarts the MTA's
+    // milter_content_timeout, so a budget longer than it is honoured.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(l.budget_ms);
+    const auto slice = std::chrono::milliseconds(std::max(server_->settings.progress_seconds, 1) * 1000);
+    auto pending = std::make_shared<Pending<pipeline::Verdict>>(socket_.get_executor(), slice);
     server_->chain->run(ctx, pending->callback());
-    co_await pending->wait();
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (pending->value || left.count() <= 0) break;
+      pending->timer.expires_after(std::min(left, slice));
+      co_await pending->wait();
+      if (!pending->value && deadline > std::chrono::steady_clock::now()) {
+        out_ += encode(reply::progress);
+        co_await flush();
+      }
+    }
     result = std::move(pending->value);
   } else {
     result = pipeline::Verdict::accept();

@@ -36,6 +36,7 @@ struct MilterServerSettings {
   std::function<bool(const std::string&)> is_relay_client;
   std::uint64_t max_message_size = 50 * 1024 * 1024;
   int timeout_seconds = 600;  // idle time between packets
+  int progress_seconds = 10;  // SMFIR_PROGRESS this often while the chain runs
   std::function<std::string()> next_id;  // mailmoat's id for each message (trace)
   // Told about every message after its replies were sent: the context (as
   // received when the chain did not finish), the verdict and what the MTA was told.
