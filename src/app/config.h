@@ -19,6 +19,14 @@ struct ListenerConfig {
   std::string line_endings = "strict";  // strict | normalize (bare LF accepted: trusted relays only)
 };
 
+// A milter listener for Postfix/Sendmail (smtpd_milters = inet:ADDRESS).
+struct MilterListenerConfig {
+  std::string name = "milter";
+  std::string address = "127.0.0.1:8891";
+  std::int64_t budget_ms = 5000;
+  std::string on_budget_exceeded = "tempfail";  // tempfail | accept | quarantine
+};
+
 struct RouteConfig {
   std::vector<std::string> domains{"*"};
   std::string transport = "smtp";  // maildir | relay | lmtp | smtp
@@ -86,6 +94,11 @@ struct Config {
     std::int64_t max_hops = 50;
     std::int64_t filter_budget_ms = 5000;
   } smtp;
+  struct Milter {
+    std::int64_t timeout_seconds = 600;
+    std::int64_t progress_seconds = 10;
+    std::vector<MilterListenerConfig> listeners;  // [[milter.listener]]; none: milter mode off
+  } milter;
   struct Queue {
     std::int64_t retry_base_seconds = 300;
     std::int64_t retry_max_seconds = 4000;

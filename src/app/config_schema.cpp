@@ -97,6 +97,13 @@ Schema bind_schema(Config& c) {
        .doc = "time the filter chain may take at end of data before the message is tempfailed", .min = 10,
        .max = 600000},
   }});
+  s.sections.push_back(Section{"milter", {
+      {.key = "timeout_seconds", .target = &c.milter.timeout_seconds,
+       .doc = "idle time between an MTA's milter packets before the connection is closed", .min = 1, .max = 86400},
+      {.key = "progress_seconds", .target = &c.milter.progress_seconds,
+       .doc = "while the chain runs longer than this, tell the MTA it is still working (SMFIR_PROGRESS)", .min = 1,
+       .max = 3600},
+  }});
   s.sections.push_back(Section{"dns", {
       {.key = "forwarders", .target = &c.dns.forwarders,
        .doc = "resolvers to forward to, as \"address@port\"; empty: full recursion from the root"},
@@ -187,6 +194,24 @@ Schema bind_schema(Config& c) {
             {.key = "line_endings", .target = &l.line_endings,
              .doc = "strict (bare CR/LF refused: no SMTP smuggling) or normalize (bare LF accepted; trusted relays)",
              .check = Check::one_of, .choices = {"strict", "normalize"}},
+        };
+      }});
+  s.arrays.push_back(TableArray{
+      "milter.listener", "one table per milter listener (Postfix smtpd_milters, Sendmail INPUT_MAIL_FILTER)",
+      [&c] { return c.milter.listeners.size(); },
+      [&c](std::size_t n) { c.milter.listeners.resize(n); },
+      [&c](std::size_t i) {
+        MilterListenerConfig& l = c.milter.listeners[i];
+        return std::vector<Field>{
+            {.key = "name", .target = &l.name, .doc = "name used in logs and the trace"},
+            {.key = "address", .target = &l.address, .doc = "address:port, or unix:/path, to listen on",
+             .check = Check::host_port_or_unix},
+            {.key = "budget_ms", .target = &l.budget_ms,
+             .doc = "time the filter chain may take at end of message (keep it under Postfix's milter_content_timeout)",
+             .min = 10, .max = 3600000},
+            {.key = "on_budget_exceeded", .target = &l.on_budget_exceeded,
+             .doc = "tempfail (4.7.0), accept (unchanged, recorded in the trace) or quarantine (MTA hold queue)",
+             .check = Check::one_of, .choices = {"tempfail", "accept", "quarantine"}},
         };
       }});
   s.arrays.push_back(TableArray{
@@ -281,6 +306,10 @@ std::string check_string(const Field& f, const std::string& v) {
   switch (f.check) {
     case Check::none: return {};
     case Check::host_port: return check_host_port(v);
+    case Check::host_port_or_unix:
+      if (v.rfind("unix:", 0) == 0)
+        return v.size() > 5 && v[5] == '/' && v.size() < 108 ? "" : "expected unix:/absolute/path, got \"" + v + "\"";
+      return check_host_port(v);
     case Check::cidr: return check_cidr(v);
     case Check::domain: return check_domain(v);
     case Check::name_days: {

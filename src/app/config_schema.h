@@ -14,7 +14,7 @@
 
 namespace mailmoat::app {
 
-enum class Check { none, host_port, cidr, domain, one_of, name_days };
+enum class Check { none, host_port, cidr, domain, one_of, name_days, host_port_or_unix };
 
 struct Field {
   std::string key;  // within its table, e.g. "listen"

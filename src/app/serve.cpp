@@ -17,6 +17,7 @@
 
 #include "app/admin_api.h"
 #include "app/config.h"
+#include "app/milter_setup.h"
 #include "app/resolver_setup.h"
 #include "app/trace_wiring.h"
 #include "store/stores.h"
@@ -333,6 +334,13 @@ int serve(const ServeOptions& options) {
     return 1;
   }
 
+  MilterFrontEnd milter_front(io, cfg, chain, queue_manager, trace);
+  auto milter_bound = milter_front.listen();
+  if (!milter_bound) {
+    fatal("milter.listen: " + milter_bound.error().message);
+    return 1;
+  }
+
   http::Router router;
   router.add("GET", "/healthz", [&](const http::Request&) {
     metrics.on_http_request("/healthz");
@@ -388,6 +396,7 @@ int serve(const ServeOptions& options) {
   }
   http_server.start();
   smtp_server.start();
+  milter_front.start();
   queue_manager.start();
   housekeeping.start();
   if (cfg.dmarc_reports.enabled) dmarc_reports.start();
@@ -404,6 +413,12 @@ int serve(const ServeOptions& options) {
     log::info("serve.smtp_listening", {{"listener", name}, {"address", addr}});
   }
 
+  nlohmann::json milter_json = nlohmann::json::object();
+  for (const auto& [name, addr] : *milter_bound) {
+    milter_json[name] = addr;
+    log::info("serve.milter_listening", {{"listener", name}, {"address", addr}});
+  }
+
   asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
   asio::steady_timer shutdown_timer(io);
   bool stopping = false;
@@ -411,7 +426,7 @@ int serve(const ServeOptions& options) {
   bool aborted = false;
   std::function<void()> poll_stop = [&] {
     bool idle = http_server.active_connections() == 0 && smtp_server.active_sessions() == 0 &&
-                queue_manager.in_flight() == 0;
+                milter_front.active_sessions() == 0 && queue_manager.in_flight() == 0;
     if (idle) {
       io.stop();
       return;
@@ -425,6 +440,7 @@ int serve(const ServeOptions& options) {
       log::warn("serve.grace_expired", {{"smtp_sessions", smtp_server.active_sessions()},
                                         {"deliveries", queue_manager.in_flight()}});
       smtp_server.abort_sessions();
+      milter_front.abort_sessions();
       aborted = true;
       deadline = Clock::now() + std::chrono::seconds(1);
     }
@@ -458,6 +474,7 @@ int serve(const ServeOptions& options) {
                                    {"grace_seconds", cfg.server.shutdown_grace_seconds}});
       http_server.stop();
       smtp_server.stop();
+      milter_front.stop();
       queue_manager.stop();
       signals.cancel();
       deadline = Clock::now() + std::chrono::seconds(cfg.server.shutdown_grace_seconds);
@@ -469,6 +486,7 @@ int serve(const ServeOptions& options) {
   if (!options.ready_file.empty())
     write_ready_file(options.ready_file, {{"http", *http_bound},
                                           {"smtp", smtp_json},
+                                          {"milter", milter_json},
                                           {"data_dir", data_dir.string()},
                                           {"pid", ::getpid()}});
 

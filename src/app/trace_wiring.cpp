@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "log/log.h"
+#include "pipeline/chain.h"
 #include "util/strings.h"
 
 namespace mailmoat::app {
@@ -135,6 +136,53 @@ void GatewayTrace::on_refused(const pipeline::MessageContext& ctx, const pipelin
   decision.status = verdict.disposition == pipeline::Disposition::discard ? store::TraceStatus::deleted
                                                                           : store::TraceStatus::rejected;
   decision.detail = json_detail({{"filter", verdict.filter}, {"reason", verdict.reason}, {"reply", reply.summary()}});
+  recorder_.record(decision);
+}
+
+void GatewayTrace::on_milter_message(const pipeline::MessageContext& ctx, const pipeline::Verdict& verdict,
+                                     const std::string& summary) {
+  using pipeline::Disposition;
+  store::TraceEvent ev;
+  ev.trace_id = ctx.queue_id;
+  ev.at = now_micros();
+  ev.type = store::EventType::received;
+  store::MessageInfo info;
+  info.sender = ctx.envelope.sender;
+  for (const auto& r : ctx.envelope.recipients) info.recipients.push_back(r.address);
+  info.subject = pipeline::header_value(ctx.message, "Subject");
+  info.message_id = pipeline::header_value(ctx.message, "Message-ID");
+  info.client_ip = ctx.connection.client_address;
+  info.direction = direction(ctx.connection.role, ctx.envelope.sender);
+  info.size = static_cast<std::int64_t>(ctx.message.size());
+  ev.message = info;
+  ev.detail = json_detail({{"client_ip", ctx.connection.client_address}, {"helo", ctx.connection.helo},
+                           {"listener", ctx.connection.listener}, {"front_end", "milter"},
+                           {"mta_queue_id", ctx.mta_queue_id}});
+  recorder_.record(ev);
+  record_notes(ctx.queue_id, ev.at, ctx.notes);
+  store::TraceEvent decision;
+  decision.trace_id = ctx.queue_id;
+  decision.at = ev.at;
+  switch (verdict.disposition) {
+    case Disposition::accept:
+      decision.type = store::EventType::note;
+      decision.detail = json_detail({{"event", "returned_to_mta"}, {"result", summary},
+                                     {"mta_queue_id", ctx.mta_queue_id}, {"reason", verdict.reason}});
+      break;
+    case Disposition::quarantine:
+    case Disposition::hold:
+      decision.type = store::EventType::quarantined;
+      decision.status = store::TraceStatus::quarantined;
+      decision.detail = json_detail({{"filter", verdict.filter}, {"reason", verdict.reason},
+                                     {"held_in", "MTA hold queue"}, {"mta_queue_id", ctx.mta_queue_id}});
+      break;
+    default:
+      decision.type = store::EventType::status_changed;
+      decision.status = verdict.disposition == Disposition::discard ? store::TraceStatus::deleted
+                                                                    : store::TraceStatus::rejected;
+      decision.detail = json_detail({{"filter", verdict.filter}, {"reason", verdict.reason}, {"reply", summary},
+                                     {"mta_queue_id", ctx.mta_queue_id}});
+  }
   recorder_.record(decision);
 }
 

@@ -20,6 +20,10 @@ class GatewayTrace {
   GatewayTrace(store::TraceRecorder& recorder, std::vector<std::string> local_domains);
   void on_queue_event(const queue::QueueEvent& event);
   void on_refused(const pipeline::MessageContext& ctx, const pipeline::Verdict& verdict, const smtp::Reply& reply);
+  // A message seen in milter mode: the MTA queues it, so the record carries the
+  // MTA's queue id beside mailmoat's and what the MTA was told.
+  void on_milter_message(const pipeline::MessageContext& ctx, const pipeline::Verdict& verdict,
+                         const std::string& summary);
 
  private:
   store::Direction direction(const std::string& role, const std::string& sender) const;

@@ -92,6 +92,8 @@ struct MessageContext {
   Envelope envelope;
   std::string message;  // the message as received (CRLF line ends, no dot-stuffing)
   std::string queue_id;
+  // The MTA's own queue id when mailmoat runs as its milter (macro "i"); "" otherwise.
+  std::string mta_queue_id;
   Edits edits;
   std::vector<TraceNote> notes;
   // ARC chain validation of the message as received (none|pass|fail), set by

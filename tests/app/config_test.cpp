@@ -146,3 +146,24 @@ TEST(Config, SecretsAreNotRendered) {
 }
 
 }  // namespace mailmoat::app
+
+namespace mailmoat::app {
+
+TEST(Config, MilterListenersTakeHostPortOrUnixPathAndABudgetPolicy) {
+  auto ok = load_config_text("[[milter.listener]]\naddress = \"unix:/run/mailmoat/milter.sock\"\n"
+                             "on_budget_exceeded = \"quarantine\"\n[[milter.listener]]\nname = \"b\"\n",
+                             "f.toml");
+  ASSERT_TRUE(ok.ok()) << ok.errors.front().to_string();
+  ASSERT_EQ(ok.config.milter.listeners.size(), 2u);
+  EXPECT_EQ(ok.config.milter.listeners[0].on_budget_exceeded, "quarantine");
+  EXPECT_EQ(ok.config.milter.listeners[1].address, "127.0.0.1:8891");
+  EXPECT_TRUE(Config{}.milter.listeners.empty());  // milter mode is off unless configured
+  auto bad = load_config_text("[[milter.listener]]\naddress = \"unix:relative\"\non_budget_exceeded = \"drop\"\n",
+                              "f.toml");
+  ASSERT_EQ(bad.errors.size(), 2u);
+  EXPECT_EQ(bad.errors[0].line, 2);
+  EXPECT_NE(bad.errors[0].message.find("unix:/absolute/path"), std::string::npos);
+  EXPECT_NE(bad.errors[1].message.find("tempfail accept quarantine"), std::string::npos);
+}
+
+}  // namespace mailmoat::app
