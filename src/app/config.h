@@ -118,6 +118,16 @@ struct Config {
     std::string selector;
     std::string key_file;  // empty: no sealing
   } arc;
+  struct Rules {
+    std::string file;  // transport rules (docs/rules.md); empty: none
+    std::int64_t body_scan_kb = 64;
+  } rules;
+  struct Verdict {
+    std::string scl_header = "X-Mailmoat-SCL";
+    std::string verdict_header = "X-Mailmoat-Verdict";
+    std::int64_t mark_at = 5, quarantine_at = 7, reject_at = 10;
+    std::string mark_subject_prefix;
+  } verdict;
   std::vector<RouteConfig> routes{RouteConfig{{"localhost"}, "maildir", ""}, RouteConfig{}};
 };
 

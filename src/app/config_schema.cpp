@@ -133,6 +133,25 @@ Schema bind_schema(Config& c) {
       {.key = "selector", .target = &c.arc.selector, .doc = "selector (s=)"},
       {.key = "key_file", .target = &c.arc.key_file, .doc = "PEM private key; empty: no sealing"},
   }});
+  s.sections.push_back(Section{"rules", {
+      {.key = "file", .target = &c.rules.file,
+       .doc = "transport rules file (docs/rules.md), reloaded on change and SIGHUP; empty: no rules"},
+      {.key = "body_scan_kb", .target = &c.rules.body_scan_kb,
+       .doc = "decoded text of the body that subject/body conditions scan, in KiB", .min = 1, .max = 10240},
+  }});
+  s.sections.push_back(Section{"verdict", {
+      {.key = "scl_header", .target = &c.verdict.scl_header, .doc = "header carrying the spam confidence level"},
+      {.key = "verdict_header", .target = &c.verdict.verdict_header,
+       .doc = "header carrying the action and reason codes"},
+      {.key = "mark_at", .target = &c.verdict.mark_at, .doc = "SCL from which inbound mail is delivered marked",
+       .min = 0, .max = 10},
+      {.key = "quarantine_at", .target = &c.verdict.quarantine_at, .doc = "SCL from which inbound mail is quarantined",
+       .min = 0, .max = 10},
+      {.key = "reject_at", .target = &c.verdict.reject_at, .doc = "SCL from which inbound mail is rejected; 10: never",
+       .min = 0, .max = 10},
+      {.key = "mark_subject_prefix", .target = &c.verdict.mark_subject_prefix,
+       .doc = "prepended to the Subject of mail delivered marked; empty: Subject unchanged"},
+  }});
   s.sections.push_back(Section{"queue", {
       {.key = "retry_base_seconds", .target = &c.queue.retry_base_seconds,
        .doc = "first retry delay; doubles per attempt, with jitter", .min = 1, .max = 86400},

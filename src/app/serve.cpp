@@ -22,6 +22,7 @@
 #include "app/admin_api.h"
 #include "app/config.h"
 #include "app/resolver_setup.h"
+#include "app/rules_setup.h"
 #include "app/trace_wiring.h"
 #include "store/stores.h"
 #include "store/recorder/trace_recorder.h"
@@ -280,6 +281,7 @@ int serve(const ServeOptions& options) {
   });
 
   auto chain = std::make_shared<pipeline::FilterChain>();
+  std::unique_ptr<RulesReloader> rules_reloader;
   {
     filters::AuthConfig ac;
     ac.authserv_id = cfg.auth.authserv_id.empty() ? hostname : cfg.auth.authserv_id;
@@ -315,9 +317,19 @@ int serve(const ServeOptions& options) {
         if (!ec) fn();
       });
     };
+    ac.scl_header = cfg.verdict.scl_header;
     auto auth_filter = std::make_shared<filters::AuthFilter>(ac, **resolver, clock, scheduler);
     auth_filter->set_aggregate_sink(&dmarc_aggregate);
     chain->add(auth_filter);
+    // Transport rules, then the SCL verdict (thresholds and stamps) just before signing.
+    auto rules_started = RulesReloader::start(io, cfg);
+    if (!rules_started) {
+      fatal(rules_started.error().message);
+      return 1;
+    }
+    rules_reloader = std::move(*rules_started);
+    chain->add(rules_reloader->filter());
+    chain->add(std::make_shared<filters::VerdictFilter>(verdict_config(cfg)));
     // Signing stays last: it applies the pending edits and signs the final bytes.
     auto signing = signing_config(cfg, ac.authserv_id);
     if (!signing) {
@@ -422,9 +434,10 @@ int serve(const ServeOptions& options) {
             log::error("config.reload_failed", {{"error", reloaded.error().message}});
           } else {
             smtp_server.reload(std::move(*reloaded));
+            rules_reloader->reload("SIGHUP");
             log::set_level(*log::parse_level(again.config.log.level));
             log::info("config.reloaded", {{"file", options.config_path.empty() ? "(defaults)" : options.config_path},
-                                          {"applied", "log level, SMTP domains, networks, recipient list, limits"}});
+                                          {"applied", "log level, SMTP domains, networks, recipient list, limits, rules file"}});
           }
         }
         wait_signal();
