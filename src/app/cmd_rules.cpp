@@ -35,7 +35,7 @@ void add_rules_command(CLI::App& app, RulesCommand& cmd) {
   test->add_option("--ip", cmd.ip, "SMTP client address");
   test->add_option("--helo", cmd.helo, "HELO/EHLO name");
   test->add_option("--mail-from", cmd.mail_from, "Envelope sender");
-  test->add_option("--rcpt", cmd.rcpts, "Envelope recipient (repeatable)");
+  test->add_option("--rcpt", cmd.rcpts, "Envelope recipient (repeatable)")->allow_extra_args(false);
   test->add_option("--role", cmd.role, "Listener role the message arrived on")
       ->check(CLI::IsMember({"inbound", "relay", "submission"}));
   test->add_flag("--tls", cmd.tls, "The message arrived over TLS");
@@ -150,7 +150,7 @@ int run_rules_command(const RulesCommand& cmd) {
   auto ev = policy::evaluate(*loaded.rules, facts, now);
   for (auto& n : filters::explain(ev)) ctx.notes.push_back(std::move(n));
   for (const auto& m : ev.matched)
-    if (!m.audit) ctx.verdict_reasons.push_back("rule:" + m.rule);
+    if (!m.audit) ctx.verdict_reasons.push_back(filters::rule_reason(m.rule));
   pipeline::Verdict verdict = filters::apply_decision(ev.decision, ctx);
   if (verdict.disposition == pipeline::Disposition::accept) {
     filters::VerdictFilter vf(verdict_config(cfg.config));

@@ -27,17 +27,17 @@ policy::MessageFacts facts_of(const pipeline::MessageContext& ctx, const RulesCo
   return policy::build_facts(in);
 }
 
-namespace {
-
-std::string slug(const std::string& name) {
+std::string rule_reason(const std::string& name) {
   std::string out;
   for (char c : name) {
     if (std::isalnum(static_cast<unsigned char>(c))) out += util::ascii_lower(c);
     else if (!out.empty() && out.back() != '-') out += '-';
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
-  return out;
+  return "rule:" + out;
 }
+
+namespace {
 
 std::string join(const std::vector<std::string>& v, const char* sep) {
   std::string out;
@@ -150,7 +150,7 @@ void RulesFilter::on_message(pipeline::MessageContext& ctx, Done done) {
   auto ev = policy::evaluate(*rules, facts, clock_());
   for (auto& n : explain(ev)) ctx.notes.push_back(std::move(n));
   for (const auto& m : ev.matched)
-    if (!m.audit) ctx.verdict_reasons.push_back("rule:" + slug(m.rule));
+    if (!m.audit) ctx.verdict_reasons.push_back(rule_reason(m.rule));
   done(apply_decision(ev.decision, ctx));
 }
 

@@ -32,6 +32,9 @@ policy::MessageFacts facts_of(const pipeline::MessageContext& ctx, const RulesCo
 // reason codes; returns the verdict for the chain.
 pipeline::Verdict apply_decision(const policy::Decision& decision, pipeline::MessageContext& ctx);
 
+// The reason code of a rule in X-Mailmoat-Verdict: "rule:" and its name in lower-case words joined by '-'.
+std::string rule_reason(const std::string& rule_name);
+
 // Trace notes for an evaluation.
 std::vector<pipeline::TraceNote> explain(const policy::Evaluation& evaluation);
 
