@@ -118,6 +118,13 @@ struct Config {
     std::string selector;
     std::string key_file;  // empty: no sealing
   } arc;
+  struct Connection {
+    std::vector<std::string> ip_allow, ip_block;          // CIDR
+    std::vector<std::string> sender_allow, sender_block;  // addresses or domains
+    std::vector<std::string> dnsbl_zones;
+    std::vector<std::string> dnsbl_codes;  // "127.0.0.2=meaning"
+    std::int64_t dnsbl_scl = 9;
+  } connection;
   struct Rules {
     std::string file;  // transport rules (docs/rules.md); empty: none
     std::int64_t body_scan_kb = 64;

@@ -133,6 +133,22 @@ Schema bind_schema(Config& c) {
       {.key = "selector", .target = &c.arc.selector, .doc = "selector (s=)"},
       {.key = "key_file", .target = &c.arc.key_file, .doc = "PEM private key; empty: no sealing"},
   }});
+  s.sections.push_back(Section{"connection", {
+      {.key = "ip_allow", .target = &c.connection.ip_allow,
+       .doc = "inbound clients (CIDR) that bypass spam filtering (SCL -1)", .check = Check::cidr},
+      {.key = "ip_block", .target = &c.connection.ip_block,
+       .doc = "clients (CIDR) refused at connect with 554 5.7.1", .check = Check::cidr},
+      {.key = "sender_allow", .target = &c.connection.sender_allow,
+       .doc = "envelope senders (address or domain) given SCL -1 when SPF or DMARC passes"},
+      {.key = "sender_block", .target = &c.connection.sender_block,
+       .doc = "envelope senders (address or domain) refused with 550 5.7.1"},
+      {.key = "dnsbl_zones", .target = &c.connection.dnsbl_zones,
+       .doc = "DNS block lists (RFC 5782) asked about inbound clients", .check = Check::domain},
+      {.key = "dnsbl_codes", .target = &c.connection.dnsbl_codes,
+       .doc = "return codes that count, as \"127.0.0.2=meaning\"; empty: any 127.0.0.0/8 answer"},
+      {.key = "dnsbl_scl", .target = &c.connection.dnsbl_scl, .doc = "SCL given to a client on a DNS block list",
+       .min = 0, .max = 9},
+  }});
   s.sections.push_back(Section{"rules", {
       {.key = "file", .target = &c.rules.file,
        .doc = "transport rules file (docs/rules.md), reloaded on change and SIGHUP; empty: no rules"},

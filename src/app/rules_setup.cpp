@@ -26,6 +26,30 @@ filters::VerdictConfig verdict_config(const Config& cfg) {
   return vc;
 }
 
+util::Result<filters::ConnectionConfig> connection_config(const Config& cfg) {
+  filters::ConnectionConfig cc;
+  for (const auto& n : cfg.connection.ip_allow)
+    if (auto net = util::parse_network(n)) cc.ip_allow.push_back(*net);
+  for (const auto& s : cfg.connection.sender_allow) cc.sender_allow.push_back(util::to_lower(s));
+  for (const auto& s : cfg.connection.sender_block) cc.sender_block.push_back(util::to_lower(s));
+  for (const auto& z : cfg.connection.dnsbl_zones) cc.dnsbl_zones.push_back(util::to_lower(z));
+  for (const auto& c : cfg.connection.dnsbl_codes) {
+    std::size_t eq = c.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == c.size())
+      return util::fail("connection.dnsbl_codes: \"" + c + "\" is not \"127.0.0.N=meaning\"");
+    cc.dnsbl_codes[std::string(util::trim(c.substr(0, eq)))] = std::string(util::trim(c.substr(eq + 1)));
+  }
+  cc.dnsbl_scl = static_cast<int>(cfg.connection.dnsbl_scl);
+  return cc;
+}
+
+std::vector<util::Network> blocked_networks(const Config& cfg) {
+  std::vector<util::Network> out;
+  for (const auto& n : cfg.connection.ip_block)
+    if (auto net = util::parse_network(n)) out.push_back(*net);
+  return out;
+}
+
 namespace {
 
 std::int64_t unix_now() {

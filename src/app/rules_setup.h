@@ -14,6 +14,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "filters/connection/connection_filter.h"
 #include "filters/rules/rules_filter.h"
 #include "filters/verdict/verdict_filter.h"
 #include "util/error.h"
@@ -22,6 +23,10 @@ namespace mailmoat::app {
 
 filters::RulesConfig rules_config(const Config& cfg);
 filters::VerdictConfig verdict_config(const Config& cfg);
+// The connection filter's lists; fails on a dnsbl_codes entry without "=".
+util::Result<filters::ConnectionConfig> connection_config(const Config& cfg);
+// connection.ip_block as networks (the schema has checked them).
+std::vector<util::Network> blocked_networks(const Config& cfg);
 
 class RulesReloader {
  public:

@@ -128,6 +128,7 @@ util::Result<smtp::ServerSettings> server_settings(const Config& cfg, const std:
     if (!net) return util::fail("smtp.relay_networks: " + net.error().message);
     s.relay_networks.push_back(*net);
   }
+  s.blocked_networks = blocked_networks(cfg);
   s.max_recipients = static_cast<std::size_t>(cfg.smtp.max_recipients);
   s.max_errors = static_cast<std::size_t>(cfg.smtp.max_errors);
   s.max_command_line = static_cast<std::size_t>(cfg.smtp.max_command_line);
@@ -321,6 +322,12 @@ int serve(const ServeOptions& options) {
     auto auth_filter = std::make_shared<filters::AuthFilter>(ac, **resolver, clock, scheduler);
     auth_filter->set_aggregate_sink(&dmarc_aggregate);
     chain->add(auth_filter);
+    auto connection = connection_config(cfg);
+    if (!connection) {
+      fatal(connection.error().message);
+      return 1;
+    }
+    chain->add(std::make_shared<filters::ConnectionFilter>(std::move(*connection), **resolver));
     // Transport rules, then the SCL verdict (thresholds and stamps) just before signing.
     auto rules_started = RulesReloader::start(io, cfg);
     if (!rules_started) {

@@ -108,6 +108,10 @@ $ORIGIN strict.example.net.
 $TTL 300
 @       IN TXT "v=spf1 -all"
 _dmarc  IN TXT "v=DMARC1; p=reject"
+$ORIGIN friend.example.
+@       IN TXT "v=spf1 ip4:127.0.0.0/8 -all"
+$ORIGIN bl.test.
+1.0.0.127 IN A 127.0.0.4
 )";
 
 std::string header_of(const std::string& mail) { return mail.substr(0, mail.find("\n\n")); }
@@ -341,6 +345,72 @@ TEST(Rules, BrokenRulesFileAtStartIsAClearErrorAndExit1) {
                 "smtp.listener.0.address=127.0.0.1:0", "--set", "rules.file=" + d.file("rules.toml")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(d.file("rules.toml") + ":4: unknown action 'launch'"), std::string::npos) << r.err;
+}
+
+TEST(ConnectionFiltering, IpBlockListRefusesAtConnect) {
+  RulesGateway g;
+  ASSERT_TRUE(g.start("", {"connection.ip_block=[\"127.0.0.0/8\"]"})) << g.gw.log();
+  SmtpClient c;
+  ASSERT_TRUE(c.connect(g.gw.smtp_address()));
+  std::string greeting = c.reply();
+  EXPECT_EQ(greeting.substr(0, 10), "554 5.7.1 ") << greeting;
+  EXPECT_NE(greeting.find("Access denied: client address on the block list"), std::string::npos) << greeting;
+  EXPECT_TRUE(c.closed());
+}
+
+TEST(ConnectionFiltering, IpAllowListBypassesSpamFiltering) {
+  RulesGateway g;
+  ASSERT_TRUE(g.start(kRules, {"connection.ip_allow=[\"127.0.0.0/8\"]"})) << g.gw.log();
+  // SCL -1 from the allow list reaches the verdict: delivered, with the reason.
+  ASSERT_EQ(reply_code(g.send("a@sender.example", {"u@localhost"}, "Subject: hello\r\n\r\nx\r\n")), 250);
+  auto mail = wait_for_mail(g.gw.data_dir(), "u@localhost", 1);
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_NE(header_of(mail[0]).find("X-Mailmoat-Verdict: deliver; scl=-1; reasons=ip-allow"), std::string::npos)
+      << mail[0];
+}
+
+TEST(ConnectionFiltering, SenderBlockAndAuthenticatedSenderAllow) {
+  RulesGateway g;
+  ASSERT_TRUE(g.start("", {"connection.sender_block=[\"spam.example\"]",
+                           "connection.sender_allow=[\"friend.example\", \"x@strict.example.net\"]",
+                           "auth.dmarc_on_reject=deliver_as_spam"}))
+      << g.gw.log();
+  EXPECT_EQ(g.send("x@mail.spam.example", {"u@localhost"}, "Subject: hi\r\n\r\nx\r\n"),
+            "550 5.7.1 Sender address rejected: on the block list\r\n");
+  ASSERT_EQ(reply_code(g.send("a@friend.example", {"u@localhost"}, "From: a@friend.example\r\nSubject: hi\r\n\r\nx\r\n")),
+            250);
+  auto mail = wait_for_mail(g.gw.data_dir(), "u@localhost", 1);
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_NE(header_of(mail[0]).find("X-Mailmoat-Verdict: deliver; scl=-1; reasons=sender-allow"), std::string::npos)
+      << mail[0];
+  // On the allow list but failing SPF and DMARC: not trusted.
+  ASSERT_EQ(reply_code(g.send("x@strict.example.net", {"v@localhost"},
+                              "From: x@strict.example.net\r\nSubject: hi\r\n\r\nx\r\n")),
+            250);
+  auto forged = wait_for_mail(g.gw.data_dir(), "v@localhost", 1);
+  ASSERT_EQ(forged.size(), 1u);
+  EXPECT_NE(header_of(forged[0]).find("X-Mailmoat-Verdict: deliver-marked; scl=6; reasons=dmarc-fail"),
+            std::string::npos)
+      << forged[0];
+}
+
+TEST(ConnectionFiltering, DnsblListingWithReturnCodeMeaning) {
+  RulesGateway g;
+  ASSERT_TRUE(g.start("", {"connection.dnsbl_zones=[\"bl.test\"]",
+                           "connection.dnsbl_codes=[\"127.0.0.4=exploited host\"]", "connection.dnsbl_scl=7"}))
+      << g.gw.log();
+  std::string r = g.send("a@sender.example", {"u@localhost"}, "Subject: hi\r\n\r\nx\r\n");
+  ASSERT_EQ(reply_code(r), 250) << r;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(g.box("u@localhost").empty());  // SCL 7 >= quarantine_at
+  std::string id = r.substr(r.rfind(' ') + 1, r.size() - r.rfind(' ') - 3);
+  std::string t;
+  for (int i = 0; i < 100 && t.find("dnsbl_listed") == std::string::npos; ++i) {
+    t = g.cli({"trace", "show", id}).out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(t.find("127.0.0.1 on bl.test: exploited host (127.0.0.4)"), std::string::npos) << t;
+  EXPECT_NE(t.find("quarantine; scl=7; reasons=dnsbl:bl.test"), std::string::npos) << t;
 }
 
 TEST(RulesCli, CheckPrintsFileLineErrors) {
