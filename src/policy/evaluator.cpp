@@ -76,18 +76,19 @@ class Evaluator {
       case ConditionKind::recipient_address:
       case ConditionKind::recipient_domain: return recipients(c);
       case ConditionKind::sender_ip:
-        return {util::any_contains(c.networks, f_.client_ip), "client " + f_.client_ip, {}};
+        return util::any_contains(c.networks, f_.client_ip) ? Test{true, "client " + f_.client_ip, {}} : Test{};
       case ConditionKind::header:
       case ConditionKind::subject:
       case ConditionKind::body:
       case ConditionKind::subject_or_body: return text(c);
       case ConditionKind::size_at_least:
-        return {static_cast<std::int64_t>(f_.size) >= c.number, "size " + std::to_string(f_.size), {}};
+        return static_cast<std::int64_t>(f_.size) >= c.number ? Test{true, "size " + std::to_string(f_.size), {}}
+                                                               : Test{};
       case ConditionKind::scl_at_least:
       case ConditionKind::scl_at_most: {
         int scl = f_.scl.value_or(0);
         bool ok = c.kind == ConditionKind::scl_at_least ? scl >= c.number : scl <= c.number;
-        return {ok, "SCL " + std::to_string(scl), {}};
+        return ok ? Test{true, "SCL " + std::to_string(scl), {}} : Test{};
       }
       case ConditionKind::spf: return word(c, "spf", f_.auth.spf);
       case ConditionKind::dkim: return word(c, "dkim", f_.auth.dkim);
@@ -112,17 +113,23 @@ class Evaluator {
   std::map<std::string, std::vector<int>> text_hits_;
   std::map<std::string, std::string> text_errors_;
 
-  std::string part(const Condition& c, const std::string& address) const {
+  // Domains of the addresses, computed once per message rather than per condition.
+  std::map<const std::string*, std::string> domains_;
+  const std::string& part(const Condition& c, const std::string& address) {
     bool domain = c.kind == ConditionKind::sender_domain || c.kind == ConditionKind::recipient_domain;
-    return domain ? domain_of(address) : address;
+    if (!domain) return address;
+    auto it = domains_.find(&address);
+    if (it == domains_.end()) it = domains_.emplace(&address, domain_of(address)).first;
+    return it->second;
   }
 
   Test sender(const Condition& c) {
-    std::vector<std::pair<const char*, const std::string*>> tried;
-    if (c.source != AddressSource::header) tried.push_back({"envelope sender", &f_.envelope_sender});
-    if (c.source != AddressSource::envelope) tried.push_back({"From", &f_.header_from});
+    const std::pair<const char*, const std::string*> tried[] = {{"envelope sender", &f_.envelope_sender},
+                                                                 {"From", &f_.header_from}};
     for (const auto& [label, addr] : tried) {
       if (addr->empty()) continue;
+      if (addr == &f_.envelope_sender ? c.source == AddressSource::header : c.source == AddressSource::envelope)
+        continue;
       if (auto why = c.strings.match(part(c, *addr))) return {true, std::string(label) + " " + *addr + " " + *why, {}};
     }
     return {};
@@ -262,7 +269,7 @@ Evaluation evaluate(const RuleSet& rules, const MessageFacts& facts, std::int64_
       out.notes.push_back("rule '" + rule.name + "' not active at this time");
       continue;
     }
-    RuleMatch m{rule.name, rule.priority, rule.audit, {}, {}, false};
+    RuleMatch m;  // filled in only for a rule that applies
     bool matches = true, failed = false;
     for (const auto& c : rule.conditions) {
       Test t = ev.test(c);
@@ -296,6 +303,9 @@ Evaluation evaluate(const RuleSet& rules, const MessageFacts& facts, std::int64_
       return out;
     }
     if (!matches) continue;
+    m.rule = rule.name;
+    m.priority = rule.priority;
+    m.audit = rule.audit;
     if (rule.conditions.empty()) m.because.push_back("no conditions (applies to every message)");
     bool ends = false;
     for (const auto& a : rule.actions) {
