@@ -88,6 +88,14 @@ std::string run_auth(const RulesCommand& cmd, const Config& cfg, pipeline::Messa
   ac.authserv_id = cfg.auth.authserv_id.empty() ? "mailmoat" : cfg.auth.authserv_id;
   ac.budget = std::chrono::milliseconds(cfg.dns.timeout_ms * 3);
   ac.handling.spam_confidence_level = static_cast<int>(cfg.auth.dmarc_spam_level);
+  auto action = [](const std::string& a) {
+    return a == "quarantine" ? auth::dmarc::Action::quarantine
+           : a == "deliver_as_spam" ? auth::dmarc::Action::deliver_as_spam
+                                    : auth::dmarc::Action::reject;
+  };
+  ac.handling.on_reject = action(cfg.auth.dmarc_on_reject);
+  ac.handling.on_quarantine = action(cfg.auth.dmarc_on_quarantine);
+  ac.scl_header = cfg.verdict.scl_header;
   auto clock = [] {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   };

@@ -450,4 +450,23 @@ TEST(RulesCli, TestExplainsTheDecision) {
   EXPECT_EQ(parsed["matched"][0]["rule"], "blocked sender");
 }
 
+TEST(RulesCli, TestWithAuthResultsFromCheck) {
+  TempDir d;
+  d.write("zone.db", kZone);
+  d.write("rules.toml", "[[rule]]\nname = \"spf failed\"\npriority = 1\n"
+                        "conditions = [{ spf = \"fail\" }, { dmarc_policy = \"reject\" }]\n"
+                        "actions = [{ set_header = { name = \"X-Spf\", value = \"fail\" } }]\n");
+  d.write("msg.eml", "From: ceo@strict.example.net\nSubject: wire\n\nnow\n");
+  auto r = run({"rules", "test", "--rules", d.file("rules.toml"), "--auth-results-from-check", "--zone",
+                d.file("zone.db"), "--ip", "127.0.0.1", "--mail-from", "ceo@strict.example.net", "--rcpt",
+                "u@localhost", d.file("msg.eml")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("because spf is fail (spf=fail)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("because dmarc_policy is reject (DMARC policy=reject)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("note: auth verdict: reject by DMARC handling"), std::string::npos) << r.out;
+  // Without the checks, authentication conditions have nothing to match.
+  auto plain = run({"rules", "test", "--rules", d.file("rules.toml"), "--ip", "127.0.0.1", d.file("msg.eml")});
+  EXPECT_NE(plain.out.find("no rule matched"), std::string::npos) << plain.out;
+}
+
 }  // namespace mailmoat::testing
