@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "harness.h"
@@ -345,6 +346,20 @@ TEST(Rules, BrokenRulesFileAtStartIsAClearErrorAndExit1) {
                 "smtp.listener.0.address=127.0.0.1:0", "--set", "rules.file=" + d.file("rules.toml")});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find(d.file("rules.toml") + ":4: unknown action 'launch'"), std::string::npos) << r.err;
+}
+
+TEST(Rules, ExampleRulesFileRunsInTheGateway) {
+  RulesGateway g;
+  std::ifstream in(std::string(MAILMOAT_SOURCE_DIR) + "/etc/rules.example.toml");
+  std::string example((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(g.start(example)) << g.gw.log();
+  EXPECT_NE(g.gw.log().find("rules.loaded"), std::string::npos) << g.gw.log();
+  EXPECT_EQ(g.send("x@spam.example", {"u@localhost"}, "Subject: hi\r\n\r\nx\r\n"),
+            "550 5.7.901 Sender blocked by policy\r\n");
+  ASSERT_EQ(reply_code(g.send("a@sender.example", {"u@localhost"}, "Subject: hello\r\n\r\nx\r\n")), 250);
+  auto mail = wait_for_mail(g.gw.data_dir(), "u@localhost", 1);
+  ASSERT_EQ(mail.size(), 1u);
+  EXPECT_NE(header_of(mail[0]).find("Subject: [EXTERNAL] hello"), std::string::npos) << mail[0];
 }
 
 TEST(ConnectionFiltering, IpBlockListRefusesAtConnect) {
