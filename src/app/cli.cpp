@@ -11,6 +11,7 @@
 #include "app/cmd_admin.h"
 #include "app/cmd_dmarc.h"
 #include "app/cmd_quarantine.h"
+#include "app/cmd_rules.h"
 #include "app/cmd_trace.h"
 #include "app/config.h"
 #include "app/serve.h"
@@ -76,6 +77,8 @@ int run_cli(int argc, char** argv) {
 
   DkimCommand dkim_cmd;
   add_dkim_commands(app, dkim_cmd);
+  RulesCommand rules_cmd;
+  add_rules_command(app, rules_cmd);
 
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
@@ -103,6 +106,7 @@ int run_cli(int argc, char** argv) {
   if (dmarc_cmd.selected) return run_dmarc_command(dmarc_cmd);
   if (check_msg_cmd.selected) return run_check_command(check_msg_cmd);
   if (!dkim_cmd.action.empty()) return run_dkim_command(dkim_cmd);
+  if (!rules_cmd.action.empty()) return run_rules_command(rules_cmd);
   if (*show_cmd) return config_show(show_file, show_overrides);
   if (*serve_cmd) {
     if (!log_format.empty()) serve_opts.log_format = log_format;

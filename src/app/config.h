@@ -145,6 +145,23 @@ struct Config {
     std::string selector;
     std::string key_file;  // empty: no sealing
   } arc;
+  struct Connection {
+    std::vector<std::string> ip_allow, ip_block;          // CIDR
+    std::vector<std::string> sender_allow, sender_block;  // addresses or domains
+    std::vector<std::string> dnsbl_zones;
+    std::vector<std::string> dnsbl_codes;  // "127.0.0.2=meaning"
+    std::int64_t dnsbl_scl = 9;
+  } connection;
+  struct Rules {
+    std::string file;  // transport rules (docs/rules.md); empty: none
+    std::int64_t body_scan_kb = 64;
+  } rules;
+  struct Verdict {
+    std::string scl_header = "X-Mailmoat-SCL";
+    std::string verdict_header = "X-Mailmoat-Verdict";
+    std::int64_t mark_at = 5, quarantine_at = 7, reject_at = 10;
+    std::string mark_subject_prefix;
+  } verdict;
   std::vector<RouteConfig> routes{RouteConfig{{"localhost"}, "maildir", ""}, RouteConfig{}};
 };
 

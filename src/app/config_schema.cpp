@@ -162,6 +162,41 @@ Schema bind_schema(Config& c) {
       {.key = "selector", .target = &c.arc.selector, .doc = "selector (s=)"},
       {.key = "key_file", .target = &c.arc.key_file, .doc = "PEM private key; empty: no sealing"},
   }});
+  s.sections.push_back(Section{"connection", {
+      {.key = "ip_allow", .target = &c.connection.ip_allow,
+       .doc = "inbound clients (CIDR) that bypass spam filtering (SCL -1)", .check = Check::cidr},
+      {.key = "ip_block", .target = &c.connection.ip_block,
+       .doc = "clients (CIDR) refused at connect with 554 5.7.1", .check = Check::cidr},
+      {.key = "sender_allow", .target = &c.connection.sender_allow,
+       .doc = "envelope senders (address or domain) given SCL -1 when SPF or DMARC passes"},
+      {.key = "sender_block", .target = &c.connection.sender_block,
+       .doc = "envelope senders (address or domain) refused with 550 5.7.1"},
+      {.key = "dnsbl_zones", .target = &c.connection.dnsbl_zones,
+       .doc = "DNS block lists (RFC 5782) asked about inbound clients", .check = Check::domain},
+      {.key = "dnsbl_codes", .target = &c.connection.dnsbl_codes,
+       .doc = "return codes that count, as \"127.0.0.2=meaning\"; empty: any 127.0.0.0/8 answer"},
+      {.key = "dnsbl_scl", .target = &c.connection.dnsbl_scl, .doc = "SCL given to a client on a DNS block list",
+       .min = 0, .max = 9},
+  }});
+  s.sections.push_back(Section{"rules", {
+      {.key = "file", .target = &c.rules.file,
+       .doc = "transport rules file (docs/rules.md), reloaded on change and SIGHUP; empty: no rules"},
+      {.key = "body_scan_kb", .target = &c.rules.body_scan_kb,
+       .doc = "decoded text of the body that subject/body conditions scan, in KiB", .min = 1, .max = 10240},
+  }});
+  s.sections.push_back(Section{"verdict", {
+      {.key = "scl_header", .target = &c.verdict.scl_header, .doc = "header carrying the spam confidence level"},
+      {.key = "verdict_header", .target = &c.verdict.verdict_header,
+       .doc = "header carrying the action and reason codes"},
+      {.key = "mark_at", .target = &c.verdict.mark_at, .doc = "SCL from which inbound mail is delivered marked",
+       .min = 0, .max = 10},
+      {.key = "quarantine_at", .target = &c.verdict.quarantine_at, .doc = "SCL from which inbound mail is quarantined",
+       .min = 0, .max = 10},
+      {.key = "reject_at", .target = &c.verdict.reject_at, .doc = "SCL from which inbound mail is rejected; 10: never",
+       .min = 0, .max = 10},
+      {.key = "mark_subject_prefix", .target = &c.verdict.mark_subject_prefix,
+       .doc = "prepended to the Subject of mail delivered marked; empty: Subject unchanged"},
+  }});
   s.sections.push_back(Section{"queue", {
       {.key = "retry_base_seconds", .target = &c.queue.retry_base_seconds,
        .doc = "first retry delay; doubles per attempt, with jitter", .min = 1, .max = 86400},

@@ -19,6 +19,7 @@
 #include "app/config.h"
 #include "app/milter_setup.h"
 #include "app/resolver_setup.h"
+#include "app/rules_setup.h"
 #include "app/trace_wiring.h"
 #include "store/stores.h"
 #include "store/recorder/trace_recorder.h"
@@ -115,6 +116,7 @@ util::Result<smtp::ServerSettings> server_settings(const Config& cfg, const std:
     if (!net) return util::fail("smtp.relay_networks: " + net.error().message);
     s.relay_networks.push_back(*net);
   }
+  s.blocked_networks = blocked_networks(cfg);
   s.max_recipients = static_cast<std::size_t>(cfg.smtp.max_recipients);
   s.max_errors = static_cast<std::size_t>(cfg.smtp.max_errors);
   s.max_command_line = static_cast<std::size_t>(cfg.smtp.max_command_line);
@@ -273,6 +275,7 @@ int serve(const ServeOptions& options) {
 
   auto chain = std::make_shared<pipeline::FilterChain>();
   std::shared_ptr<pipeline::Filter> signing_filter;
+  std::unique_ptr<RulesReloader> rules_reloader;
   {
     filters::AuthConfig ac;
     ac.authserv_id = cfg.auth.authserv_id.empty() ? hostname : cfg.auth.authserv_id;
@@ -308,9 +311,25 @@ int serve(const ServeOptions& options) {
         if (!ec) fn();
       });
     };
+    ac.scl_header = cfg.verdict.scl_header;
     auto auth_filter = std::make_shared<filters::AuthFilter>(ac, *resolver, clock, scheduler);
     auth_filter->set_aggregate_sink(&dmarc_aggregate);
     chain->add(metrics.measure(auth_filter));
+    auto connection = connection_config(cfg);
+    if (!connection) {
+      fatal(connection.error().message);
+      return 1;
+    }
+    chain->add(metrics.measure(std::make_shared<filters::ConnectionFilter>(std::move(*connection), *resolver)));
+    // Transport rules, then the SCL verdict (thresholds and stamps) just before signing.
+    auto rules_started = RulesReloader::start(io, cfg);
+    if (!rules_started) {
+      fatal(rules_started.error().message);
+      return 1;
+    }
+    rules_reloader = std::move(*rules_started);
+    chain->add(metrics.measure(rules_reloader->filter()));
+    chain->add(metrics.measure(std::make_shared<filters::VerdictFilter>(verdict_config(cfg))));
     // Signing stays last: it applies the pending edits and signs the final bytes.
     auto signing = signing_config(cfg, ac.authserv_id);
     if (!signing) {
@@ -460,9 +479,10 @@ int serve(const ServeOptions& options) {
             log::error("config.reload_failed", {{"error", reloaded.error().message}});
           } else {
             smtp_server.reload(std::move(*reloaded));
+            rules_reloader->reload("SIGHUP");
             log::set_level(*log::parse_level(again.config.log.level));
             log::info("config.reloaded", {{"file", options.config_path.empty() ? "(defaults)" : options.config_path},
-                                          {"applied", "log level, SMTP domains, networks, recipient list, limits"}});
+                                          {"applied", "log level, SMTP domains, networks, recipient list, limits, rules file"}});
           }
         }
         wait_signal();

@@ -80,6 +80,13 @@ struct Edits {
   bool empty() const { return headers.empty() && !body && add_recipients.empty() && remove_recipients.empty(); }
 };
 
+// Authentication results as result words (RFC 8601 §2.7), set by the auth
+// filter so that later filters (rules) test them without parsing headers.
+struct AuthSummary {
+  std::string spf, dkim, dmarc, arc, compauth;
+  std::string dmarc_policy;  // none | quarantine | reject: the policy the sender's domain requested
+};
+
 // One record of what a filter found, for the message trace.
 struct TraceNote {
   std::string filter;
@@ -99,6 +106,11 @@ struct MessageContext {
   // ARC chain validation of the message as received (none|pass|fail), set by
   // the auth filter; "" when not validated. The signing filter seals with it.
   std::string arc_cv;
+  AuthSummary auth;
+  // Spam confidence level (-1 bypass .. 9) set by checks and rules; nullopt:
+  // none set. With the reason codes, it becomes X-Mailmoat-SCL / -Verdict.
+  std::optional<int> scl;
+  std::vector<std::string> verdict_reasons;
 };
 
 class Filter {

@@ -1,5 +1,6 @@
 #include "filters/auth/auth_filter.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "auth/arc/verifier.h"
@@ -273,6 +274,15 @@ void Run::finish(std::optional<dmarc::DmarcResult> dm, bool timed_out) {
     words.push_back("iprev=" + std::string(iprev::to_string(iprev_result->verdict)));
     if (iprev_result->verdict == iprev::Verdict::pass) ctx.connection.client_name = iprev_result->name;
   }
+  // The same results as words on the context, for the rules engine.
+  for (const auto& m : ar.results) {
+    std::string* slot = m.method == "spf" ? &ctx.auth.spf : m.method == "dmarc" ? &ctx.auth.dmarc
+                        : m.method == "arc" ? &ctx.auth.arc : m.method == "compauth" ? &ctx.auth.compauth
+                        : m.method == "dkim" ? &ctx.auth.dkim : nullptr;
+    // Several DKIM signatures: one that passes is what a rule asks about.
+    if (slot && (slot->empty() || (m.method == "dkim" && m.result == "pass"))) *slot = m.result;
+  }
+  if (dm && !dm->policy_domain.empty()) ctx.auth.dmarc_policy = std::string(dmarc::to_string(dm->requested));
   std::string field = authres::write(ar);
   std::string detail;
   for (const auto& w : words) detail += (detail.empty() ? "" : " ") + w;
@@ -288,6 +298,8 @@ void Run::finish(std::optional<dmarc::DmarcResult> dm, bool timed_out) {
     case dmarc::Action::deliver_as_spam:
       ctx.edits.headers.push_back({pipeline::HeaderEdit::Op::replace, config.scl_header,
                                    std::to_string(handling.spam_confidence_level)});
+      ctx.scl = std::max(ctx.scl.value_or(0), handling.spam_confidence_level);
+      ctx.verdict_reasons.push_back("dmarc-fail");
       break;
     case dmarc::Action::quarantine:
       verdict.disposition = pipeline::Disposition::quarantine;

@@ -448,6 +448,13 @@ awaitable<void> Connection::run() {
     force_close();
     co_return;
   }
+  if (util::any_contains(s.blocked_networks, client_ip_)) {
+    log::info("smtp.refused", {{"client", client_ip_}, {"reason", "client address on the IP block list"}});
+    out_ = Reply(554, "5.7.1", s.hostname + " Access denied: client address on the block list").wire();
+    co_await flush();
+    force_close();
+    co_return;
+  }
   log::debug("smtp.connect", {{"client", client_ip_}, {"listener", listener_.settings.name}});
   out_ = session_.greeting().wire();
   for (bool open = true; open;) {

@@ -42,6 +42,8 @@ struct ServerSettings {
   std::vector<std::string> accepted_domains;
   std::shared_ptr<const RecipientList> recipients;  // inbound recipient list, optional
   std::vector<util::Network> relay_networks;
+  // Clients refused at connect (554 5.7.1 instead of the greeting; RFC 5321 §3.1).
+  std::vector<util::Network> blocked_networks;
   std::size_t max_recipients = 1000;
   std::size_t max_errors = 10;
   std::size_t max_command_line = 512;

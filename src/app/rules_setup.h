@@ -1,0 +1,50 @@
+// Wiring of the transport rules and the SCL verdict into `serve`: builds the
+// rules and verdict filters from the configuration, and keeps the rule set
+// current. The rules file is reloaded when its modification time or size
+// changes (checked every two seconds: editors that replace the file by rename
+// are seen too) and on SIGHUP; a file that fails to load is logged with every
+// error and the previous rule set stays active.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "app/config.h"
+#include "filters/connection/connection_filter.h"
+#include "filters/rules/rules_filter.h"
+#include "filters/verdict/verdict_filter.h"
+#include "util/error.h"
+
+namespace mailmoat::app {
+
+filters::RulesConfig rules_config(const Config& cfg);
+filters::VerdictConfig verdict_config(const Config& cfg);
+// The connection filter's lists; fails on a dnsbl_codes entry without "=".
+util::Result<filters::ConnectionConfig> connection_config(const Config& cfg);
+// connection.ip_block as networks (the schema has checked them).
+std::vector<util::Network> blocked_networks(const Config& cfg);
+
+class RulesReloader {
+ public:
+  // Loads the configured rules file; fails with every error (FILE:LINE: message) when it does not load.
+  static util::Result<std::unique_ptr<RulesReloader>> start(boost::asio::io_context& io, const Config& cfg);
+  std::shared_ptr<filters::RulesFilter> filter() const { return filter_; }
+  // Loads the file again now (SIGHUP); keeps the current rules when it fails.
+  void reload(const char* why);
+
+ private:
+  RulesReloader(boost::asio::io_context& io, std::string path, std::shared_ptr<filters::RulesFilter> filter);
+  void watch();
+  std::string stamp() const;
+
+  std::string path_;
+  std::shared_ptr<filters::RulesFilter> filter_;
+  boost::asio::steady_timer timer_;
+  std::string last_stamp_;
+};
+
+}  // namespace mailmoat::app

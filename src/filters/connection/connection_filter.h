@@ -1,0 +1,46 @@
+// The `connection` filter: connection filtering before content, as Exchange's
+// connection filter does. A client in the IP allow list bypasses spam
+// filtering (SCL -1); an envelope sender on the sender block list is refused;
+// an authenticated sender (SPF or DMARC pass) on the sender allow list gets
+// SCL -1 (unauthenticated senders are not trusted: the list would otherwise be
+// an invitation to spoof); a client listed in a DNS block list (RFC 5782)
+// raises the SCL, with the list's return code translated into its meaning.
+// The IP block list is applied earlier, at connect, by the SMTP server.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dns/resolver.h"
+#include "pipeline/filter.h"
+#include "util/cidr.h"
+
+namespace mailmoat::filters {
+
+struct ConnectionConfig {
+  std::vector<util::Network> ip_allow;
+  std::vector<std::string> sender_allow, sender_block;  // lower case: "user@domain" or "domain" (and subdomains)
+  std::vector<std::string> dnsbl_zones;
+  std::map<std::string, std::string> dnsbl_codes;  // "127.0.0.2" -> "spam source"; empty: any 127.0.0.0/8 answer
+  int dnsbl_scl = 9;
+  std::vector<std::string> roles{"inbound"};
+};
+
+// "user@domain" matches itself; "domain" matches addresses at it and its subdomains.
+bool sender_listed(const std::string& sender, const std::vector<std::string>& list);
+// The RFC 5782 query name of `ip` in `zone` ("2.0.0.127.zone"; IPv6 by nibbles); "" if not an address.
+std::string dnsbl_query(const std::string& ip, const std::string& zone);
+
+class ConnectionFilter : public pipeline::Filter {
+ public:
+  ConnectionFilter(ConnectionConfig config, dns::Resolver& resolver) : config_(std::move(config)), resolver_(resolver) {}
+  std::string name() const override { return "connection"; }
+  void on_message(pipeline::MessageContext& context, Done done) override;
+
+ private:
+  ConnectionConfig config_;
+  dns::Resolver& resolver_;
+};
+
+}  // namespace mailmoat::filters

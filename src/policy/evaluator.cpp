@@ -1,0 +1,336 @@
+#include "policy/evaluator.h"
+
+#include <re2/re2.h>
+#include <re2/set.h>
+
+#include <map>
+
+#include "util/strings.h"
+
+namespace mailmoat::policy {
+
+const char* to_string(Outcome o) {
+  switch (o) {
+    case Outcome::deliver: return "deliver";
+    case Outcome::reject: return "reject";
+    case Outcome::quarantine: return "quarantine";
+    case Outcome::discard: return "delete";
+    case Outcome::tempfail: return "defer";
+  }
+  return "?";
+}
+
+namespace {
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+}  // namespace
+
+std::optional<std::string> StringMatcher::match(const std::string& value) const {
+  for (const auto& s : is)
+    if (value == s) return "is " + s;
+  for (const auto& g : glob)
+    if (glob_match(g, value)) return "glob " + g;
+  for (const auto& r : regex)
+    if (RE2::PartialMatch(value, *r)) return "regex /" + r->pattern() + "/";
+  return std::nullopt;
+}
+
+namespace {
+
+// Result of one condition: matched (with what matched), or could not be evaluated.
+struct Test {
+  bool matched = false;
+  std::string evidence;
+  std::string error;
+};
+
+class Evaluator {
+ public:
+  Evaluator(const RuleSet& rules, const MessageFacts& facts) : rules_(rules), f_(facts) {}
+
+  Test test(const Condition& c) {
+    switch (c.kind) {
+      case ConditionKind::sender_address:
+      case ConditionKind::sender_domain: return sender(c);
+      case ConditionKind::sender_scope:
+        return {f_.sender_internal == c.flag, f_.sender_internal ? "sender is internal" : "sender is external", {}};
+      case ConditionKind::recipient_address:
+      case ConditionKind::recipient_domain: return recipients(c);
+      case ConditionKind::sender_ip:
+        return util::any_contains(c.networks, f_.client_ip) ? Test{true, "client " + f_.client_ip, {}} : Test{};
+      case ConditionKind::header:
+      case ConditionKind::subject:
+      case ConditionKind::body:
+      case ConditionKind::subject_or_body: return text(c);
+      case ConditionKind::size_at_least:
+        return static_cast<std::int64_t>(f_.size) >= c.number ? Test{true, "size " + std::to_string(f_.size), {}}
+                                                               : Test{};
+      case ConditionKind::scl_at_least:
+      case ConditionKind::scl_at_most: {
+        int scl = f_.scl.value_or(0);
+        bool ok = c.kind == ConditionKind::scl_at_least ? scl >= c.number : scl <= c.number;
+        return ok ? Test{true, "SCL " + std::to_string(scl), {}} : Test{};
+      }
+      case ConditionKind::spf: return word(c, "spf", f_.auth.spf);
+      case ConditionKind::dkim: return word(c, "dkim", f_.auth.dkim);
+      case ConditionKind::dmarc: return word(c, "dmarc", f_.auth.dmarc);
+      case ConditionKind::arc: return word(c, "arc", f_.auth.arc);
+      case ConditionKind::compauth: return word(c, "compauth", f_.auth.compauth);
+      case ConditionKind::dmarc_policy: return word(c, "DMARC policy", f_.auth.dmarc_policy);
+      case ConditionKind::tls: return {f_.tls == c.flag, f_.tls ? "TLS was used" : "no TLS", {}};
+      case ConditionKind::direction: return word(c, "direction", f_.direction);
+      case ConditionKind::message_type:
+        for (const auto& t : f_.message_types)
+          for (const auto& w : c.words)
+            if (t == w) return {true, "message is " + t, {}};
+        return {};
+    }
+    return {};
+  }
+
+ private:
+  const RuleSet& rules_;
+  const MessageFacts& f_;
+  std::map<std::string, std::vector<int>> text_hits_;
+  std::map<std::string, std::string> text_errors_;
+
+  // Domains of the addresses, computed once per message rather than per condition.
+  std::map<const std::string*, std::string> domains_;
+  const std::string& part(const Condition& c, const std::string& address) {
+    bool domain = c.kind == ConditionKind::sender_domain || c.kind == ConditionKind::recipient_domain;
+    if (!domain) return address;
+    auto it = domains_.find(&address);
+    if (it == domains_.end()) it = domains_.emplace(&address, domain_of(address)).first;
+    return it->second;
+  }
+
+  Test sender(const Condition& c) {
+    const std::pair<const char*, const std::string*> tried[] = {{"envelope sender", &f_.envelope_sender},
+                                                                 {"From", &f_.header_from}};
+    for (const auto& [label, addr] : tried) {
+      if (addr->empty()) continue;
+      if (addr == &f_.envelope_sender ? c.source == AddressSource::header : c.source == AddressSource::envelope)
+        continue;
+      if (auto why = c.strings.match(part(c, *addr))) return {true, std::string(label) + " " + *addr + " " + *why, {}};
+    }
+    return {};
+  }
+
+  Test recipients(const Condition& c) {
+    std::string first;
+    std::size_t hits = 0;
+    for (const auto& r : f_.envelope_recipients)
+      if (auto why = c.strings.match(part(c, r))) {
+        ++hits;
+        if (first.empty()) first = "recipient " + r + " " + *why;
+      }
+    bool ok = c.scope == RecipientScope::any ? hits > 0 : hits > 0 && hits == f_.envelope_recipients.size();
+    return {ok, c.scope == RecipientScope::all ? "all recipients: " + first : first, {}};
+  }
+
+  Test word(const Condition& c, const char* label, const std::string& value) {
+    std::string v = util::to_lower(value);
+    for (const auto& w : c.words)
+      if (v == w) return {true, std::string(label) + "=" + v, {}};
+    return {};
+  }
+
+  std::string text_of(const std::string& target) const {
+    if (target == "subject") return f_.subject;
+    if (target == "body") return f_.body;
+    std::string name = target.substr(7);  // "header:"
+    std::string out;
+    for (const auto& [n, v] : f_.headers)
+      if (name == "*") out += n + ": " + v + "\n";
+      else if (util::iequals(n, name)) out += v + "\n";
+    return out;
+  }
+
+  // Scans a text once with its whole set; later conditions on it reuse the hits.
+  const std::vector<int>* hits(const std::string& target, std::string& error) {
+    if (auto e = text_errors_.find(target); e != text_errors_.end()) {
+      error = e->second;
+      return nullptr;
+    }
+    if (auto h = text_hits_.find(target); h != text_hits_.end()) return &h->second;
+    if (target == "body" && !f_.body_problem.empty()) {
+      error = text_errors_[target] = "body not evaluated: " + f_.body_problem;
+      return nullptr;
+    }
+    std::vector<int> v;
+    RE2::Set::ErrorInfo info{};
+    const auto& set = rules_.texts.at(target).set;
+    if (!set->Match(text_of(target), &v, &info) && info.kind != RE2::Set::kNoError) {
+      error = text_errors_[target] = target + " not evaluated: the pattern engine ran out of memory";
+      return nullptr;
+    }
+    return &(text_hits_[target] = std::move(v));
+  }
+
+  Test text(const Condition& c) {
+    Test result;
+    for (const auto& ref : c.texts) {
+      std::string error;
+      const auto* h = hits(ref.target, error);
+      if (!h) {
+        result.error = error;
+        continue;
+      }
+      for (int id : ref.ids)
+        if (std::find(h->begin(), h->end(), id) != h->end())
+          return {true, ref.target + " has " + rules_.texts.at(ref.target).patterns[id], {}};
+    }
+    return result;
+  }
+};
+
+std::string describe_action(const Action& a) {
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out;
+  };
+  switch (a.kind) {
+    case ActionKind::reject: return "reject 550 " + a.enhanced + " " + a.text;
+    case ActionKind::quarantine: return "quarantine";
+    case ActionKind::redirect: return "redirect to " + join(a.addresses);
+    case ActionKind::add_to: return "add To " + join(a.addresses);
+    case ActionKind::add_cc: return "add Cc " + join(a.addresses);
+    case ActionKind::add_bcc: return "add Bcc " + join(a.addresses);
+    case ActionKind::delete_message: return "delete silently";
+    case ActionKind::set_header: return "set header " + a.name + ": " + a.text;
+    case ActionKind::remove_header: return "remove header " + a.name;
+    case ActionKind::prepend_subject: return "prepend subject \"" + a.text + "\"";
+    case ActionKind::set_scl: return "set SCL " + std::to_string(a.scl);
+  }
+  return "?";
+}
+
+// Folds one action into the decision; true when it ends rule processing.
+bool apply(const Action& a, const Rule& rule, Decision& d) {
+  switch (a.kind) {
+    case ActionKind::reject:
+      d.outcome = Outcome::reject;
+      d.enhanced = a.enhanced;
+      d.text = a.text;
+      d.decided_by = rule.name;
+      return true;
+    case ActionKind::delete_message:
+      d.outcome = Outcome::discard;
+      d.decided_by = rule.name;
+      return true;
+    case ActionKind::quarantine:
+      if (d.outcome == Outcome::deliver) {
+        d.outcome = Outcome::quarantine;
+        d.decided_by = rule.name;
+      }
+      return false;
+    case ActionKind::redirect: d.redirect = a.addresses; return false;
+    case ActionKind::add_to: d.add_to.insert(d.add_to.end(), a.addresses.begin(), a.addresses.end()); return false;
+    case ActionKind::add_cc: d.add_cc.insert(d.add_cc.end(), a.addresses.begin(), a.addresses.end()); return false;
+    case ActionKind::add_bcc: d.add_bcc.insert(d.add_bcc.end(), a.addresses.begin(), a.addresses.end()); return false;
+    case ActionKind::set_header: d.headers.push_back({false, a.name, a.text}); return false;
+    case ActionKind::remove_header: d.headers.push_back({true, a.name, {}}); return false;
+    case ActionKind::prepend_subject: d.subject_prefix = a.text + d.subject_prefix; return false;
+    case ActionKind::set_scl: d.scl = a.scl; return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string Action::describe() const { return describe_action(*this); }
+
+Evaluation evaluate(const RuleSet& rules, const MessageFacts& facts, std::int64_t now) {
+  Evaluation out;
+  Evaluator ev(rules, facts);
+  for (const Rule& rule : rules.rules) {
+    if (!rule.enabled) continue;
+    if ((rule.active_from && now < *rule.active_from) || (rule.active_until && now >= *rule.active_until)) {
+      out.notes.push_back("rule '" + rule.name + "' not active at this time");
+      continue;
+    }
+    RuleMatch m;  // filled in only for a rule that applies
+    bool matches = true, failed = false;
+    for (const auto& c : rule.conditions) {
+      Test t = ev.test(c);
+      if (!t.error.empty()) {
+        out.notes.push_back("rule '" + rule.name + "': " + c.description + ": " + t.error);
+        failed = true;
+      }
+      if (!t.matched) {
+        matches = false;
+        break;
+      }
+      m.because.push_back(c.description + " (" + t.evidence + ")");
+    }
+    for (const auto& c : rule.exceptions) {
+      if (!matches) break;
+      Test t = ev.test(c);
+      if (!t.error.empty()) {
+        out.notes.push_back("rule '" + rule.name + "': exception " + c.description + ": " + t.error);
+        failed = true;
+      }
+      if (t.matched) {
+        out.notes.push_back("rule '" + rule.name + "' skipped by exception " + c.description + " (" + t.evidence + ")");
+        matches = false;
+      }
+    }
+    if (failed && rule.defer_on_error && !rule.audit) {
+      out.decision.outcome = Outcome::tempfail;
+      out.decision.enhanced = "4.7.0";
+      out.decision.text = "Rule processing did not complete, try again later";
+      out.decision.decided_by = rule.name;
+      return out;
+    }
+    if (!matches) continue;
+    m.rule = rule.name;
+    m.priority = rule.priority;
+    m.audit = rule.audit;
+    if (rule.conditions.empty()) m.because.push_back("no conditions (applies to every message)");
+    bool ends = false;
+    for (const auto& a : rule.actions) {
+      m.actions.push_back(a.describe());
+      if (!rule.audit) ends |= apply(a, rule, out.decision);
+    }
+    m.stopped = rule.stop || ends;
+    out.matched.push_back(std::move(m));
+    if (out.matched.back().stopped) break;
+  }
+  return out;
+}
+
+const char* to_string(ConditionKind kind) {
+  static const char* names[] = {"sender_address", "sender_domain", "sender_scope", "recipient_address",
+                                "recipient_domain", "sender_ip", "header", "subject", "body", "subject_or_body",
+                                "size_at_least", "scl_at_least", "scl_at_most", "spf", "dkim", "dmarc", "arc",
+                                "compauth", "dmarc_policy", "tls", "direction", "message_type"};
+  return names[static_cast<int>(kind)];
+}
+
+const char* to_string(ActionKind kind) {
+  static const char* names[] = {"reject", "quarantine", "redirect", "add_to", "add_cc", "add_bcc", "delete",
+                                "set_header", "remove_header", "prepend_subject", "set_scl"};
+  return names[static_cast<int>(kind)];
+}
+
+}  // namespace mailmoat::policy
