@@ -34,6 +34,27 @@ struct DkimKeyConfig {
   bool next = false;
 };
 
+// More certificates for a listener, chosen by the client's SNI name.
+struct TlsCertificateConfig {
+  std::string listener;            // listener name
+  std::vector<std::string> names;  // server names (a left-most "*." wildcard allowed)
+  std::string cert;
+  std::string key;
+};
+
+// A partner connector (Domain Security, docs/tls.md): what sessions carrying
+// mail from the partner's sender domains must show.
+struct PartnerConnectorConfig {
+  std::string name;
+  std::vector<std::string> sender_domains;
+  bool require_tls = true;
+  bool require_client_certificate = true;
+  std::vector<std::string> accepted_names;
+  std::string ca_file;
+  std::vector<std::string> client_networks;
+  std::string refusal = "450 4.7.320";  // "code enhanced-status" when a requirement fails
+};
+
 struct Config {
   struct Server {
     std::string hostname;  // empty: the system's host name
@@ -118,6 +139,10 @@ struct Config {
     std::string selector;
     std::string key_file;  // empty: no sealing
   } arc;
+  struct Tls {
+    std::vector<TlsCertificateConfig> certificates;  // [[tls.certificate]]
+    std::vector<PartnerConnectorConfig> partners;     // [[tls.partner]]
+  } tls;
   std::vector<RouteConfig> routes{RouteConfig{{"localhost"}, "maildir", ""}, RouteConfig{}};
 };
 
