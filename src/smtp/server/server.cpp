@@ -313,14 +313,20 @@ awaitable<bool> Connection::start_tls() {
   in_.clear();
   pos_ = 0;
   tls_.emplace(socket_, tls_context_->context());
+  // A client that stalls mid-handshake gets the command timeout, then is cut.
+  timed_out_ = false;
   timer_.expires_after(timeout());
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec) self->force_close();
+    if (!ec) {
+      self->timed_out_ = true;
+      self->force_close();
+    }
   });
   auto [ec] = co_await tls_->async_handshake(ssl::stream_base::server, asio::as_tuple(use_awaitable));
   timer_.cancel();
   if (ec) {
-    log::warn("smtp.tls_failed", {{"client", client_ip_}, {"error", ec.message()}});
+    log::warn("smtp.tls_failed", {{"client", client_ip_},
+                                  {"error", timed_out_ ? std::string("handshake timed out") : ec.message()}});
     co_return false;
   }
   tls::SessionFacts f = tls::session_facts(tls_->native_handle());
