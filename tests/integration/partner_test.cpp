@@ -62,7 +62,9 @@ TEST(PartnerConnector, PostfixWithThePartnerCertificateIsDomainSecured) {
   send_through(pf, "a@partner.test");
   auto mail = wait_for_mail(gw.data_dir(), "u@localhost", 1, std::chrono::seconds(30));
   ASSERT_EQ(mail.size(), 1u) << pf.maillog() << gw.log();
-  EXPECT_NE(mail[0].find("X-Mailmoat-Domain-Secured: partner\r\n"), std::string::npos) << mail[0];
+  auto secured = mail[0].find("X-Mailmoat-Domain-Secured: partner\n");
+  EXPECT_NE(secured, std::string::npos) << mail[0];
+  EXPECT_EQ(mail[0].find("X-Mailmoat-Domain-Secured", secured + 1), std::string::npos) << "exactly one copy:\n" << mail[0];
   EXPECT_EQ(mail[0].find("forged"), std::string::npos) << "the incoming copy must be removed:\n" << mail[0];
   EXPECT_NE(mail[0].find("(client certificate CN=mta.partner.test verified)"), std::string::npos) << mail[0];
   EXPECT_NE(gw.log().find("peer=\"CN=mta.partner.test\" verified=yes"), std::string::npos) << gw.log();
