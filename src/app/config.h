@@ -55,6 +55,17 @@ struct PartnerConnectorConfig {
   std::string refusal = "450 4.7.320";  // "code enhanced-status" when a requirement fails
 };
 
+// Outbound TLS for some recipient domains (docs/tls.md), like smtp_tls_policy_maps.
+struct TlsPolicyConfig {
+  std::vector<std::string> domains;
+  std::string level = "may";  // none | may | encrypt | verify | secure | fingerprint
+  std::vector<std::string> match;         // names the server certificate must present
+  std::vector<std::string> fingerprints;  // level fingerprint: SHA-256 of the server certificate
+  std::string ca_file;                    // empty: tls.outbound_ca_file
+  std::string client_cert;                // mutual TLS towards a partner
+  std::string client_key;
+};
+
 struct Config {
   struct Server {
     std::string hostname;  // empty: the system's host name
@@ -140,6 +151,9 @@ struct Config {
     std::string key_file;  // empty: no sealing
   } arc;
   struct Tls {
+    std::string outbound_level = "may";  // for recipient domains without a [[tls.policy]]
+    std::string outbound_ca_file;        // empty: the system trust store
+    std::vector<TlsPolicyConfig> policies;            // [[tls.policy]]
     std::vector<TlsCertificateConfig> certificates;  // [[tls.certificate]]
     std::vector<PartnerConnectorConfig> partners;     // [[tls.partner]]
   } tls;

@@ -259,6 +259,12 @@ int serve(const ServeOptions& options) {
   const std::string mailboxes = (fs::path(cfg.server.data_dir) / "mailboxes").string();
   queue_manager.add_transport("maildir", std::make_shared<queue::MaildirTransport>(local_delivery, mailboxes, hostname));
   smtp::SmtpTransportOptions relay_opts;
+  auto tls_policies = outbound_tls_policies(cfg);
+  if (!tls_policies) {
+    fatal(tls_policies.error().message);
+    return 1;
+  }
+  relay_opts.tls_policies = *tls_policies;
   relay_opts.helo_name = hostname;
   relay_opts.use_bdat = cfg.queue.bdat;
   relay_opts.timeout = std::chrono::seconds(cfg.queue.delivery_timeout_seconds);

@@ -5,6 +5,32 @@
 namespace mailmoat::app {
 
 void add_tls_schema(Schema& s, Config& c) {
+  const std::vector<std::string> levels{"none", "may", "encrypt", "verify", "secure", "fingerprint"};
+  s.sections.push_back(Section{"tls", {
+      {.key = "outbound_level", .target = &c.tls.outbound_level,
+       .doc = "outbound TLS for domains without a [[tls.policy]]: none, may, encrypt, verify, secure, fingerprint",
+       .check = Check::one_of, .choices = levels},
+      {.key = "outbound_ca_file", .target = &c.tls.outbound_ca_file,
+       .doc = "PEM CA bundle for verifying next hops; empty: the system trust store"},
+  }});
+  s.arrays.push_back(TableArray{
+      "tls.policy", "outbound TLS policy for some recipient domains; first match wins",
+      [&c] { return c.tls.policies.size(); },
+      [&c](std::size_t n) { c.tls.policies.resize(n); },
+      [&c, levels](std::size_t i) {
+        TlsPolicyConfig& p = c.tls.policies[i];
+        return std::vector<Field>{
+            {.key = "domains", .target = &p.domains, .doc = "recipient domains; \"*.example.com\" for subdomains"},
+            {.key = "level", .target = &p.level, .doc = "none, may, encrypt, verify, secure or fingerprint",
+             .check = Check::one_of, .choices = levels},
+            {.key = "match", .target = &p.match,
+             .doc = "names the server certificate must present; empty: the MX host (verify), the domain (secure)"},
+            {.key = "fingerprints", .target = &p.fingerprints, .doc = "level fingerprint: SHA-256 of the server certificate"},
+            {.key = "ca_file", .target = &p.ca_file, .doc = "PEM CA bundle; empty: tls.outbound_ca_file"},
+            {.key = "client_cert", .target = &p.client_cert, .doc = "PEM client certificate presented (mutual TLS)"},
+            {.key = "client_key", .target = &p.client_key, .doc = "PEM private key for client_cert"},
+        };
+      }});
   s.arrays.push_back(TableArray{
       "tls.certificate", "more certificates for a listener, chosen by the client's SNI name",
       [&c] { return c.tls.certificates.size(); },

@@ -1,5 +1,6 @@
 #include "app/tls_setup.h"
 
+#include "tls/client_context.h"
 #include "util/strings.h"
 
 namespace mailmoat::app {
@@ -50,6 +51,35 @@ util::Result<std::shared_ptr<const tls::PartnerConnectors>> partner_connectors(c
     connectors.push_back(std::move(*loaded));
   }
   return std::make_shared<const tls::PartnerConnectors>(std::move(connectors));
+}
+
+util::Result<std::shared_ptr<const tls::ClientPolicyTable>> outbound_tls_policies(const Config& cfg) {
+  tls::ClientPolicy fallback;
+  fallback.level = tls::parse_level(cfg.tls.outbound_level).value_or(tls::Level::may);
+  fallback.ca_file = cfg.tls.outbound_ca_file;
+  fallback.origin = "tls.outbound_level";
+  std::vector<tls::PolicyEntry> entries;
+  for (std::size_t i = 0; i < cfg.tls.policies.size(); ++i) {
+    const auto& p = cfg.tls.policies[i];
+    const std::string where = "tls.policy[" + std::to_string(i) + "]";
+    tls::PolicyEntry e;
+    e.domains = p.domains;
+    e.policy.level = tls::parse_level(p.level).value_or(tls::Level::may);
+    e.policy.match_names = p.match;
+    e.policy.fingerprints = p.fingerprints;
+    e.policy.ca_file = p.ca_file.empty() ? cfg.tls.outbound_ca_file : p.ca_file;
+    e.policy.client_cert = p.client_cert;
+    e.policy.client_key = p.client_key;
+    e.policy.origin = where;
+    if (p.domains.empty()) return util::fail(where + ": domains is empty");
+    if (p.client_cert.empty() != p.client_key.empty()) return util::fail(where + ": client_cert and client_key go together");
+    if (e.policy.level == tls::Level::fingerprint && p.fingerprints.empty())
+      return util::fail(where + ": level fingerprint needs fingerprints");
+    if (auto built = tls::ClientContext::build(e.policy); !built) return util::fail(where + ": " + built.error().message);
+    entries.push_back(std::move(e));
+  }
+  if (auto built = tls::ClientContext::build(fallback); !built) return util::fail("tls.outbound_ca_file: " + built.error().message);
+  return std::make_shared<const tls::ClientPolicyTable>(std::move(fallback), std::move(entries));
 }
 
 }  // namespace mailmoat::app

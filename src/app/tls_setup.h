@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "app/config.h"
+#include "tls/client_policy.h"
 #include "tls/partner.h"
 #include "tls/server_context.h"
 #include "util/error.h"
@@ -16,5 +17,8 @@ namespace mailmoat::app {
 util::Result<tls::ServerTlsConfig> listener_tls(const Config& cfg, std::size_t index);
 
 util::Result<std::shared_ptr<const tls::PartnerConnectors>> partner_connectors(const Config& cfg);
+
+// Outbound policies; every context is built once here so a bad file fails at start.
+util::Result<std::shared_ptr<const tls::ClientPolicyTable>> outbound_tls_policies(const Config& cfg);
 
 }  // namespace mailmoat::app

@@ -14,7 +14,7 @@ namespace {
 
 const std::string kMessage =
     "From: a@partner.test\r\nTo: u@localhost\r\nSubject: hello\r\n"
-    "X-Mailmoat-Domain-Secured: forged\r\n\r\nbody\r\n.\r\n";
+    "X-Mailmoat-Domain-Secured: forged\r\n\r\nbody\r\n";
 
 std::vector<std::string> partner_gateway(const TempDir& d, const std::string& refusal = "450 4.7.320") {
   return {"smtp.listener.0.tls_cert=" + d.file("mx.pem"), "smtp.listener.0.tls_key=" + d.file("mx.key"),
@@ -96,7 +96,7 @@ TEST(PartnerConnector, WithoutTlsCoveredDomainIsRefusedOthersAccepted) {
   ASSERT_TRUE(pf.started()) << pf.maillog();
   send_through(pf, "a@partner.test");
   send_through(pf, "b@other.test",
-               "From: b@other.test\r\nTo: u@localhost\r\nSubject: x\r\nX-Mailmoat-Domain-Secured: forged\r\n\r\nbody\r\n.\r\n");
+               "From: b@other.test\r\nTo: u@localhost\r\nSubject: x\r\nX-Mailmoat-Domain-Secured: forged\r\n\r\nbody\r\n");
   auto mail = wait_for_mail(gw.data_dir(), "u@localhost", 1, std::chrono::seconds(30));
   ASSERT_EQ(mail.size(), 1u) << pf.maillog() << gw.log();
   EXPECT_NE(mail[0].find("From: b@other.test"), std::string::npos);

@@ -97,7 +97,7 @@ bool wait_for_log(const Gateway& gw, const std::string& text, std::chrono::secon
 void other_session_delivers(const Gateway& gw) {
   SmtpClient c;
   ASSERT_TRUE(c.connect(gw.smtp_address()));
-  EXPECT_EQ(reply_code(c.send_message("a@sender.test", {"u@localhost"}, "Subject: meanwhile\r\n\r\nx\r\n.\r\n")), 250);
+  EXPECT_EQ(reply_code(c.send_message("a@sender.test", {"u@localhost"}, "Subject: meanwhile\r\n\r\nx\r\n")), 250);
 }
 
 }  // namespace

@@ -178,6 +178,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     c.content = s.content;
     c.content.line_endings = listener_.settings.line_endings;
     c.starttls_available = tls_context_ != nullptr;
+    // RFC 8689: outbound delivery honours REQUIRETLS (verified TLS, next hop offering it).
+    c.requiretls = c.starttls_available;
     return c;
   }
 
