@@ -55,10 +55,31 @@ bool wait_for_log(const Gateway& gw, const std::string& text, std::chrono::secon
   return false;
 }
 
-void submit(const Gateway& gw, const std::string& message = kMessage) {
+
+// `mailmoat trace show ID` once it contains `text` (the recorder writes in batches).
+std::string trace_showing(const Gateway& gw, const std::string& id, const std::string& text) {
+  std::string out;
+  for (int i = 0; i < 100; ++i) {
+    auto r = run({"trace", "show", id, "--set", "server.data_dir=" + gw.data_dir() + "/var", "--set",
+                  "http.listen=" + gw.http_address()});
+    out = r.out + r.err;
+    if (out.find(text) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return out;
+}
+
+std::string queue_id(const std::string& reply) {
+  auto at = reply.find("queued as ");
+  return at == std::string::npos ? std::string() : reply.substr(at + 10, reply.find("\r\n") - at - 10);
+}
+
+std::string submit(const Gateway& gw, const std::string& message = kMessage) {
   SmtpClient c;
-  ASSERT_TRUE(c.connect(gw.smtp_address()));
-  ASSERT_EQ(reply_code(c.send_message("a@localhost", {"r@remote.test"}, message)), 250);
+  if (!c.connect(gw.smtp_address())) return {};
+  std::string reply = c.send_message("a@localhost", {"r@remote.test"}, message);
+  EXPECT_EQ(reply_code(reply), 250) << reply;
+  return queue_id(reply);
 }
 
 std::string retry_tls_failures(const Gateway& gw) {
@@ -105,8 +126,11 @@ TEST(OutboundTls, RequiredTlsWithoutStarttlsIsDeferredNeverSentInClear) {
   Gateway gw;
   ASSERT_TRUE(gw.start(relay_with_policy(sink.address(), {"tls.policy.0.domains=[\"remote.test\"]",
                                                           "tls.policy.0.level=encrypt"}))) << gw.log();
-  submit(gw);
+  std::string id = submit(gw);
   ASSERT_TRUE(wait_for_log(gw, "does not offer STARTTLS")) << gw.log();
+  std::string trace = trace_showing(gw, id, "does not offer STARTTLS");
+  EXPECT_NE(trace.find("deferred"), std::string::npos) << trace;
+  EXPECT_NE(trace.find("does not offer STARTTLS"), std::string::npos) << trace;
   EXPECT_NE(gw.log().find("451 4.7.5 TLS policy encrypt (tls.policy[0])"), std::string::npos) << gw.log();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_TRUE(sink.messages().empty());
@@ -151,6 +175,53 @@ TEST(OutboundTls, OpportunisticTlsIsUsedWhenOffered) {
   auto mail = wait_for_mail(next.data_dir(), "r@remote.test", 1);
   ASSERT_EQ(mail.size(), 1u) << gw.log() << next.log();
   EXPECT_NE(mail[0].find("with ESMTPS"), std::string::npos) << mail[0];
+}
+
+namespace {
+int send_requiretls(const Gateway& gw) {
+  std::string smtp = gw.smtp_address();
+  std::string cmd = "/usr/bin/python3 " + std::string(MAILMOAT_SOURCE_DIR) +
+                    "/tests/integration/scripts/tls_client.py requiretls 127.0.0.1 " + smtp.substr(smtp.rfind(':') + 1);
+  return std::system(cmd.c_str());
+}
+}  // namespace
+
+TEST(OutboundTls, RequireTlsMessageTravelsOverVerifiedTlsToANextHopOfferingIt) {
+  TempDir d;
+  ASSERT_TRUE(make_tls_certs(d));
+  Gateway next;
+  ASSERT_TRUE(next.start({"smtp.listener.0.tls_cert=" + d.file("mx.pem"), "smtp.listener.0.tls_key=" + d.file("mx.key"),
+                          "smtp.accepted_domains=[\"localhost\",\"remote.test\"]", "route.0.domains=[\"*\"]"}))
+      << next.log();
+  Gateway gw;
+  auto o = relay_with_policy(next.smtp_address(), verify_policy(d, "mx.test", false));
+  o.push_back("smtp.listener.0.tls_cert=" + d.file("mx.pem"));
+  o.push_back("smtp.listener.0.tls_key=" + d.file("mx.key"));
+  ASSERT_TRUE(gw.start(o)) << gw.log();
+  ASSERT_EQ(send_requiretls(gw), 0) << gw.log();
+  auto mail = wait_for_mail(next.data_dir(), "r@remote.test", 1);
+  ASSERT_EQ(mail.size(), 1u) << gw.log() << next.log();
+  EXPECT_NE(mail[0].find("with ESMTPS"), std::string::npos) << mail[0];
+}
+
+TEST(OutboundTls, RequireTlsMessageIsBouncedWhenTheNextHopDoesNotOfferIt) {
+  TempDir d;
+  ASSERT_TRUE(make_tls_certs(d));
+  SmtpSink sink;
+  // Postfix 3.7 speaks TLS but has no REQUIRETLS.
+  Postfix pf(free_port(), {"relayhost = [127.0.0.1]:" + std::to_string(sink.port()), "smtpd_tls_security_level = may",
+                           "smtpd_tls_cert_file = " + d.file("mx.pem"), "smtpd_tls_key_file = " + d.file("mx.key")});
+  ASSERT_TRUE(pf.started()) << pf.maillog();
+  Gateway gw;
+  auto o = relay_with_policy(pf.address(), verify_policy(d, "mx.test", false));
+  o.push_back("smtp.listener.0.tls_cert=" + d.file("mx.pem"));
+  o.push_back("smtp.listener.0.tls_key=" + d.file("mx.key"));
+  ASSERT_TRUE(gw.start(o)) << gw.log();
+  ASSERT_EQ(send_requiretls(gw), 0) << gw.log();
+  ASSERT_TRUE(wait_for_log(gw, "550 5.7.30 REQUIRETLS is required")) << gw.log();
+  EXPECT_NE(gw.log().find("status=failed"), std::string::npos) << gw.log();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_TRUE(sink.messages().empty());
 }
 
 }  // namespace mailmoat::testing

@@ -6,6 +6,8 @@
 
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "harness.h"
 #include "tls_certs.h"
 
@@ -45,6 +47,20 @@ bool wait_for_log(const Gateway& gw, const std::string& text, std::chrono::secon
   }
   return false;
 }
+
+// `mailmoat trace show ID` once it contains `text` (the recorder writes in batches).
+std::string trace_showing(const Gateway& gw, const std::string& id, const std::string& text) {
+  std::string out;
+  for (int i = 0; i < 100; ++i) {
+    auto r = run({"trace", "show", id, "--set", "server.data_dir=" + gw.data_dir() + "/var", "--set",
+                  "http.listen=" + gw.http_address()});
+    out = r.out + r.err;
+    if (out.find(text) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return out;
+}
+
 
 void send_through(const Postfix& pf, const std::string& from, const std::string& message = kMessage) {
   SmtpClient c;
@@ -104,6 +120,25 @@ TEST(PartnerConnector, WithoutTlsCoveredDomainIsRefusedOthersAccepted) {
   ASSERT_TRUE(wait_for_log(gw, "require_tls failed")) << gw.log();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(mailbox(gw.data_dir(), "u@localhost").size(), 1u);
+}
+
+TEST(PartnerConnector, RefusalAndTheFailedRequirementAreInTheTrace) {
+  TempDir d;
+  ASSERT_TRUE(make_tls_certs(d));
+  Gateway gw;
+  ASSERT_TRUE(gw.start(partner_gateway(d))) << gw.log();
+  SmtpClient c;
+  ASSERT_TRUE(c.connect(gw.smtp_address()));
+  std::string reply = c.send_message("a@partner.test", {"u@localhost"}, kMessage);
+  ASSERT_EQ(reply_code(reply), 450) << reply;
+  EXPECT_NE(reply.find("4.7.320"), std::string::npos) << reply;
+  ASSERT_TRUE(wait_for_log(gw, "smtp.refused")) << gw.log();
+  // The refused message's trace id is in the log line.
+  std::string log = gw.log();
+  auto at = log.find("id=", log.find("smtp.refused"));
+  std::string id = log.substr(at + 3, log.find(' ', at) - at - 3);
+  std::string trace = trace_showing(gw, id, "require_tls failed");
+  EXPECT_NE(trace.find("partner partner: require_tls failed"), std::string::npos) << trace;
 }
 
 TEST(PartnerConnector, PermanentRefusalCodeIsUsedWhenConfigured) {

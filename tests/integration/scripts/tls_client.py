@@ -2,6 +2,9 @@
 # STARTTLS client modes for the TLS integration tests (Python's ssl module).
 #   big_chain HOST PORT CERT_CHAIN KEY: present an oversized client chain;
 #       exit 0 when the server ends the handshake instead of taking it.
+#   requiretls HOST PORT: over TLS, send a message with MAIL FROM ... REQUIRETLS
+#       (RFC 8689) from a@localhost to r@remote.test; prints the final reply,
+#       exit 0 when REQUIRETLS was advertised and the message accepted.
 #   hold HOST PORT GO_FILE OUT_FILE: open a TLS session, start a transaction,
 #       wait until GO_FILE exists (the test reloads the gateway meanwhile), then
 #       finish the message; writes "CODE PEER_CERT_SUBJECT" to OUT_FILE.
@@ -47,6 +50,20 @@ if mode == "big_chain":
         print("server took the chain:", r[:1]); sys.exit(1)
     except (ssl.SSLError, ConnectionError, OSError) as e:
         print("handshake refused:", e); sys.exit(0)
+elif mode == "requiretls":
+    t = starttls(host, port, client_context())
+    f = t.makefile("rb")
+    t.sendall(b"EHLO client.test\r\n")
+    ehlo = reply(f)
+    if not any(l[4:].upper() == "REQUIRETLS" for l in ehlo):
+        print("REQUIRETLS not advertised:", ehlo); sys.exit(1)
+    for cmd in (b"MAIL FROM:<a@localhost> REQUIRETLS", b"RCPT TO:<r@remote.test>", b"DATA"):
+        t.sendall(cmd + b"\r\n")
+        print(cmd, reply(f))
+    t.sendall(b"From: a@localhost\r\nSubject: requiretls\r\n\r\nbody\r\n.\r\n")
+    r = reply(f)
+    print("final:", r)
+    sys.exit(0 if r and r[0].startswith("250") else 1)
 elif mode == "hold":
     go, out = sys.argv[4], sys.argv[5]
     t = starttls(host, port, client_context())
