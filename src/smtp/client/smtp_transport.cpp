@@ -182,7 +182,10 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
   }
   in_.clear();  // RFC 3207 §4.2: nothing read before TLS counts after it
   arm(limit(Stage::greeting));
-  boost::system::error_code ec = co_await stream_.start_tls(tls_->context, tls_->mx_host);
+  // Named locals into co_await (g++ 12 coroutine bug, docs/decisions.md).
+  std::shared_ptr<tls::ClientContext> context = tls_->context;
+  std::string server_name = tls_->mx_host;
+  boost::system::error_code ec = co_await stream_.start_tls(std::move(context), std::move(server_name));
   timer_.cancel();
   if (ec) {
     std::string why = "TLS handshake with " + remote_ + " failed: " + (timed_out_ ? std::string("timeout") : ec.message());
