@@ -42,6 +42,38 @@ struct DkimKeyConfig {
   bool next = false;
 };
 
+// More certificates for a listener, chosen by the client's SNI name.
+struct TlsCertificateConfig {
+  std::string listener;            // listener name
+  std::vector<std::string> names;  // server names (a left-most "*." wildcard allowed)
+  std::string cert;
+  std::string key;
+};
+
+// A partner connector (Domain Security, docs/tls.md): what sessions carrying
+// mail from the partner's sender domains must show.
+struct PartnerConnectorConfig {
+  std::string name;
+  std::vector<std::string> sender_domains;
+  bool require_tls = true;
+  bool require_client_certificate = true;
+  std::vector<std::string> accepted_names;
+  std::string ca_file;
+  std::vector<std::string> client_networks;
+  std::string refusal = "450 4.7.320";  // "code enhanced-status" when a requirement fails
+};
+
+// Outbound TLS for some recipient domains (docs/tls.md), like smtp_tls_policy_maps.
+struct TlsPolicyConfig {
+  std::vector<std::string> domains;
+  std::string level = "may";  // none | may | encrypt | verify | secure | fingerprint
+  std::vector<std::string> match;         // names the server certificate must present
+  std::vector<std::string> fingerprints;  // level fingerprint: SHA-256 of the server certificate
+  std::string ca_file;                    // empty: tls.outbound_ca_file
+  std::string client_cert;                // mutual TLS towards a partner
+  std::string client_key;
+};
+
 struct Config {
   struct Server {
     std::string hostname;  // empty: the system's host name
@@ -162,6 +194,13 @@ struct Config {
     std::int64_t mark_at = 5, quarantine_at = 7, reject_at = 10;
     std::string mark_subject_prefix;
   } verdict;
+  struct Tls {
+    std::string outbound_level = "may";  // for recipient domains without a [[tls.policy]]
+    std::string outbound_ca_file;        // empty: the system trust store
+    std::vector<TlsPolicyConfig> policies;            // [[tls.policy]]
+    std::vector<TlsCertificateConfig> certificates;  // [[tls.certificate]]
+    std::vector<PartnerConnectorConfig> partners;     // [[tls.partner]]
+  } tls;
   std::vector<RouteConfig> routes{RouteConfig{{"localhost"}, "maildir", ""}, RouteConfig{}};
 };
 

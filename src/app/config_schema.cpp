@@ -276,6 +276,7 @@ Schema bind_schema(Config& c) {
             {.key = "next", .target = &k.next, .doc = "the rotation's next key: published, not used to sign"},
         };
       }});
+  add_tls_schema(s, c);
   return s;
 }
 

@@ -48,6 +48,8 @@ struct Schema {
 };
 
 Schema bind_schema(Config& config);
+// The [[tls.certificate]] and [[tls.partner]] arrays (tls_config_schema.cpp).
+void add_tls_schema(Schema& schema, Config& config);
 
 // Returns an error message, or an empty string when the value is acceptable.
 std::string check_field(const Field& field);

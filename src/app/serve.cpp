@@ -21,6 +21,8 @@
 #include "app/resolver_setup.h"
 #include "app/rules_setup.h"
 #include "app/trace_wiring.h"
+#include "app/tls_setup.h"
+#include "filters/partner/partner_filter.h"
 #include "store/stores.h"
 #include "store/recorder/trace_recorder.h"
 #include "app/signing_setup.h"
@@ -91,14 +93,16 @@ std::string system_hostname() {
 util::Result<smtp::ServerSettings> server_settings(const Config& cfg, const std::string& hostname) {
   smtp::ServerSettings s;
   s.hostname = hostname;
-  for (const auto& l : cfg.smtp.listeners) {
+  for (std::size_t i = 0; i < cfg.smtp.listeners.size(); ++i) {
+    const auto& l = cfg.smtp.listeners[i];
     smtp::ListenerSettings ls;
     ls.name = l.name;
     ls.address = l.address;
     ls.role = l.role == "relay" ? smtp::Role::relay : l.role == "submission" ? smtp::Role::submission : smtp::Role::inbound;
     ls.line_endings = l.line_endings == "normalize" ? smtp::LineEndings::normalize_lf : smtp::LineEndings::strict;
-    ls.tls_cert = l.tls_cert;
-    ls.tls_key = l.tls_key;
+    auto tls = listener_tls(cfg, i);
+    if (!tls) return util::fail(tls.error().message);
+    ls.tls = std::move(*tls);
     s.listeners.push_back(ls);
   }
   for (const auto& d : cfg.smtp.accepted_domains) s.accepted_domains.push_back(util::to_lower(d));
@@ -248,6 +252,12 @@ int serve(const ServeOptions& options) {
   queue_manager.add_transport("quarantine", std::make_shared<queue::QuarantineTransport>(
                                                 local_delivery, *(*stores)->quarantine, quarantine_retention(cfg)));
   smtp::SmtpTransportOptions relay_opts;
+  auto tls_policies = outbound_tls_policies(cfg);
+  if (!tls_policies) {
+    fatal(tls_policies.error().message);
+    return 1;
+  }
+  relay_opts.tls_policies = *tls_policies;
   relay_opts.helo_name = hostname;
   relay_opts.use_bdat = cfg.queue.bdat;
   relay_opts.timeout = std::chrono::seconds(cfg.queue.delivery_timeout_seconds);
@@ -276,6 +286,14 @@ int serve(const ServeOptions& options) {
   auto chain = std::make_shared<pipeline::FilterChain>();
   std::shared_ptr<pipeline::Filter> signing_filter;
   std::unique_ptr<RulesReloader> rules_reloader;
+  auto partners = partner_connectors(cfg);
+  if (!partners) {
+    fatal(partners.error().message);
+    return 1;
+  }
+  // Partner connectors first: a transport check that needs no content (docs/tls.md).
+  auto partner_filter = std::make_shared<filters::PartnerFilter>(*partners);
+  chain->add(metrics.measure(partner_filter));
   {
     filters::AuthConfig ac;
     ac.authserv_id = cfg.auth.authserv_id.empty() ? hostname : cfg.auth.authserv_id;
@@ -475,14 +493,24 @@ int serve(const ServeOptions& options) {
           for (const auto& e : again.errors) log::error("config.reload_failed", {{"error", e.to_string()}});
         } else {
           auto reloaded = server_settings(again.config, hostname);
-          if (!reloaded) {
-            log::error("config.reload_failed", {{"error", reloaded.error().message}});
+          auto reloaded_partners = partner_connectors(again.config);
+          util::Result<void> applied;
+          if (!reloaded)
+            applied = util::fail(reloaded.error().message);
+          else if (!reloaded_partners)
+            applied = util::fail(reloaded_partners.error().message);
+          else
+            applied = smtp_server.reload(std::move(*reloaded));
+          if (!applied) {
+            log::error("config.reload_failed", {{"error", applied.error().message}});
           } else {
-            smtp_server.reload(std::move(*reloaded));
+            partner_filter->reload(std::move(*reloaded_partners));
             rules_reloader->reload("SIGHUP");
             log::set_level(*log::parse_level(again.config.log.level));
-            log::info("config.reloaded", {{"file", options.config_path.empty() ? "(defaults)" : options.config_path},
-                                          {"applied", "log level, SMTP domains, networks, recipient list, limits, rules file"}});
+            log::info("config.reloaded",
+                      {{"file", options.config_path.empty() ? "(defaults)" : options.config_path},
+                       {"applied", "log level, SMTP domains, networks, recipient list, limits, TLS certificates, "
+                                   "partner connectors, rules file"}});
           }
         }
         wait_signal();

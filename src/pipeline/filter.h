@@ -21,6 +21,13 @@ struct TlsFacts {
   std::string peer_subject;
   std::vector<std::string> peer_names;  // SAN dNSNames
   bool peer_verified = false;
+  std::string server_name;                  // SNI the client asked for
+  std::string verify_error;                 // why a presented certificate did not verify
+  std::vector<std::string> peer_chain_der;  // client certificate chain, leaf first
+  // Set by the partner_connector filter: the connector that covered the
+  // sender domain, and whether its mutual-TLS requirements were met.
+  std::string connector;
+  bool domain_secured = false;
 };
 
 struct ConnectionFacts {

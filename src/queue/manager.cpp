@@ -212,6 +212,7 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
         job.smtputf8 = m.envelope.smtputf8;
         job.ret = m.envelope.ret;
         job.envid = m.envelope.envid;
+        job.requiretls = m.envelope.requiretls;
         for (auto i : w.recipients)
           job.recipients.push_back({m.recipients[i].address, m.recipients[i].notify, m.recipients[i].orcpt});
         job.domain = domain_of(m.recipients[w.recipients[0]].address);
@@ -252,6 +253,7 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
         const RecipientResult& res = k < results.size() ? results[k] : RecipientResult{};
         r.last_reply = res.reply;
         r.remote = res.remote;
+        r.tls_failure = res.outcome == Outcome::deferred && res.tls_failure;
         ++r.attempts;
         switch (res.outcome) {
           case Outcome::delivered:

@@ -24,6 +24,7 @@ struct DeliveryJob {
   bool smtputf8 = false;
   std::string ret;
   std::string envid;
+  bool requiretls = false;  // RFC 8689: verified TLS to the next hop, which must offer REQUIRETLS
   std::vector<JobRecipient> recipients;
   std::shared_ptr<const std::string> message;  // CRLF line ends
   std::string domain;    // recipient domain of this group

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "log/log.h"
+#include "smtp/client/client_stream.h"
 #include "smtp/protocol/reply.h"
 #include "util/host_port.h"
 #include "util/strings.h"
@@ -86,13 +87,34 @@ std::vector<RecipientResult> all(std::size_t n, Outcome o, const std::string& re
   return std::vector<RecipientResult>(n, RecipientResult{o, reply, remote});
 }
 
+// What STARTTLS must achieve on one connection: the policy, its context, the MX host name.
+struct TlsPlan {
+  tls::ClientPolicy policy;
+  std::shared_ptr<tls::ClientContext> context;
+  std::string mx_host;
+};
+
+bool ehlo_offers(const Reply& ehlo, std::string_view ext) {
+  for (std::size_t i = 1; i < ehlo.lines.size(); ++i)
+    if (util::istarts_with(ehlo.lines[i], ext) && (ehlo.lines[i].size() == ext.size() || ehlo.lines[i][ext.size()] == ' '))
+      return true;
+  return false;
+}
+
+// A required TLS policy was not met: deferred (never sent in clear), marked for `queue retry --tls-failures`.
+std::vector<RecipientResult> tls_failed(std::size_t n, const std::string& reason, const std::string& remote) {
+  return std::vector<RecipientResult>(n, RecipientResult{Outcome::deferred, "451 4.7.5 " + reason, remote, true});
+}
+
 // One SMTP/LMTP conversation over a connected stream.
 template <typename Stream>
 class Conversation {
  public:
   // `cached_ehlo`: the connection is a reused one whose greeting and EHLO are done.
-  Conversation(Stream& s, const SmtpTransportOptions& o, std::string remote, std::optional<Reply> cached_ehlo = {})
-      : stream_(s), timer_(s.get_executor()), options_(o), remote_(std::move(remote)), cached_ehlo_(std::move(cached_ehlo)) {}
+  Conversation(Stream& s, const SmtpTransportOptions& o, std::string remote, std::optional<Reply> cached_ehlo = {},
+               const TlsPlan* tls = nullptr)
+      : stream_(s), timer_(s.get_executor()), options_(o), remote_(std::move(remote)), cached_ehlo_(std::move(cached_ehlo)),
+        tls_(tls) {}
 
   awaitable<std::vector<RecipientResult>> run(const queue::DeliveryJob& job);
   // After run(): the transaction ended cleanly and the session may carry the next message.
@@ -108,6 +130,9 @@ class Conversation {
                                      base / 300);
   }
   awaitable<std::optional<Reply>> read_reply(Stage stage = Stage::command);
+  // STARTTLS per the plan; a value is the attempt's result when it must stop here.
+  awaitable<std::optional<std::vector<RecipientResult>>> negotiate_tls(std::optional<Reply>& ehlo,
+                                                                       const queue::DeliveryJob& job);
   awaitable<bool> send(const std::string& data);
   void arm(std::chrono::milliseconds limit) {
     timer_.expires_after(limit);
@@ -131,7 +156,55 @@ class Conversation {
   std::string in_;
   bool timed_out_ = false;
   bool reusable_ = false;
+  const TlsPlan* tls_ = nullptr;
 };
+
+template <typename Stream>
+awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::negotiate_tls(std::optional<Reply>& ehlo,
+                                                                                          const queue::DeliveryJob& job) {
+  const std::size_t n = job.recipients.size();
+  const tls::ClientPolicy& policy = tls_->policy;
+  const bool required = tls::requires_tls(policy.level);
+  const std::string level = std::string(tls::level_name(policy.level)) + " (" + policy.origin + ")";
+  if (policy.level == tls::Level::none) co_return std::nullopt;
+  if (!ehlo->positive() || !ehlo_offers(*ehlo, "STARTTLS")) {
+    if (!required) co_return std::nullopt;
+    co_await send("QUIT\r\n");
+    co_return tls_failed(n, "TLS policy " + level + ": " + remote_ + " does not offer STARTTLS", remote_);
+  }
+  if (!co_await send("STARTTLS\r\n")) co_return all(n, Outcome::deferred, failure_text("sending STARTTLS"), remote_);
+  auto go = co_await read_reply();
+  if (!go) co_return all(n, Outcome::deferred, failure_text("reading the STARTTLS reply"), remote_);
+  if (go->code != 220) {
+    if (!required) co_return std::nullopt;
+    co_await send("QUIT\r\n");
+    co_return tls_failed(n, "TLS policy " + level + ": STARTTLS refused by " + remote_ + ": " + go->summary(), remote_);
+  }
+  in_.clear();  // RFC 3207 §4.2: nothing read before TLS counts after it
+  arm(limit(Stage::greeting));
+  // Named locals into co_await (g++ 12 coroutine bug, docs/decisions.md).
+  std::shared_ptr<tls::ClientContext> context = tls_->context;
+  std::string server_name = tls_->mx_host;
+  boost::system::error_code ec = co_await stream_.start_tls(std::move(context), std::move(server_name));
+  timer_.cancel();
+  if (ec) {
+    std::string why = "TLS handshake with " + remote_ + " failed: " + (timed_out_ ? std::string("timeout") : ec.message());
+    if (required) co_return tls_failed(n, "TLS policy " + level + ": " + why, remote_);
+    co_return all(n, Outcome::deferred, "451 4.7.5 " + why, remote_);
+  }
+  tls::ServerCheck check = tls::check_server(stream_.native_handle(), policy, tls_->mx_host, job.domain);
+  remote_ += " (" + check.summary + ")";
+  if (!check.ok) {
+    co_await send("QUIT\r\n");
+    co_return tls_failed(n, "TLS policy " + level + " not met: " + check.reason, remote_);
+  }
+  if (!co_await send("EHLO " + options_.helo_name + "\r\n"))
+    co_return all(n, Outcome::deferred, failure_text("sending EHLO after STARTTLS"), remote_);
+  ehlo = co_await read_reply();
+  if (!ehlo || !ehlo->positive())
+    co_return all(n, Outcome::deferred, ehlo ? ehlo->summary() : failure_text("reading the EHLO reply after STARTTLS"), remote_);
+  co_return std::nullopt;
+}
 
 template <typename Stream>
 awaitable<std::optional<Reply>> Conversation<Stream>::read_reply(Stage stage) {
@@ -219,6 +292,7 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
     return all(n, r.permanent() ? Outcome::failed : Outcome::deferred, r.summary(), remote_);
   };
   std::optional<Reply> ehlo = cached_ehlo_;
+  const bool reused = cached_ehlo_.has_value();
   bool esmtp = true;
   if (!ehlo) {
     auto greeting = co_await read_reply(Stage::greeting);
@@ -229,6 +303,13 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
     ehlo = co_await read_reply();
     if (!ehlo) co_return all(n, Outcome::deferred, failure_text("reading the EHLO reply"), remote_);
     esmtp = ehlo->positive();
+  }
+  if constexpr (std::is_same_v<Stream, ClientStream>) {
+    // A reused connection already met the same policy (the pool key includes it).
+    if (tls_ && !reused) {
+      if (auto stop = co_await negotiate_tls(ehlo, job)) co_return std::move(*stop);
+      esmtp = ehlo->positive();
+    }
   }
   if (!esmtp && !lmtp) {
     if (!co_await send("HELO " + options_.helo_name + "\r\n")) co_return all(n, Outcome::deferred, failure_text("HELO"), remote_);
@@ -253,6 +334,9 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
     co_return all(n, Outcome::failed, "552 5.3.4 message size " + std::to_string(message.size()) +
                                           " exceeds the limit of " + std::to_string(size_limit) + " of the next hop",
                   remote_);
+  // RFC 8689 §4.2: a REQUIRETLS message goes only to a next hop that offers it, over the verified TLS above.
+  if (job.requiretls && !offers("REQUIRETLS"))
+    co_return all(n, Outcome::failed, "550 5.7.30 REQUIRETLS is required and " + remote_ + " does not offer it", remote_);
   if (job.smtputf8 && !offers("SMTPUTF8"))
     co_return all(n, Outcome::failed, "553 5.6.7 the next hop does not support SMTPUTF8", remote_);
   const bool pipelining = offers("PIPELINING");
@@ -263,6 +347,7 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
   if (offers("SIZE")) mail += " SIZE=" + std::to_string(message.size());
   if (has_8bit(message) && offers("8BITMIME")) mail += " BODY=8BITMIME";
   if (job.smtputf8) mail += " SMTPUTF8";
+  if (job.requiretls) mail += " REQUIRETLS";
   if (dsn && !job.ret.empty()) mail += " RET=" + job.ret;
   if (dsn && !job.envid.empty()) mail += " ENVID=" + xtext(job.envid);
   std::vector<std::string> rcpts;
@@ -411,7 +496,7 @@ bool connection_failure(const std::vector<RecipientResult>& results) {
 // next message to the same destination skips connect, greeting and EHLO.
 struct ConnectionPool {
   struct Idle {
-    tcp::socket socket;
+    std::unique_ptr<ClientStream> stream;
     Reply ehlo;
     std::chrono::steady_clock::time_point since;
     int uses = 0;
@@ -427,7 +512,7 @@ struct ConnectionPool {
     for (auto it = idle.begin(); it != idle.end();) {
       if (now - it->second.since > kMaxIdle) {
         boost::system::error_code ignored;
-        it->second.socket.close(ignored);
+        it->second.stream->close(ignored);
         it = idle.erase(it);
       } else {
         ++it;
@@ -450,7 +535,8 @@ struct ConnectionPool {
 namespace {
 
 awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets, const SmtpTransportOptions& options,
-                                                    const queue::DeliveryJob& job, ConnectionPool* pool) {
+                                                    const queue::DeliveryJob& job, ConnectionPool* pool,
+                                                    const TlsPlan* tls_base) {
   auto ex = co_await asio::this_coro::executor;
   std::vector<RecipientResult> last = all(job.recipients.size(), Outcome::deferred, "451 4.4.1 no next hop reachable");
   for (const auto& t : targets) {
@@ -458,36 +544,40 @@ awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets,
     auto address = asio::ip::make_address(t.address, ec);
     std::string remote = t.name + "[" + t.address + "]:" + std::to_string(t.port);
     if (ec) continue;
-    const std::string key = t.address + ":" + std::to_string(t.port);
+    std::optional<TlsPlan> plan;
+    if (tls_base) plan = TlsPlan{tls_base->policy, tls_base->context, t.name};
+    const std::string key = t.address + ":" + std::to_string(t.port) + (plan ? "|" + plan->policy.key() : "");
     if (auto reused = pool ? pool->take(key) : std::nullopt) {
-      Conversation<tcp::socket> conv(reused->socket, options, remote, reused->ehlo);
+      Conversation<ClientStream> conv(*reused->stream, options, remote, reused->ehlo, plan ? &*plan : nullptr);
       auto results = co_await conv.run(job);
       if (!connection_failure(results)) {
-        if (conv.reusable()) pool->put(key, ConnectionPool::Idle{std::move(reused->socket), *conv.ehlo(), {}, reused->uses + 1});
+        if (conv.reusable())
+          pool->put(key, ConnectionPool::Idle{std::move(reused->stream), *conv.ehlo(), {}, reused->uses + 1});
         co_return results;
       }
       // The peer closed the idle session: fall through to a fresh connection.
     }
-    tcp::socket socket(ex);
+    tcp::socket connecting(ex);
     asio::steady_timer timer(ex);
     timer.expires_after(std::min(options.timeout, std::chrono::seconds(30)));
-    timer.async_wait([&socket](const boost::system::error_code& e) {
+    timer.async_wait([&connecting](const boost::system::error_code& e) {
       if (!e) {
         boost::system::error_code ignored;
-        socket.close(ignored);
+        connecting.close(ignored);
       }
     });
-    auto [cec] = co_await socket.async_connect(tcp::endpoint(address, t.port), asio::as_tuple(use_awaitable));
+    auto [cec] = co_await connecting.async_connect(tcp::endpoint(address, t.port), asio::as_tuple(use_awaitable));
     timer.cancel();
     if (cec) {
       last = all(job.recipients.size(), Outcome::deferred, "451 4.4.1 cannot connect to " + remote + ": " + cec.message(), remote);
       continue;
     }
-    Conversation<tcp::socket> conv(socket, options, remote);
+    auto stream = std::make_unique<ClientStream>(std::move(connecting));
+    Conversation<ClientStream> conv(*stream, options, remote, {}, plan ? &*plan : nullptr);
     auto results = co_await conv.run(job);
     // Only a connection-level failure (all deferred before any answer) moves on to the next host.
     if (!connection_failure(results)) {
-      if (pool && conv.reusable()) pool->put(key, ConnectionPool::Idle{std::move(socket), *conv.ehlo(), {}, 1});
+      if (pool && conv.reusable()) pool->put(key, ConnectionPool::Idle{std::move(stream), *conv.ehlo(), {}, 1});
       co_return results;
     }
     last = std::move(results);
@@ -518,18 +608,31 @@ namespace {
 
 awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options, dns::Resolver* resolver,
                                                     std::shared_ptr<const queue::DeliveryJob> job,
-                                                    std::shared_ptr<ConnectionPool> pool_owner) {
+                                                    std::shared_ptr<ConnectionPool> pool_owner,
+                                                    std::shared_ptr<tls::ClientContextCache> contexts) {
   ConnectionPool* pool = pool_owner.get();
   const auto& j = *job;
   const std::size_t n = j.recipients.size();
   const std::uint16_t default_port = options.mode == SmtpTransportOptions::Mode::lmtp ? 24 : 25;
+  std::optional<TlsPlan> tls_plan;
+  if (options.mode != SmtpTransportOptions::Mode::lmtp) {
+    tls::ClientPolicy policy = options.tls_policies->for_domain(j.domain, j.requiretls);
+    if (policy.level != tls::Level::none) {
+      auto context = contexts->get(policy);
+      if (!context)
+        co_return tls_failed(n, "TLS policy " + std::string(tls::level_name(policy.level)) + " (" + policy.origin +
+                                    ") cannot be applied: " + context.error().message, "");
+      tls_plan = TlsPlan{policy, *context, {}};
+    }
+  }
+  const TlsPlan* tls_base = tls_plan ? &*tls_plan : nullptr;
   if (options.mode == SmtpTransportOptions::Mode::mx) {
     if (!resolver) co_return all(n, Outcome::deferred, "451 4.3.5 no DNS resolver configured");
     std::string error;
     bool permanent = false;
     auto targets = co_await mx_targets(*resolver, j.domain, 25, error, permanent);
     if (targets.empty()) co_return all(n, permanent ? Outcome::failed : Outcome::deferred, error);
-    co_return co_await deliver_tcp(std::move(targets), options, j, pool);
+    co_return co_await deliver_tcp(std::move(targets), options, j, pool, tls_base);
   }
   auto hop = parse_next_hop(j.next_hop, default_port);
   if (!hop) co_return all(n, Outcome::deferred, "451 4.3.5 bad next hop: " + hop.error().message);
@@ -538,7 +641,7 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
   asio::ip::make_address(hop->host, ec);
   if (!ec) {
     std::vector<Target> literal(1, Target{hop->host, hop->host, hop->port});
-    co_return co_await deliver_tcp(std::move(literal), options, j, pool);
+    co_return co_await deliver_tcp(std::move(literal), options, j, pool, tls_base);
   }
   if (!resolver)
     co_return all(n, Outcome::deferred, "451 4.3.5 next hop " + hop->host + " is a name and no DNS resolver is configured");
@@ -548,7 +651,7 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
     dns::Answer a = co_await resolve(*resolver, std::move(question));
     for (const auto& addr : a.addresses) targets.push_back({hop->host, addr, hop->port});
   }
-  co_return co_await deliver_tcp(std::move(targets), options, j, pool);
+  co_return co_await deliver_tcp(std::move(targets), options, j, pool, tls_base);
 }
 
 }  // namespace
@@ -556,7 +659,7 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
 void SmtpTransport::deliver(queue::DeliveryJob job, Done done) {
   auto shared_job = std::make_shared<const queue::DeliveryJob>(std::move(job));
   const std::size_t n = shared_job->recipients.size();
-  asio::co_spawn(asio::make_strand(io_), deliver_job(options_, resolver_, shared_job, pool_),
+  asio::co_spawn(asio::make_strand(io_), deliver_job(options_, resolver_, shared_job, pool_, tls_contexts_),
                  [done = std::move(done), n](std::exception_ptr e, std::vector<RecipientResult> results) mutable {
                    if (e) results = all(n, Outcome::deferred, "451 4.3.0 internal error during delivery");
                    done(std::move(results));

@@ -11,6 +11,8 @@
 
 #include "dns/resolver.h"
 #include "queue/transport.h"
+#include "tls/client_context.h"
+#include "tls/client_policy.h"
 #include "util/error.h"
 
 namespace boost::asio {
@@ -25,6 +27,8 @@ struct SmtpTransportOptions {
   std::string helo_name = "localhost";
   bool use_bdat = true;
   std::chrono::seconds timeout{300};
+  // Outbound TLS per recipient domain (smtp and relay modes; LMTP stays in clear).
+  std::shared_ptr<const tls::ClientPolicyTable> tls_policies = std::make_shared<const tls::ClientPolicyTable>();
 };
 
 struct ConnectionPool;
@@ -43,6 +47,7 @@ class SmtpTransport : public queue::Transport {
   SmtpTransportOptions options_;
   dns::Resolver* resolver_;
   std::shared_ptr<ConnectionPool> pool_;
+  std::shared_ptr<tls::ClientContextCache> tls_contexts_ = std::make_shared<tls::ClientContextCache>();
 };
 
 // "[host]:port", "host:port" or "[host]" (port 25); "unix:/path" for LMTP.

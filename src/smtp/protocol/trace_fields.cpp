@@ -15,6 +15,12 @@ std::string sanitize(std::string_view s) {
   for (unsigned char c : s) out += (c < 33 || c == 127 || c == '(' || c == ')' || c == ';') ? '?' : static_cast<char>(c);
   return out.substr(0, 255);
 }
+// Text inside a comment: no parentheses, backslashes or control characters.
+std::string comment_text(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) out += (c < 32 || c == 127 || c == '(' || c == ')' || c == '\\') ? '?' : static_cast<char>(c);
+  return out.substr(0, 255);
+}
 }  // namespace
 
 std::string received_field(const ReceivedInfo& i) {
@@ -24,6 +30,9 @@ std::string received_field(const ReceivedInfo& i) {
                   (i.client_name.empty() ? std::string("unknown") : sanitize(i.client_name)) + " [" +
                   i.client_address + "])\r\n\tby " + i.by_host + " (mailmoat) with " + with + " id " + i.queue_id;
   if (i.tls) f += "\r\n\t(using " + i.tls_version + " with cipher " + i.tls_cipher + ")";
+  if (i.tls && !i.tls_peer_subject.empty())
+    f += "\r\n\t(client certificate " + comment_text(i.tls_peer_subject) +
+         (i.tls_peer_verified ? " verified)" : " not verified)");
   if (!i.single_recipient.empty()) f += "\r\n\tfor <" + sanitize(i.single_recipient) + ">";
   f += "; " + rfc5322_date(i.unix_time) + "\r\n";
   return f;

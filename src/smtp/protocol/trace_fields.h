@@ -20,6 +20,8 @@ struct ReceivedInfo {
   bool utf8 = false;
   std::string tls_version;
   std::string tls_cipher;
+  std::string tls_peer_subject;  // client certificate subject, "" when none was presented
+  bool tls_peer_verified = false;
   std::string single_recipient;  // "for <...>" only when there is exactly one
   std::int64_t unix_time = 0;
 };

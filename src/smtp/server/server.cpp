@@ -60,6 +60,19 @@ Reply refusal_reply(const pipeline::Verdict& v, const std::string& queue_id) {
                v.text.empty() ? (reject ? "Message refused" : "Try again later") : v.text);
 }
 
+// One line for the message trace: what the TLS session established.
+std::string tls_trace_detail(const pipeline::TlsFacts& t) {
+  std::string d = t.version + " " + t.cipher;
+  if (!t.server_name.empty()) d += "; sni " + t.server_name;
+  if (t.peer_subject.empty()) return d + "; no client certificate";
+  d += "; client certificate " + t.peer_subject;
+  if (!t.peer_names.empty()) {
+    d += " names";
+    for (const auto& n : t.peer_names) d += " " + n;
+  }
+  return d + (t.peer_verified ? "; verified" : "; not verified: " + t.verify_error);
+}
+
 std::string role_name(Role r) {
   switch (r) {
     case Role::inbound: return "inbound";
@@ -74,7 +87,17 @@ std::string role_name(Role r) {
 struct Listener {
   ListenerSettings settings;
   std::optional<tcp::acceptor> acceptor;
-  std::shared_ptr<ssl::context> tls;
+  // Replaced on SIGHUP; a session keeps the context it started with.
+  std::shared_ptr<tls::ServerContext> tls() const {
+    std::lock_guard lock(tls_mu);
+    return tls_context;
+  }
+  void set_tls(std::shared_ptr<tls::ServerContext> c) {
+    std::lock_guard lock(tls_mu);
+    tls_context = std::move(c);
+  }
+  mutable std::mutex tls_mu;
+  std::shared_ptr<tls::ServerContext> tls_context;
 };
 
 class Connection;
@@ -113,6 +136,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         listener_(listener),
+        tls_context_(listener.tls()),
         session_(SessionConfig{}) {
     boost::system::error_code ec;
     auto remote = socket_.remote_endpoint(ec);
@@ -153,7 +177,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     c.max_command_line = s.max_command_line;
     c.content = s.content;
     c.content.line_endings = listener_.settings.line_endings;
-    c.starttls_available = listener_.tls != nullptr;
+    c.starttls_available = tls_context_ != nullptr;
+    // RFC 8689: outbound delivery honours REQUIRETLS (verified TLS, next hop offering it).
+    c.requiretls = c.starttls_available;
     return c;
   }
 
@@ -178,6 +204,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<ssl::stream<tcp::socket&>> tls_;
   asio::steady_timer timer_;
   Listener& listener_;
+  std::shared_ptr<tls::ServerContext> tls_context_;
   Session session_;
   std::string client_ip_ = "unknown";
   std::uint16_t client_port_ = 0;
@@ -287,23 +314,37 @@ awaitable<bool> Connection::start_tls() {
   // RFC 3207 §4.2 / CVE-2011-0411: anything pipelined after STARTTLS is discarded.
   in_.clear();
   pos_ = 0;
-  tls_.emplace(socket_, *listener_.tls);
+  tls_.emplace(socket_, tls_context_->context());
+  // A client that stalls mid-handshake gets the command timeout, then is cut.
+  timed_out_ = false;
   timer_.expires_after(timeout());
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (!ec) self->force_close();
+    if (!ec) {
+      self->timed_out_ = true;
+      self->force_close();
+    }
   });
   auto [ec] = co_await tls_->async_handshake(ssl::stream_base::server, asio::as_tuple(use_awaitable));
   timer_.cancel();
   if (ec) {
-    log::warn("smtp.tls_failed", {{"client", client_ip_}, {"error", ec.message()}});
+    log::warn("smtp.tls_failed", {{"client", client_ip_},
+                                  {"error", timed_out_ ? std::string("handshake timed out") : ec.message()}});
     co_return false;
   }
-  SSL* native = tls_->native_handle();
+  tls::SessionFacts f = tls::session_facts(tls_->native_handle());
   tls_facts_.active = true;
-  tls_facts_.version = SSL_get_version(native);
-  tls_facts_.cipher = SSL_get_cipher_name(native);
+  tls_facts_.version = std::move(f.version);
+  tls_facts_.cipher = std::move(f.cipher);
+  tls_facts_.server_name = std::move(f.server_name);
+  tls_facts_.peer_subject = std::move(f.peer_subject);
+  tls_facts_.peer_names = std::move(f.peer_names);
+  tls_facts_.peer_verified = f.peer_verified;
+  tls_facts_.verify_error = std::move(f.verify_error);
+  tls_facts_.peer_chain_der = std::move(f.peer_chain_der);
   session_.tls_started();
-  log::info("smtp.tls", {{"client", client_ip_}, {"version", tls_facts_.version}, {"cipher", tls_facts_.cipher}});
+  log::info("smtp.tls", {{"client", client_ip_}, {"version", tls_facts_.version}, {"cipher", tls_facts_.cipher},
+                         {"sni", tls_facts_.server_name}, {"peer", tls_facts_.peer_subject},
+                         {"verified", tls_facts_.peer_subject.empty() ? "-" : tls_facts_.peer_verified ? "yes" : "no"}});
   co_return true;
 }
 
@@ -363,10 +404,13 @@ awaitable<Reply> Connection::process_message() {
   info.tls = tls_facts_.active;
   info.tls_version = tls_facts_.version;
   info.tls_cipher = tls_facts_.cipher;
+  info.tls_peer_subject = tls_facts_.peer_subject;
+  info.tls_peer_verified = tls_facts_.peer_verified;
   info.utf8 = t.params.smtputf8;
   if (t.recipients.size() == 1) info.single_recipient = t.recipients[0].path.address;
   info.unix_time = unix_now();
   ctx->message.insert(0, received_field(info));
+  if (tls_facts_.active) ctx->notes.push_back({"tls", "session", tls_trace_detail(tls_facts_)});
 
   pipeline::Verdict verdict;
   if (server_->chain && server_->chain->size() > 0) {
@@ -528,17 +572,10 @@ util::Result<std::vector<std::pair<std::string, std::string>>> SmtpServer::liste
   for (const auto& ls : impl_->settings.listeners) {
     auto l = std::make_unique<Listener>();
     l->settings = ls;
-    if (!ls.tls_cert.empty()) {
-      auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-      boost::system::error_code ec;
-      ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-      ctx->use_certificate_chain_file(ls.tls_cert, ec);
-      if (!ec) ctx->use_private_key_file(ls.tls_key, ssl::context::pem, ec);
-      if (ec) return util::fail("listener " + ls.name + ": TLS certificate or key: " + ec.message());
-      SSL_CTX_set_cipher_list(ctx->native_handle(),
-                              "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:!aNULL:!eNULL:!EXPORT");
-      l->tls = std::move(ctx);
+    if (ls.tls.enabled()) {
+      auto ctx = tls::ServerContext::build(ls.tls);
+      if (!ctx) return util::fail("listener " + ls.name + ": TLS: " + ctx.error().message);
+      l->set_tls(std::move(*ctx));
     }
     auto hp = util::parse_host_port(ls.address);
     if (!hp) return util::fail("cannot listen on " + ls.address + ": " + hp.error().message);
@@ -563,12 +600,26 @@ void SmtpServer::start() {
     asio::co_spawn(l->acceptor->get_executor(), impl_->accept_loop(*l), asio::detached);
 }
 
-void SmtpServer::reload(ServerSettings settings) {
-  settings.listeners = impl_->settings.listeners;  // bound sockets stay as they are
+util::Result<void> SmtpServer::reload(ServerSettings settings) {
+  // Bound sockets stay as they are; certificates are re-read for each listener by name.
+  std::vector<std::pair<Listener*, std::shared_ptr<tls::ServerContext>>> contexts;
+  for (auto& l : impl_->listeners) {
+    std::shared_ptr<tls::ServerContext> next;
+    for (const auto& ls : settings.listeners) {
+      if (ls.name != l->settings.name || !ls.tls.enabled()) continue;
+      auto built = tls::ServerContext::build(ls.tls);
+      if (!built) return util::fail("listener " + ls.name + ": TLS: " + built.error().message);
+      next = std::move(*built);
+    }
+    contexts.emplace_back(l.get(), std::move(next));
+  }
+  for (auto& [l, ctx] : contexts) l->set_tls(std::move(ctx));
+  settings.listeners = impl_->settings.listeners;
   impl_->limiter.set_limits(settings.connections);
   auto next = std::make_shared<const ServerSettings>(std::move(settings));
   std::lock_guard lock(impl_->settings_mu);
   impl_->live = std::move(next);
+  return {};
 }
 
 void SmtpServer::stop() {

@@ -18,6 +18,7 @@
 #include "smtp/protocol/session.h"
 #include "smtp/server/connection_limiter.h"
 #include "pipeline/message_sink.h"
+#include "tls/server_context.h"
 #include "util/cidr.h"
 #include "util/error.h"
 
@@ -32,8 +33,7 @@ struct ListenerSettings {
   std::string address;  // "host:port"
   Role role = Role::inbound;
   LineEndings line_endings = LineEndings::strict;
-  std::string tls_cert;  // PEM files; empty: no STARTTLS
-  std::string tls_key;
+  tls::ServerTlsConfig tls;  // no certificate: no STARTTLS
 };
 
 struct ServerSettings {
@@ -70,8 +70,10 @@ class SmtpServer {
   util::Result<std::vector<std::pair<std::string, std::string>>> listen();
   void start();
   // New settings for sessions that start from now on (SIGHUP): domains, networks,
-  // recipient list, limits. Listener addresses and TLS files need a restart.
-  void reload(ServerSettings settings);
+  // recipient list, limits, and TLS certificates (re-read from their files;
+  // sessions already open keep theirs). Listener addresses need a restart.
+  // Fails, changing nothing, when a certificate cannot be loaded.
+  util::Result<void> reload(ServerSettings settings);
   void stop();                   // stop accepting; idle sessions get 421 4.3.2
   void abort_sessions();         // grace period over: close whatever is left
   std::size_t active_sessions() const;

@@ -1,0 +1,1 @@
+mailmoat_fuzz_target(mta_sts_policy SOURCES ${CMAKE_CURRENT_LIST_DIR}/mta_sts_policy.cpp DEPENDS mailmoat_tls_mta_sts)
