@@ -132,6 +132,9 @@ nlohmann::json record_json(const store::TraceRecord& r) {
 
 }  // namespace
 
+std::function<bool(const http::Request&)> admin_bearer(std::string token) { return bearer(std::move(token)); }
+std::string admin_url_decode(std::string_view s) { return url_decode(s); }
+
 void add_trace_routes(http::Router& router, store::TraceStore& trace, std::string token) {
   auto authorized = bearer(std::move(token));
   router.add("GET", "/api/v1/trace", [&trace, authorized](const http::Request& req) {

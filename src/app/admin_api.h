@@ -4,7 +4,9 @@
 // CLI can use it and nothing else can.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "http/router.h"
 #include "util/error.h"
@@ -24,5 +26,8 @@ void add_queue_routes(http::Router& router, queue::QueueManager& queue, std::str
 // GET /api/v1/trace?sender=&recipient=&since=&until=&status=&message_id=&client_ip=&direction=&limit=&cursor=
 // and GET /api/v1/trace/ID (the whole timeline). Times are microseconds since the epoch.
 void add_trace_routes(http::Router& router, store::TraceStore& trace, std::string token);
+// For other admin routes (links_setup.cpp): the constant-time bearer check and query decoding.
+std::function<bool(const http::Request&)> admin_bearer(std::string token);
+std::string admin_url_decode(std::string_view s);
 
 }  // namespace mailmoat::app

@@ -7,6 +7,7 @@
 
 #include "app/cmd_check.h"
 #include "app/cmd_dkim.h"
+#include "app/cmd_links.h"
 #include "app/cmd_queue.h"
 #include "app/cmd_trace.h"
 #include "app/config.h"
@@ -67,6 +68,8 @@ int run_cli(int argc, char** argv) {
 
   DkimCommand dkim_cmd;
   add_dkim_commands(app, dkim_cmd);
+  LinksCommand links_cmd;
+  add_links_command(app, links_cmd);
 
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
@@ -91,6 +94,7 @@ int run_cli(int argc, char** argv) {
   if (!trace_cmd.action.empty()) return run_trace_command(trace_cmd);
   if (check_msg_cmd.selected) return run_check_command(check_msg_cmd);
   if (!dkim_cmd.action.empty()) return run_dkim_command(dkim_cmd);
+  if (!links_cmd.action.empty()) return run_links_command(links_cmd);
   if (*show_cmd) return config_show(show_file, show_overrides);
   if (*serve_cmd) {
     if (!log_format.empty()) serve_opts.log_format = log_format;

@@ -194,6 +194,7 @@ Schema bind_schema(Config& c) {
             {.key = "next", .target = &k.next, .doc = "the rotation's next key: published, not used to sign"},
         };
       }});
+  bind_links_schema(c, s);
   return s;
 }
 

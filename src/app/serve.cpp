@@ -26,6 +26,7 @@
 #include "store/stores.h"
 #include "store/recorder/trace_recorder.h"
 #include "app/signing_setup.h"
+#include "app/links_setup.h"
 #include "auth/dmarc/psl.h"
 #include "filters/auth/auth_filter.h"
 #include "http/server.h"
@@ -279,6 +280,16 @@ int serve(const ServeOptions& options) {
     trace.on_queue_event(e);
   });
 
+  std::unique_ptr<LinksRuntime> links_runtime;
+  if (cfg.links.enabled) {
+    auto made = make_links_runtime(cfg, *(*stores)->clicks);
+    if (!made) {
+      fatal(made.error().message);
+      return 1;
+    }
+    links_runtime = std::move(*made);
+  }
+
   auto chain = std::make_shared<pipeline::FilterChain>();
   {
     filters::AuthConfig ac;
@@ -318,6 +329,8 @@ int serve(const ServeOptions& options) {
     auto auth_filter = std::make_shared<filters::AuthFilter>(ac, **resolver, clock, scheduler);
     auth_filter->set_aggregate_sink(&dmarc_aggregate);
     chain->add(auth_filter);
+    // Safe Links after auth and rules (authentication sees the message as received), before signing.
+    if (links_runtime) chain->add(std::make_shared<filters::LinksFilter>(links_runtime->filter));
     // Signing stays last: it applies the pending edits and signs the final bytes.
     auto signing = signing_config(cfg, ac.authserv_id);
     if (!signing) {
@@ -359,6 +372,8 @@ int serve(const ServeOptions& options) {
   }
   add_queue_routes(router, queue_manager, *admin_token);
   add_trace_routes(router, *(*stores)->trace, *admin_token);
+  add_click_trace_routes(router, *(*stores)->clicks, *admin_token);
+  if (links_runtime) http::add_click_routes(router, links_runtime->clicks);
 
   http::Server http_server(io, router);
   auto http_bound = http_server.listen(cfg.http.listen);
