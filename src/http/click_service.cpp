@@ -49,6 +49,7 @@ void ClickService::record(const Request& request, const links::ParsedLink& link,
   c.url = link.fields.url;
   c.verdict = std::string(links::to_string(verdict.rating));
   c.reasons = verdict.reasons;
+  if (!verdict.list_entry.empty()) c.reasons.push_back("list entry " + verdict.list_entry);
   c.action = action;
   c.client_ip = request.client_address;
   c.user_agent = request.header("User-Agent").substr(0, 512);

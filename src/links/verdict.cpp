@@ -119,13 +119,15 @@ UrlVerdict VerdictEngine::judge(const std::string& url, const UrlList* block, co
   if (block) {
     if (std::string hit = block->match(url, *parts); !hit.empty()) {
       v.rating = Rating::malicious;
-      v.reasons.push_back("the address is on a block list (" + hit + ")");
+      v.reasons.push_back("the address is on the organization's block list");
+      v.list_entry = std::move(hit);
       return v;
     }
   }
   if (allow) {
     if (std::string hit = allow->match(url, *parts); !hit.empty()) {
-      v.reasons.push_back("the address is on an allow list (" + hit + ")");
+      v.reasons.push_back("the address is on the organization's allow list");
+      v.list_entry = std::move(hit);
       return v;
     }
   }

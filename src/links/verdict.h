@@ -24,7 +24,8 @@ std::string_view to_string(Rating r);
 
 struct UrlVerdict {
   Rating rating = Rating::allowed;
-  std::vector<std::string> reasons;
+  std::vector<std::string> reasons;  // plain words, shown to the user
+  std::string list_entry;            // the list line that decided ("file:line entry"), for the trace only
 };
 
 struct VerdictOptions {

@@ -113,7 +113,8 @@ TEST(LinksFilter, WaitForVerdictQuarantinesMaliciousLinks) {
   auto v = run(f, ctx);
   EXPECT_EQ(v.disposition, pipeline::Disposition::quarantine);
   EXPECT_EQ(v.filter, "links");
-  EXPECT_NE(v.reason.find("http://shop.example/a (the address is on a block list"), std::string::npos);
+  EXPECT_NE(v.reason.find("http://shop.example/a (the address is on the organization's block list; "), std::string::npos) << v.reason;
+  EXPECT_NE(v.reason.find("block.txt:1 shop.example)"), std::string::npos) << v.reason;
   std::filesystem::remove_all(dir);
 }
 

@@ -185,6 +185,7 @@ TEST(SafeLinks, ClickServiceRedirectsWarnsRefusesForgeriesAndTracesClicks) {
   EXPECT_EQ(warn.headers.find("Location:"), std::string::npos);
   EXPECT_NE(warn.body.find("http://blocked.test/x"), std::string::npos);
   EXPECT_NE(warn.body.find("block list"), std::string::npos);
+  EXPECT_EQ(warn.body.find(t.block_file), std::string::npos);  // server paths stay out of the page
   EXPECT_NE(warn.body.find("Example Corp"), std::string::npos);
   EXPECT_NE(warn.body.find("Call the help desk."), std::string::npos);
   EXPECT_EQ(warn.body.find("Continue anyway"), std::string::npos);  // click-through is off by default
@@ -215,6 +216,7 @@ TEST(SafeLinks, ClickServiceRedirectsWarnsRefusesForgeriesAndTracesClicks) {
   EXPECT_EQ(clicks[0]["action"], "blocked");
   EXPECT_EQ(clicks[0]["verdict"], "malicious");
   EXPECT_EQ(clicks[0]["url"], "http://blocked.test/x");
+  EXPECT_EQ(clicks[0]["reasons"].back(), "list entry " + t.block_file + ":2 blocked.test");
   EXPECT_EQ(clicks[1]["action"], "allowed");
   EXPECT_EQ(clicks[1]["user_agent"], "Mozilla/5.0 test");
   EXPECT_EQ(clicks[1]["client_ip"], "127.0.0.1");

@@ -63,6 +63,7 @@ TEST(VerdictEngine, BlockBeatsAllowAndAllowBeatsHeuristics) {
   auto v = engine.evaluate("http://10.1.2.3/");
   EXPECT_EQ(v.rating, Rating::allowed);
   EXPECT_TRUE(has_reason(v, "allow list"));
+  EXPECT_EQ(v.list_entry, dir.path.string() + "/allow:2 10.1.2.3");
 }
 
 TEST(VerdictEngine, ReloadsAListWhenItsFileChanges) {

@@ -69,7 +69,8 @@ void LinksFilter::on_message(pipeline::MessageContext& ctx, Done done) {
     if (parts && links::in_do_not_rewrite(policy, url, *parts)) return std::nullopt;
     if (policy.wait_for_verdict && config_.verdicts) {
       links::UrlVerdict v = config_.verdicts->evaluate(url);
-      if (v.rating == links::Rating::malicious) malicious.push_back(url + " (" + join(v.reasons) + ")");
+      if (v.rating == links::Rating::malicious)
+        malicious.push_back(url + " (" + join(v.reasons) + (v.list_entry.empty() ? "" : "; " + v.list_entry) + ")");
     }
     fields.url = url;
     return config_.signer->wrap(fields);
