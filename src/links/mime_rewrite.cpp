@@ -162,7 +162,7 @@ struct Rewriter {
       }
       pos = at + delimiter.size();
     }
-    if (starts.size() < 2) {
+    if (starts.empty() || (closed && starts.size() < 2)) {
       note(where, "multipart without parts; left unchanged");
       return std::nullopt;
     }
