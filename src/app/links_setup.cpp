@@ -33,9 +33,11 @@ ClickRecorder::~ClickRecorder() {
 void ClickRecorder::add(store::ClickRecord click) {
   {
     std::lock_guard lock(mutex_);
-    // A flood of clicks must not grow memory without bound; the log keeps the count.
+    // A flood of clicks must not grow memory without bound; the log keeps the count
+    // (one line per 1000 dropped, so the flood does not move to the log).
     if (queue_.size() >= 100000) {
-      log::warn("links.click_dropped", {{"url", click.url}, {"reason", "recorder queue full"}});
+      if (dropped_++ % 1000 == 0)
+        log::warn("links.clicks_not_recorded", {{"dropped_so_far", dropped_}, {"reason", "recorder queue full"}});
       return;
     }
     queue_.push_back(std::move(click));

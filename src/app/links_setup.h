@@ -38,6 +38,7 @@ class ClickRecorder {
   std::condition_variable wake_;
   std::deque<store::ClickRecord> queue_;
   bool stopping_ = false;
+  std::uint64_t dropped_ = 0;
   std::thread thread_;
 };
 
