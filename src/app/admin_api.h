@@ -4,7 +4,9 @@
 // it and nothing else can.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "http/router.h"
 #include "util/error.h"

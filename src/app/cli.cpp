@@ -7,6 +7,7 @@
 
 #include "app/cmd_check.h"
 #include "app/cmd_dkim.h"
+#include "app/cmd_links.h"
 #include "app/cmd_queue.h"
 #include "app/cmd_admin.h"
 #include "app/cmd_dmarc.h"
@@ -79,6 +80,8 @@ int run_cli(int argc, char** argv) {
   add_dkim_commands(app, dkim_cmd);
   RulesCommand rules_cmd;
   add_rules_command(app, rules_cmd);
+  LinksCommand links_cmd;
+  add_links_command(app, links_cmd);
 
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
@@ -107,6 +110,7 @@ int run_cli(int argc, char** argv) {
   if (check_msg_cmd.selected) return run_check_command(check_msg_cmd);
   if (!dkim_cmd.action.empty()) return run_dkim_command(dkim_cmd);
   if (!rules_cmd.action.empty()) return run_rules_command(rules_cmd);
+  if (!links_cmd.action.empty()) return run_links_command(links_cmd);
   if (*show_cmd) return config_show(show_file, show_overrides);
   if (*serve_cmd) {
     if (!log_format.empty()) serve_opts.log_format = log_format;

@@ -74,6 +74,21 @@ struct TlsPolicyConfig {
   std::string client_key;
 };
 
+// One [[links.policy]] table: Safe Links settings for some recipients (docs/links.md).
+struct LinkPolicyConfig {
+  std::string name;
+  std::int64_t priority = 100;           // lower first
+  std::vector<std::string> recipients;   // domains, "*.domain" or addresses
+  bool enabled = true;
+  bool rewrite_internal = false;
+  std::vector<std::string> do_not_rewrite;
+  bool wait_for_verdict = false;
+  bool allow_click_through = false;
+  bool track_clicks = true;
+  std::string organization;
+  std::string notice;
+};
+
 struct Config {
   struct Server {
     std::string hostname;  // empty: the system's host name
@@ -202,6 +217,29 @@ struct Config {
     std::vector<PartnerConnectorConfig> partners;     // [[tls.partner]]
   } tls;
   std::vector<RouteConfig> routes{RouteConfig{{"localhost"}, "maildir", ""}, RouteConfig{}};
+  struct Links {  // Safe Links (docs/links.md); bound in links_config_schema.cpp
+    bool enabled = false;
+    std::string public_url;          // empty: http://<http.listen>
+    std::vector<std::string> keys;   // empty: data_dir/links.key, created at first start
+    std::int64_t max_urls = 2000;
+    bool rewrite_images = false;
+    LinkPolicyConfig policy;  // the [links] policy keys are the default policy (everyone not in a [[links.policy]])
+    std::vector<std::string> block_lists;
+    std::vector<std::string> allow_lists;
+    std::int64_t list_check_seconds = 30;
+    std::vector<std::string> protected_domains;
+    std::vector<std::string> shorteners{"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly",
+                                        "rebrand.ly", "cutt.ly", "shorturl.at"};
+    std::int64_t max_subdomain_depth = 5;
+    std::int64_t cache_entries = 10000;
+    std::int64_t cache_seconds = 300;
+    std::vector<std::string> preview_agents{"Slackbot", "Twitterbot", "facebookexternalhit", "LinkedInBot",
+                                            "TelegramBot", "WhatsApp", "Discordbot", "SkypeUriPreview",
+                                            "Microsoft Office", "MSOffice", "Google-Safety", "Googlebot",
+                                            "bingbot", "Barracuda", "Mimecast", "Proofpoint", "python-requests",
+                                            "curl/", "Wget/"};
+  } links;
+  std::vector<LinkPolicyConfig> link_policies;  // [[links.policy]]
 };
 
 struct Diagnostic {

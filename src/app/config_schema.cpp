@@ -277,6 +277,7 @@ Schema bind_schema(Config& c) {
         };
       }});
   add_tls_schema(s, c);
+  bind_links_schema(c, s);
   return s;
 }
 

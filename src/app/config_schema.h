@@ -50,6 +50,8 @@ struct Schema {
 Schema bind_schema(Config& config);
 // The [[tls.certificate]] and [[tls.partner]] arrays (tls_config_schema.cpp).
 void add_tls_schema(Schema& schema, Config& config);
+// The [links] section and [[links.policy]] tables (links_config_schema.cpp).
+void bind_links_schema(Config& config, Schema& schema);
 
 // Returns an error message, or an empty string when the value is acceptable.
 std::string check_field(const Field& field);

@@ -26,6 +26,7 @@
 #include "store/stores.h"
 #include "store/recorder/trace_recorder.h"
 #include "app/signing_setup.h"
+#include "app/links_setup.h"
 #include "auth/dmarc/psl.h"
 #include "filters/auth/auth_filter.h"
 #include "http/server.h"
@@ -283,6 +284,16 @@ int serve(const ServeOptions& options) {
     trace.on_queue_event(e);
   });
 
+  std::unique_ptr<LinksRuntime> links_runtime;
+  if (cfg.links.enabled) {
+    auto made = make_links_runtime(cfg, *(*stores)->clicks);
+    if (!made) {
+      fatal(made.error().message);
+      return 1;
+    }
+    links_runtime = std::move(*made);
+  }
+
   auto chain = std::make_shared<pipeline::FilterChain>();
   std::shared_ptr<pipeline::Filter> signing_filter;
   std::unique_ptr<RulesReloader> rules_reloader;
@@ -339,7 +350,8 @@ int serve(const ServeOptions& options) {
       return 1;
     }
     chain->add(metrics.measure(std::make_shared<filters::ConnectionFilter>(std::move(*connection), *resolver)));
-    // Transport rules, then the SCL verdict (thresholds and stamps) just before signing.
+    // Transport rules; Safe Links after authentication and rules; then the SCL
+    // verdict (thresholds and stamps) just before signing.
     auto rules_started = RulesReloader::start(io, cfg);
     if (!rules_started) {
       fatal(rules_started.error().message);
@@ -347,6 +359,7 @@ int serve(const ServeOptions& options) {
     }
     rules_reloader = std::move(*rules_started);
     chain->add(metrics.measure(rules_reloader->filter()));
+    if (links_runtime) chain->add(metrics.measure(std::make_shared<filters::LinksFilter>(links_runtime->filter)));
     chain->add(metrics.measure(std::make_shared<filters::VerdictFilter>(verdict_config(cfg))));
     // Signing stays last: it applies the pending edits and signs the final bytes.
     auto signing = signing_config(cfg, ac.authserv_id);
@@ -418,6 +431,8 @@ int serve(const ServeOptions& options) {
                                signing_filter);
   DmarcReportSchedule dmarc_reports(io, dmarc_reporter);
   add_dmarc_report_routes(router, dmarc_reports, api_auth);
+  add_click_trace_routes(router, *(*stores)->clicks, api_auth);
+  if (links_runtime) http::add_click_routes(router, links_runtime->clicks);
 
   http::Server http_server(io, router);
   if (!cfg.http.tls_cert.empty()) {

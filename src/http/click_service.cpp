@@ -1,0 +1,116 @@
+#include "http/click_service.h"
+
+#include "http/warning_page.h"
+#include "util/strings.h"
+
+namespace mailmoat::http {
+
+namespace {
+
+Response redirect(const std::string& url) {
+  Response r;
+  r.status = 302;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = "Redirecting\n";
+  r.headers = {{"Location", url}, {"Cache-Control", "no-store"}, {"Referrer-Policy", "no-referrer"}};
+  return r;
+}
+
+Response invalid(const std::string& why) {
+  return message_page(400, "This link is not valid",
+                      "The link is damaged or was not made by this service, so it will not be followed (" + why + ").");
+}
+
+bool contains_ci(std::string_view haystack, std::string_view needle) {
+  if (needle.empty() || needle.size() > haystack.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i)
+    if (util::iequals(haystack.substr(i, needle.size()), needle)) return true;
+  return false;
+}
+
+}  // namespace
+
+ClickService::ClickService(ClickServiceConfig config) : config_(std::move(config)) {}
+
+bool ClickService::is_preview(const Request& request) const {
+  std::string agent = request.header("User-Agent");
+  for (const auto& a : config_.preview_agents)
+    if (contains_ci(agent, a)) return true;
+  return false;
+}
+
+void ClickService::record(const Request& request, const links::ParsedLink& link, const links::UrlVerdict& verdict,
+                          store::ClickAction action, const links::LinkPolicy& policy) const {
+  if (!policy.track_clicks || !config_.record) return;
+  store::ClickRecord c;
+  c.at = config_.now_micros();
+  c.recipient = link.fields.recipient;
+  c.message_id = link.fields.message;
+  c.url = link.fields.url;
+  c.verdict = std::string(links::to_string(verdict.rating));
+  c.reasons = verdict.reasons;
+  if (!verdict.list_entry.empty()) c.reasons.push_back("list entry " + verdict.list_entry);
+  c.action = action;
+  c.client_ip = request.client_address;
+  c.user_agent = request.header("User-Agent").substr(0, 512);
+  config_.record(std::move(c));
+}
+
+Response ClickService::head(const Request&) const {
+  // No signature check, verdict or record: a HEAD is a crawler's or a preview's, never a user's click.
+  Response r;
+  r.status = 200;
+  r.content_type = "text/html; charset=utf-8";
+  r.headers = {{"Cache-Control", "no-store"}};
+  return r;
+}
+
+Response ClickService::click(const Request& request) const {
+  auto link = links::parse_link(request.query);
+  if (!link) return invalid(link.error().message);
+  if (!config_.signer->verify(*link)) return invalid("the signature does not match");
+  if (is_preview(request))
+    return message_page(200, "Protected link", "This link is checked when a person opens it.");
+  const links::LinkPolicy& policy =
+      links::policy_for(config_.policies, link->fields.recipient, config_.default_policy);
+  links::UrlVerdict verdict = config_.verdicts->evaluate(link->fields.url);
+  if (verdict.rating == links::Rating::allowed) {
+    record(request, *link, verdict, store::ClickAction::allowed, policy);
+    return redirect(link->fields.url);
+  }
+  record(request, *link, verdict, store::ClickAction::blocked, policy);
+  WarningPage page;
+  page.rating = std::string(links::to_string(verdict.rating));
+  page.destination = link->fields.url;
+  page.reasons = verdict.reasons;
+  page.organization = policy.organization;
+  page.notice = policy.notice;
+  if (policy.allow_click_through) page.continue_url = "/v1/continue?" + request.query;
+  return warning_page(page);
+}
+
+Response ClickService::proceed(const Request& request) const {
+  auto link = links::parse_link(request.query);
+  if (!link) return invalid(link.error().message);
+  if (!config_.signer->verify(*link)) return invalid("the signature does not match");
+  if (is_preview(request))
+    return message_page(200, "Protected link", "This link is checked when a person opens it.");
+  const links::LinkPolicy& policy =
+      links::policy_for(config_.policies, link->fields.recipient, config_.default_policy);
+  if (!policy.allow_click_through)
+    return message_page(403, "Blocked", "Your organization does not allow continuing to this website.");
+  links::UrlVerdict verdict = config_.verdicts->evaluate(link->fields.url);
+  record(request, *link, verdict,
+         verdict.rating == links::Rating::allowed ? store::ClickAction::allowed : store::ClickAction::clicked_through,
+         policy);
+  return redirect(link->fields.url);
+}
+
+void add_click_routes(Router& router, std::shared_ptr<const ClickService> service) {
+  router.add("GET", "/v1/l", [service](const Request& r) { return service->click(r); });
+  router.add("HEAD", "/v1/l", [service](const Request& r) { return service->head(r); });
+  router.add("GET", "/v1/continue", [service](const Request& r) { return service->proceed(r); });
+  router.add("HEAD", "/v1/continue", [service](const Request& r) { return service->head(r); });
+}
+
+}  // namespace mailmoat::http

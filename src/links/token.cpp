@@ -1,0 +1,180 @@
+#include "links/token.h"
+
+#include <sodium.h>
+
+#include "util/strings.h"
+
+namespace mailmoat::links {
+
+namespace {
+
+constexpr std::string_view kPath = "/v1/l?";
+
+bool unreserved(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Each field is length-prefixed so that no choice of field values can make two
+// different links share one MAC input.
+std::string mac_input(const LinkFields& f) {
+  std::string in = "mailmoat-link-v1";
+  for (const std::string* part : {&f.url, &f.message, &f.recipient}) {
+    in += '\n';
+    in += std::to_string(part->size());
+    in += ':';
+    in += *part;
+  }
+  return in;
+}
+
+}  // namespace
+
+std::string percent_encode(std::string_view bytes) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(bytes.size() * 3 / 2);
+  for (unsigned char c : bytes) {
+    if (unreserved(c)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+util::Result<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size()) return util::fail("truncated percent-encoding");
+    int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
+    if (hi < 0 || lo < 0) return util::fail("invalid percent-encoding at offset " + std::to_string(i));
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+std::string base64url_encode(std::string_view bytes) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  std::size_t i = 0;
+  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(bytes[k]); };
+  for (; i + 3 <= bytes.size(); i += 3) {
+    unsigned v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+    for (int s = 18; s >= 0; s -= 6) out += alphabet[(v >> s) & 63];
+  }
+  if (bytes.size() - i == 1) {
+    unsigned v = byte(i) << 16;
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+  } else if (bytes.size() - i == 2) {
+    unsigned v = (byte(i) << 16) | (byte(i + 1) << 8);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+  }
+  return out;
+}
+
+util::Result<LinkSigner> LinkSigner::create(std::string public_url, std::vector<std::string> keys) {
+  if (keys.empty()) return util::fail("no link signing key");
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    if (keys[i].size() < 16) return util::fail("link signing key " + std::to_string(i) + " is shorter than 16 bytes");
+  if (!util::istarts_with(public_url, "https://") && !util::istarts_with(public_url, "http://"))
+    return util::fail("public URL must start with https:// or http://: " + public_url);
+  while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
+  if (public_url.find('/', public_url.find("://") + 3) != std::string::npos || public_url.find('?') != std::string::npos)
+    return util::fail("public URL must be scheme://host[:port] without a path: " + public_url);
+  LinkSigner s;
+  s.public_url_ = std::move(public_url);
+  s.keys_ = std::move(keys);
+  return s;
+}
+
+std::string LinkSigner::tag_for(const std::string& key, const LinkFields& fields) const {
+  std::string in = mac_input(fields);
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(in.data()), in.size());
+  crypto_auth_hmacsha256_final(&state, mac);
+  return base64url_encode(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
+}
+
+std::string LinkSigner::wrap(const LinkFields& fields) const {
+  std::string link = public_url_;
+  link += kPath;
+  link += "u=" + percent_encode(fields.url);
+  link += "&m=" + percent_encode(fields.message);
+  link += "&r=" + percent_encode(fields.recipient);
+  link += "&s=" + tag_for(keys_.front(), fields);
+  return link;
+}
+
+bool LinkSigner::verify(const ParsedLink& link) const {
+  bool ok = false;
+  for (const auto& key : keys_) {
+    std::string expected = tag_for(key, link.fields);
+    // Constant time in the tag's content; the length of a valid tag is public.
+    if (expected.size() == link.tag.size() && sodium_memcmp(expected.data(), link.tag.data(), expected.size()) == 0)
+      ok = true;
+  }
+  return ok;
+}
+
+bool LinkSigner::is_own_link(std::string_view url) const {
+  return url.size() > public_url_.size() + kPath.size() && util::istarts_with(url, public_url_) &&
+         url.substr(public_url_.size(), kPath.size()) == kPath;
+}
+
+util::Result<ParsedLink> parse_link(std::string_view link) {
+  std::size_t q = link.find('?');
+  if (q != std::string_view::npos) {
+    std::string_view before = link.substr(0, q);
+    if (before.size() < 5 || before.substr(before.size() - 5) != "/v1/l")
+      return util::fail("not a mailmoat v1 link (path is not /v1/l)");
+    link = link.substr(q + 1);
+  }
+  std::size_t hash = link.find('#');
+  if (hash != std::string_view::npos) link = link.substr(0, hash);
+  ParsedLink out;
+  bool seen[4] = {false, false, false, false};
+  for (std::string_view pair : util::split(link, '&')) {
+    if (pair.empty()) continue;
+    std::size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) return util::fail("query parameter without '=': " + std::string(pair.substr(0, 40)));
+    std::string_view name = pair.substr(0, eq);
+    auto value = percent_decode(pair.substr(eq + 1));
+    if (!value) return util::fail("parameter " + std::string(name) + ": " + value.error().message);
+    static constexpr std::string_view names[] = {"u", "m", "r", "s"};
+    std::string* targets[] = {&out.fields.url, &out.fields.message, &out.fields.recipient, &out.tag};
+    bool known = false;
+    for (int i = 0; i < 4; ++i) {
+      if (name != names[i]) continue;
+      if (seen[i]) return util::fail("parameter " + std::string(name) + " given twice");
+      seen[i] = known = true;
+      *targets[i] = std::move(*value);
+    }
+    if (!known) return util::fail("unknown parameter " + std::string(name.substr(0, 40)));
+  }
+  if (!seen[0] || !seen[3]) return util::fail("link lacks the u= or s= parameter");
+  return out;
+}
+
+}  // namespace mailmoat::links

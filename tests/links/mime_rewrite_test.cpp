@@ -1,0 +1,85 @@
+// Byte-level guarantees of the rewriter: only URL attribute values change in
+// HTML (whatever their quoting), lines stay within 998 octets, bad input is
+// left as it is with a reason, and nothing outside a rewritten part moves.
+#include "links/mime_rewrite.h"
+
+#include <gtest/gtest.h>
+
+namespace mailmoat::links {
+namespace {
+
+LinkMaker short_links() {
+  return [](const std::string& url) -> std::optional<std::string> { return "https://l.example/v1/l?u=" + std::to_string(url.size()) + "&s=T"; };
+}
+
+std::string rewrite(const std::string& message, const RewriteOptions& options = {}) {
+  auto out = rewrite_message(message, options, short_links());
+  std::size_t split = message.find("\r\n\r\n") + 4;
+  return out.body ? message.substr(0, split) + *out.body : message;
+}
+
+TEST(MimeRewrite, OnlyAttributeValuesChangeWhateverTheirQuoting) {
+  std::string head = "From: a@b.example\r\nContent-Type: text/html\r\n\r\n";
+  std::string html = "<P CLASS=x><A HREF=http://u.example/1 title='t'>1</A> <a href='http://s.example/2'>2</a>"
+                     "<a\thref = \"http://d.example/3\" >3</a> &nbsp;\xff\xfe invalid UTF-8 <!-- <a href=\"http://c.example/\"> -->\r\n";
+  std::string out = rewrite(head + html);
+  EXPECT_EQ(out, head +
+                     "<P CLASS=x><A HREF=\"https://l.example/v1/l?u=18&amp;s=T\" title='t'>1</A> "
+                     "<a href=\"https://l.example/v1/l?u=18&amp;s=T\">2</a>"
+                     "<a\thref = \"https://l.example/v1/l?u=18&amp;s=T\" >3</a> &nbsp;\xff\xfe invalid UTF-8 "
+                     "<!-- <a href=\"http://c.example/\"> -->\r\n");
+}
+
+TEST(MimeRewrite, LongLinesInUnencodedPartsAreLeftWithAReason) {
+  std::string head = "From: a@b.example\r\nContent-Type: text/plain\r\n\r\n";
+  std::string line(975, 'x');  // 993 octets now, 1007 with the link
+  line += " http://a.example/\r\n";
+  auto outcome = rewrite_message(head + line, {}, short_links());
+  EXPECT_FALSE(outcome.body);
+  ASSERT_EQ(outcome.notes.size(), 1u);
+  EXPECT_NE(outcome.notes[0].find("longer than 998 octets"), std::string::npos);
+}
+
+TEST(MimeRewrite, QuotedPrintableKeepsLinesShort) {
+  std::string head = "From: a@b.example\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n";
+  std::string body;
+  for (int i = 0; i < 40; ++i) body += "http://a" + std::to_string(i) + ".example/ ";
+  auto outcome = rewrite_message(head + body + "\r\n", {}, [](const std::string& url) -> std::optional<std::string> {
+    return "https://l.example/v1/l?u=" + std::string(200, 'p') + url;
+  });
+  ASSERT_TRUE(outcome.body);
+  std::size_t start = 0;
+  for (std::size_t nl; (nl = outcome.body->find("\r\n", start)) != std::string::npos; start = nl + 2)
+    EXPECT_LE(nl - start, 76u);
+}
+
+TEST(MimeRewrite, OtherPartsAndSeparatorsStayByteForByte) {
+  std::string msg =
+      "Content-Type: multipart/mixed; boundary=\"XX\"\r\n\r\npreamble\r\n--XX\r\nContent-Type: image/png\r\n\r\n"
+      "\x89PNG http://not.a.link/\r\n--XX  \r\nContent-Type: text/plain\r\n\r\nhttp://a.example/\r\n--XX--\r\nepilogue\r\n";
+  std::string out = rewrite(msg);
+  std::string expected = msg;
+  expected.replace(expected.find("http://a.example/"), 17, "https://l.example/v1/l?u=17&s=T");
+  EXPECT_EQ(out, expected);
+}
+
+TEST(MimeRewrite, BrokenStructuresAreLeftWithReasons) {
+  auto no_boundary = rewrite_message("Content-Type: multipart/mixed\r\n\r\nhttp://a.example/\r\n", {}, short_links());
+  EXPECT_FALSE(no_boundary.body);
+  EXPECT_NE(no_boundary.notes.at(0).find("without a boundary"), std::string::npos);
+  auto unknown_cte = rewrite_message("Content-Transfer-Encoding: x-uuencode\r\n\r\nhttp://a.example/\r\n", {}, short_links());
+  EXPECT_FALSE(unknown_cte.body);
+  EXPECT_NE(unknown_cte.notes.at(0).find("unknown Content-Transfer-Encoding"), std::string::npos);
+  auto shift_jis = rewrite_message("Content-Type: text/plain; charset=shift_jis\r\n\r\nhttp://a.example/\r\n", {}, short_links());
+  EXPECT_FALSE(shift_jis.body);
+  EXPECT_NE(shift_jis.notes.at(0).find("shift_jis"), std::string::npos);
+  std::string deep = "Content-Type: multipart/mixed; boundary=b0\r\n\r\n";
+  for (int i = 1; i < 60; ++i) deep += "--b" + std::to_string(i - 1) + "\r\nContent-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n";
+  deep += "--b59\r\n\r\nhttp://a.example/\r\n";
+  auto nested = rewrite_message(deep, {}, short_links());
+  EXPECT_FALSE(nested.body);
+  EXPECT_NE(nested.notes.back().find("nesting deeper than"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mailmoat::links
