@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/cmd_analyze_worker.h"
 #include "app/cmd_check.h"
 #include "app/cmd_dkim.h"
 #include "app/cmd_queue.h"
@@ -68,6 +69,9 @@ int run_cli(int argc, char** argv) {
   DkimCommand dkim_cmd;
   add_dkim_commands(app, dkim_cmd);
 
+  AnalyzeWorkerCommand analyze_worker_cmd;
+  add_analyze_worker_command(app, analyze_worker_cmd);
+
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
   try {
@@ -91,6 +95,7 @@ int run_cli(int argc, char** argv) {
   if (!trace_cmd.action.empty()) return run_trace_command(trace_cmd);
   if (check_msg_cmd.selected) return run_check_command(check_msg_cmd);
   if (!dkim_cmd.action.empty()) return run_dkim_command(dkim_cmd);
+  if (analyze_worker_cmd.selected) return run_analyze_worker_command(analyze_worker_cmd);
   if (*show_cmd) return config_show(show_file, show_overrides);
   if (*serve_cmd) {
     if (!log_format.empty()) serve_opts.log_format = log_format;
