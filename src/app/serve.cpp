@@ -27,6 +27,7 @@
 #include "store/recorder/trace_recorder.h"
 #include "app/signing_setup.h"
 #include "auth/dmarc/psl.h"
+#include "app/attachments_setup.h"
 #include "filters/auth/auth_filter.h"
 #include "http/server.h"
 #include "log/log.h"
@@ -279,6 +280,7 @@ int serve(const ServeOptions& options) {
     trace.on_queue_event(e);
   });
 
+  auto attachments_runtime = make_attachments(cfg);
   auto chain = std::make_shared<pipeline::FilterChain>();
   {
     filters::AuthConfig ac;
@@ -318,6 +320,7 @@ int serve(const ServeOptions& options) {
     auto auth_filter = std::make_shared<filters::AuthFilter>(ac, **resolver, clock, scheduler);
     auth_filter->set_aggregate_sink(&dmarc_aggregate);
     chain->add(auth_filter);
+    if (attachments_runtime) chain->add(attachments_runtime->filter());
     // Signing stays last: it applies the pending edits and signs the final bytes.
     auto signing = signing_config(cfg, ac.authserv_id);
     if (!signing) {

@@ -25,8 +25,10 @@ struct Analyzer {
   void content(const std::string& name, std::string_view bytes, std::size_t depth, Analysis& out) {
     std::string type = true_type(bytes);
     std::string ext = extension_of(name);
-    analyze_name(name, type, out);
-    analyze_kind(ext, type, out);
+    if (depth > 0 || request.check_name) {
+      analyze_name(name, type, out);
+      analyze_kind(ext, type, out);
+    }
     if (ole2::has_signature(bytes)) analyze_ole2(bytes, out);
     else if (starts(bytes, "{\\rt")) analyze_rtf(bytes, out);
     else if (bytes.substr(0, 1024).find("%PDF-") != std::string_view::npos) analyze_pdf(bytes, out);

@@ -26,6 +26,9 @@ struct AnalysisRequest {
   std::string content;
   std::vector<std::string> passwords;  // candidates from the message text
   ArchiveLimits limits;
+  // The gateway checks the attachment's own name in triage (names vary for
+  // one SHA-256, and verdicts are cached by SHA-256); then this is false.
+  bool check_name = true;
 };
 
 Analysis analyze(const AnalysisRequest& request);

@@ -27,6 +27,7 @@ void Analysis::flag(Verdict v, std::string reason) {
   if (verdict == Verdict::malicious && v == Verdict::scan_error) {
   } else if (static_cast<int>(v) > static_cast<int>(verdict)) {
     verdict = v;
+    primary = reason;
   }
   if (std::find(reasons.begin(), reasons.end(), reason) == reasons.end()) reasons.push_back(std::move(reason));
 }
@@ -36,8 +37,9 @@ void Analysis::ran(std::string_view analyzer) {
 }
 
 void Analysis::merge(const Analysis& other) {
+  if (other.verdict != Verdict::clean)
+    flag(other.verdict, other.primary.empty() ? std::string(to_string(other.verdict)) : other.primary);
   for (const auto& r : other.reasons) flag(Verdict::clean, r);
-  if (other.verdict != Verdict::clean) flag(other.verdict, other.reasons.empty() ? std::string(to_string(other.verdict)) : other.reasons.front());
   for (const auto& a : other.analyzers) ran(a);
   password_protected = password_protected || other.password_protected;
   scan_incomplete = scan_incomplete || other.scan_incomplete;

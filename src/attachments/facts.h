@@ -22,6 +22,7 @@ Verdict verdict_from_string(std::string_view s);  // unknown -> scan_error
 struct Analysis {
   Verdict verdict = Verdict::clean;
   std::vector<std::string> reasons;
+  std::string primary;                 // the reason behind the verdict (first at that severity)
   std::vector<std::string> analyzers;  // names of the analyzers that ran
   bool password_protected = false;
   bool scan_incomplete = false;

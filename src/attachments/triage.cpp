@@ -1,6 +1,7 @@
 #include "attachments/triage.h"
 
 
+#include "attachments/analyzers/analyzers.h"
 #include "attachments/digest.h"
 #include "attachments/true_type.h"
 
@@ -59,9 +60,14 @@ AttachmentFacts triage_part(const MimePart& part, const TriageConfig& config, Ve
   } else if (!f.extension.empty() && config.banned_extensions.contains(f.extension)) {
     f.analysis.flag(Verdict::malicious, "banned extension ." + f.extension);
     f.decided = true;
-  } else if (cache) {
+  }
+  // Name checks depend on the name, so they run here on every copy; the
+  // cache holds what depends on content alone (the sandbox's analysis).
+  analyze_name(f.name, f.true_type, f.analysis);
+  analyze_kind(f.extension, f.true_type, f.analysis);
+  if (!f.decided && cache) {
     if (auto cached = cache->find(f.sha256)) {
-      f.analysis = *cached;
+      f.analysis.merge(*cached);
       f.analysis.ran("cache");
       f.decided = true;
     }

@@ -28,8 +28,8 @@ struct TriageConfig {
   std::set<std::string> banned_extensions;  // lower case, without the dot
 };
 
-// Analysis results by SHA-256, so that one file sent to a thousand recipients
-// is analysed once. Bounded LRU; thread-safe. Scan errors are never cached (a
+// Content analysis results by SHA-256 (never name-based findings), so that one
+// file sent to a thousand recipients is analysed once. Bounded LRU; thread-safe. Scan errors are never cached (a
 // retry may succeed).
 class VerdictCache {
  public:

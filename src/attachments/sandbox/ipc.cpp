@@ -68,6 +68,7 @@ std::string encode_request(const AnalysisRequest& r) {
   put_u64(limits, r.limits.max_bytes);
   put_u64(limits, r.limits.max_ratio);
   field(out, 4, limits);
+  field(out, 5, r.check_name ? "1" : "0");
   return out;
 }
 
@@ -86,6 +87,7 @@ util::Result<AnalysisRequest> decode_request(std::string_view payload) {
         r.limits.max_bytes = get_u64(v.substr(16));
         r.limits.max_ratio = get_u64(v.substr(24));
         return true;
+      case 5: r.check_name = v == "1"; return v.size() == 1;
       default: return false;
     }
   });
@@ -100,6 +102,7 @@ std::string encode_response(const Analysis& a) {
   for (const auto& n : a.analyzers) field(out, 3, n);
   char flags = static_cast<char>((a.password_protected ? 1 : 0) | (a.scan_incomplete ? 2 : 0));
   field(out, 4, std::string_view(&flags, 1));
+  field(out, 5, a.primary);
   return out;
 }
 
@@ -120,6 +123,7 @@ util::Result<Analysis> decode_response(std::string_view payload) {
         a.password_protected = v[0] & 1;
         a.scan_incomplete = v[0] & 2;
         return true;
+      case 5: a.primary = v.substr(0, 1024); return true;
       default: return false;
     }
   });

@@ -179,8 +179,10 @@ void WorkerPool::retire(Worker& w, bool kill) {
 }
 
 // Sends `frame` (if any) and reads one response frame; "" or the failure.
-std::string WorkerPool::exchange(Worker& w, const std::string& frame, std::string& reply) {
-  auto deadline = std::chrono::steady_clock::now() + settings_.deadline;
+std::string WorkerPool::exchange(Worker& w, const std::string& frame, std::string& reply,
+                                 std::chrono::milliseconds limit) {
+  if (limit.count() <= 0 || limit > settings_.deadline) limit = settings_.deadline;
+  auto deadline = std::chrono::steady_clock::now() + limit;
   std::string_view out = frame;
   while (!out.empty()) {
     if (!wait_fd(w.fd, POLLOUT, deadline)) return "timed out sending to the worker";
@@ -199,7 +201,7 @@ std::string WorkerPool::exchange(Worker& w, const std::string& frame, std::strin
       return "";
     }
     if (!wait_fd(w.fd, POLLIN, deadline))
-      return "analysis exceeded " + std::to_string(settings_.deadline.count()) + " ms";
+      return "analysis exceeded " + std::to_string(limit.count()) + " ms";
     ssize_t n = recv(w.fd, chunk, sizeof chunk, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     if (n <= 0) return "worker died";
@@ -207,7 +209,7 @@ std::string WorkerPool::exchange(Worker& w, const std::string& frame, std::strin
   }
 }
 
-Analysis WorkerPool::analyze(const AnalysisRequest& request) {
+Analysis WorkerPool::analyze(const AnalysisRequest& request, std::chrono::milliseconds deadline) {
   Worker w;
   {
     std::unique_lock lock(mutex_);
@@ -230,7 +232,7 @@ Analysis WorkerPool::analyze(const AnalysisRequest& request) {
     return result;
   }
   std::string reply;
-  error = exchange(w, ipc::frame(ipc::encode_request(request)), reply);
+  error = exchange(w, ipc::frame(ipc::encode_request(request)), reply, deadline);
   util::Result<Analysis> decoded = error.empty() ? ipc::decode_response(reply) : util::fail(error);
   bool recycle = false;
   if (!decoded) {

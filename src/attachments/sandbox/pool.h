@@ -41,7 +41,8 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  Analysis analyze(const AnalysisRequest& request);
+  // `deadline` (when shorter than the configured one) bounds this job.
+  Analysis analyze(const AnalysisRequest& request, std::chrono::milliseconds deadline = {});
   PoolStats stats() const;
   // Namespaces the last worker got ("user,pid,net,mnt,ipc" or fewer, "none").
   std::string namespaces() const;
@@ -54,7 +55,8 @@ class WorkerPool {
   };
   bool spawn(Worker& out, std::string& error);
   void retire(Worker& w, bool kill);
-  std::string exchange(Worker& w, const std::string& frame, std::string& reply);
+  std::string exchange(Worker& w, const std::string& frame, std::string& reply,
+                       std::chrono::milliseconds deadline = {});
 
   SandboxSettings settings_;
   mutable std::mutex mutex_;
