@@ -7,6 +7,7 @@
 
 #include "attachments/clamd.h"
 #include "attachments/sandbox/pool.h"
+#include "attachments/yara_rules.h"
 #include "log/log.h"
 #include "util/strings.h"
 
@@ -21,7 +22,7 @@ std::string self_path() {
 
 class Runtime : public AttachmentsRuntime {
  public:
-  explicit Runtime(const Config& cfg) : threads_(static_cast<std::size_t>(cfg.attachments.workers)) {
+  Runtime(const Config& cfg, std::string yara_file) : threads_(static_cast<std::size_t>(cfg.attachments.workers)) {
     attachments::sandbox::SandboxSettings st;
     st.binary = self_path();
     st.workers = static_cast<std::size_t>(cfg.attachments.workers);
@@ -29,6 +30,7 @@ class Runtime : public AttachmentsRuntime {
     st.deadline = std::chrono::milliseconds(cfg.attachments.worker_timeout_ms);
     st.memory_mb = static_cast<std::uint64_t>(cfg.attachments.worker_memory_mb);
     st.cpu_seconds = static_cast<unsigned>(cfg.attachments.worker_cpu_seconds);
+    st.yara_file = std::move(yara_file);
     pool_ = std::make_shared<attachments::sandbox::WorkerPool>(st);
     if (!cfg.attachments.clamd.empty()) clamd_ = std::make_shared<attachments::ClamdClient>(cfg.attachments.clamd);
     filters::AttachmentServices services;
@@ -96,9 +98,18 @@ filters::AttachmentsConfig attachments_config(const Config& cfg) {
   return out;
 }
 
-std::unique_ptr<AttachmentsRuntime> make_attachments(const Config& cfg) {
-  if (!cfg.attachments.enabled) return nullptr;
-  return std::make_unique<Runtime>(cfg);
+util::Result<std::unique_ptr<AttachmentsRuntime>> make_attachments(const Config& cfg) {
+  if (!cfg.attachments.enabled) return std::unique_ptr<AttachmentsRuntime>();
+  std::string yara_file;
+  if (!cfg.attachments.yara_rules_dir.empty()) {
+    // Compiled once here; workers load the compiled file (no compiler in the sandbox).
+    auto rules = attachments::YaraRules::compile_dir(cfg.attachments.yara_rules_dir);
+    if (!rules) return util::fail(rules.error().message);
+    yara_file = cfg.server.data_dir + "/yara-rules.compiled";
+    if (auto saved = (*rules)->save(yara_file); !saved) return util::fail(saved.error().message);
+    log::info("attachments.yara", {{"files", (*rules)->files()}, {"compiled", yara_file}});
+  }
+  return std::unique_ptr<AttachmentsRuntime>(std::make_unique<Runtime>(cfg, std::move(yara_file)));
 }
 
 }  // namespace mailmoat::app

@@ -7,6 +7,7 @@
 
 #include "app/config.h"
 #include "filters/attachments/attachment_filter.h"
+#include "util/error.h"
 
 namespace mailmoat::app {
 
@@ -16,8 +17,9 @@ class AttachmentsRuntime {
   virtual std::shared_ptr<filters::AttachmentFilter> filter() = 0;
 };
 
-// nullptr when [attachments] enabled = false.
-std::unique_ptr<AttachmentsRuntime> make_attachments(const Config& config);
+// nullptr when [attachments] enabled = false; an error when the YARA rules
+// do not compile (it names the file and line).
+util::Result<std::unique_ptr<AttachmentsRuntime>> make_attachments(const Config& config);
 
 filters::AttachmentsConfig attachments_config(const Config& config);
 

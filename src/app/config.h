@@ -146,6 +146,7 @@ struct Config {
     std::int64_t max_archive_ratio = 100;
     std::int64_t cache_entries = 10000;
     std::string clamd;  // "unix:/path" or "host:port"; empty: no ClamAV
+    std::string yara_rules_dir;  // *.yar / *.yara compiled at start; empty: no YARA
     std::vector<AttachmentPolicyConfig> policies{AttachmentPolicyConfig{}};
   } attachments;
   std::vector<RouteConfig> routes{RouteConfig{{"localhost"}, "maildir", ""}, RouteConfig{}};

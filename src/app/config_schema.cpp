@@ -177,6 +177,8 @@ Schema bind_schema(Config& c) {
       {.key = "cache_entries", .target = &c.attachments.cache_entries, .doc = "verdicts remembered by SHA-256",
        .min = 0, .max = 10000000},
       {.key = "clamd", .target = &c.attachments.clamd, .doc = "clamd socket: unix:/path or host:port; empty: no ClamAV"},
+      {.key = "yara_rules_dir", .target = &c.attachments.yara_rules_dir,
+       .doc = "directory of YARA rules (*.yar, *.yara) compiled at start; empty: no YARA"},
   }});
   s.arrays.push_back(TableArray{
       "smtp.listener", "one table per SMTP listener",

@@ -280,7 +280,12 @@ int serve(const ServeOptions& options) {
     trace.on_queue_event(e);
   });
 
-  auto attachments_runtime = make_attachments(cfg);
+  auto attachments_made = make_attachments(cfg);
+  if (!attachments_made) {
+    fatal(attachments_made.error().message);
+    return 1;
+  }
+  auto attachments_runtime = std::move(*attachments_made);
   auto chain = std::make_shared<pipeline::FilterChain>();
   {
     filters::AuthConfig ac;

@@ -5,6 +5,7 @@
 #include "attachments/analyzers/ole2.h"
 #include "attachments/analyzers/text_search.h"
 #include "attachments/true_type.h"
+#include "attachments/yara_rules.h"
 
 namespace mailmoat::attachments {
 namespace {
@@ -20,6 +21,7 @@ bool looks_like_html(std::string_view ext, std::string_view type, std::string_vi
 
 struct Analyzer {
   const AnalysisRequest& request;
+  const YaraRules* yara;
   ArchiveWalk walk;
 
   void content(const std::string& name, std::string_view bytes, std::size_t depth, Analysis& out) {
@@ -29,6 +31,7 @@ struct Analyzer {
       analyze_name(name, type, out);
       analyze_kind(ext, type, out);
     }
+    if (yara) yara->scan(bytes, out);
     if (ole2::has_signature(bytes)) analyze_ole2(bytes, out);
     else if (starts(bytes, "{\\rt")) analyze_rtf(bytes, out);
     else if (bytes.substr(0, 1024).find("%PDF-") != std::string_view::npos) analyze_pdf(bytes, out);
@@ -64,8 +67,8 @@ struct Analyzer {
 
 }  // namespace
 
-Analysis analyze(const AnalysisRequest& request) {
-  Analyzer a{request, ArchiveWalk{request.limits, request.content.size(), 0, 0}};
+Analysis analyze(const AnalysisRequest& request, const YaraRules* yara) {
+  Analyzer a{request, yara, ArchiveWalk{request.limits, request.content.size(), 0, 0}};
   Analysis out;
   a.content(request.name, request.content, 0, out);
   return out;

@@ -31,6 +31,8 @@ struct AnalysisRequest {
   bool check_name = true;
 };
 
-Analysis analyze(const AnalysisRequest& request);
+class YaraRules;
+// `yara`: rules every file and archive member is scanned with (may be null).
+Analysis analyze(const AnalysisRequest& request, const YaraRules* yara = nullptr);
 
 }  // namespace mailmoat::attachments

@@ -7,6 +7,11 @@
 #include "attachments/analyzers/analyzers.h"
 #include "attachments/analyzers/ole2.h"
 #include "attachments/triage.h"
+#include "attachments/yara_rules.h"
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 #include "samples.h"
 
 namespace mailmoat::attachments {
@@ -162,6 +167,52 @@ TEST(Analyzers, TruncatedArchiveIsIncompleteNotClean) {
   auto a = run("cut.zip", zip.substr(0, zip.size() / 3));
   EXPECT_NE(a.verdict, Verdict::clean) << joined(a);
   EXPECT_TRUE(a.scan_incomplete);
+}
+
+std::string rules_dir(const std::string& rule) {
+  std::string dir = "/tmp/mailmoat-yara-" + std::to_string(::getpid()) + "-" + std::to_string(rule.size());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/test.yar") << rule;
+  return dir;
+}
+
+TEST(Analyzers, YaraRulesCompiledOnceMatchFilesAndArchiveMembers) {
+  std::string dir = rules_dir("rule Mailmoat_Test_Marker { strings: $m = \"MAILMOAT-YARA-MARKER\" condition: $m }\n");
+  auto rules = YaraRules::compile_dir(dir);
+  ASSERT_TRUE(rules) << rules.error().message;
+  ASSERT_TRUE((*rules)->save(dir + "/compiled"));
+  auto loaded = YaraRules::load(dir + "/compiled");
+  ASSERT_TRUE(loaded);
+  auto plain = analyze({"a.txt", "hello MAILMOAT-YARA-MARKER", {}, {}}, loaded->get());
+  EXPECT_EQ(plain.verdict, Verdict::malicious);
+  EXPECT_TRUE(has_reason(plain, "yara: Mailmoat_Test_Marker")) << joined(plain);
+  auto zipped = analyze({"a.zip", s::archive({{"b.txt", "xx MAILMOAT-YARA-MARKER xx"}}), {}, {}}, loaded->get());
+  EXPECT_TRUE(has_reason(zipped, "yara: Mailmoat_Test_Marker")) << joined(zipped);
+  EXPECT_EQ(analyze({"c.txt", "nothing here", {}, {}}, loaded->get()).verdict, Verdict::clean);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Analyzers, YaraCompileErrorNamesFileAndLine) {
+  std::string dir = rules_dir("rule Broken {\n  condition: $missing\n}\n");
+  auto rules = YaraRules::compile_dir(dir);
+  ASSERT_FALSE(rules);
+  EXPECT_NE(rules.error().message.find("/test.yar:"), std::string::npos) << rules.error().message;
+  EXPECT_NE(rules.error().message.find("undefined string \"$missing\""), std::string::npos) << rules.error().message;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Analyzers, TenThousandTinyAttachmentsAndBadBase64) {
+  std::vector<s::Attachment> many;
+  for (int i = 0; i < 10000; ++i) many.push_back({"f" + std::to_string(i) + ".txt", "application/octet-stream", "x"});
+  auto r = triage(s::message("many", many), {}, nullptr);
+  EXPECT_EQ(r.attachments.size(), 9999u);  // the walk stops at 10,000 leaves (the body is one)
+  EXPECT_TRUE(r.truncated);
+  std::string bad = "From: a@b\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+                    "Content-Type: application/pdf; name=\"x.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+                    "%%%not base64!!!JVBERi0xLjQK\r\n--b--\r\n";
+  auto b = triage(bad, {}, nullptr);
+  ASSERT_EQ(b.attachments.size(), 1u);
+  EXPECT_EQ(b.attachments[0].name, "x.pdf");
 }
 
 TEST(Triage, FactsAndListsFromMime) {

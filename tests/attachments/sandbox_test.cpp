@@ -10,6 +10,10 @@
 
 #include "attachments/sandbox/ipc.h"
 #include "attachments/sandbox/pool.h"
+#include "attachments/yara_rules.h"
+
+#include <filesystem>
+#include <fstream>
 #include "samples.h"
 
 namespace mailmoat::attachments::sandbox {
@@ -105,6 +109,22 @@ TEST(Sandbox, MissingBinaryIsAScanErrorNotACrash) {
   auto a = pool.analyze(docm());
   EXPECT_EQ(a.verdict, Verdict::scan_error);
   EXPECT_TRUE(has_reason(a, "sandbox:")) << joined(a);
+}
+
+TEST(Sandbox, WorkerLoadsCompiledYaraRules) {
+  std::string dir = "/tmp/mailmoat-sandbox-yara-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/r.yara") << "rule Sandbox_Marker { strings: $m = \"SANDBOX-MARKER\" condition: $m }\n";
+  auto rules = YaraRules::compile_dir(dir);
+  ASSERT_TRUE(rules) << rules.error().message;
+  ASSERT_TRUE((*rules)->save(dir + "/compiled"));
+  auto st = settings();
+  st.yara_file = dir + "/compiled";
+  WorkerPool pool(st);
+  auto a = pool.analyze({"x.bin", "abc SANDBOX-MARKER def", {}, {}});
+  EXPECT_EQ(a.verdict, Verdict::malicious) << joined(a);
+  EXPECT_TRUE(has_reason(a, "yara: Sandbox_Marker")) << joined(a);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SandboxIpc, RoundTripAndMalformedFrames) {

@@ -121,6 +121,10 @@ bool WorkerPool::spawn(Worker& out, std::string& error) {
   std::vector<std::string> args{settings_.binary, "analyze-worker", "--fd", "3", "--memory-mb",
                                 std::to_string(settings_.memory_mb), "--cpu-seconds",
                                 std::to_string(settings_.cpu_seconds)};
+  if (!settings_.yara_file.empty()) {
+    args.push_back("--yara");
+    args.push_back(settings_.yara_file);
+  }
   args.insert(args.end(), settings_.extra_args.begin(), settings_.extra_args.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());

@@ -27,6 +27,7 @@ struct SandboxSettings {
   std::chrono::milliseconds deadline{10000};
   std::uint64_t memory_mb = 1024;
   unsigned cpu_seconds = 60;
+  std::string yara_file;                // compiled YARA rules ("" none)
   std::vector<std::string> extra_args;  // tests: --test-action ...
 };
 

@@ -11,12 +11,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <thread>
 #include <vector>
 
 #include "attachments/analyze.h"
 #include "attachments/sandbox/ipc.h"
 #include "attachments/true_type.h"
+#include "attachments/yara_rules.h"
 
 namespace mailmoat::attachments::sandbox {
 namespace {
@@ -118,9 +120,16 @@ std::uint64_t mapped_bytes() {
 
 int serve(const WorkerOptions& o);
 
+std::unique_ptr<YaraRules> g_yara;  // loaded before the filter; read-only afterwards
+
 std::string confine(const WorkerOptions& o) {
   // Warm up what opens files lazily (libmagic's database) before the filter.
   (void)true_type("warm up");
+  if (!o.yara_file.empty()) {
+    auto rules = YaraRules::load(o.yara_file);
+    if (!rules) return rules.error().message;
+    g_yara = std::move(*rules);
+  }
   if (!set_limit(RLIMIT_CPU, o.cpu_seconds)) return "setrlimit(RLIMIT_CPU) failed";
   if (!set_limit(RLIMIT_FSIZE, 0)) return "setrlimit(RLIMIT_FSIZE) failed";
   if (!set_limit(RLIMIT_NPROC, 0)) return "setrlimit(RLIMIT_NPROC) failed";
@@ -158,7 +167,7 @@ int serve(const WorkerOptions& o) {
       result.flag(Verdict::scan_error, "worker: " + request.error().message);
     } else {
       if (!o.test_action.empty()) try_forbidden(o.test_action);
-      result = analyze(*request);
+      result = analyze(*request, g_yara.get());
     }
     if (!write_all(o.fd, ipc::frame(ipc::encode_response(result)))) return 5;
   }

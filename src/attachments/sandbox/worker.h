@@ -15,6 +15,7 @@ struct WorkerOptions {
   int fd = 3;                     // the worker's end of the socketpair
   std::uint64_t memory_mb = 1024; // RLIMIT_AS (ASan builds: the allocator's limit)
   unsigned cpu_seconds = 60;      // RLIMIT_CPU over the worker's life (the pool recycles it)
+  std::string yara_file;          // compiled YARA rules, loaded before confinement; "" none
   // Tests only: on each request, try a forbidden action first (socket, write,
   // exec, allocate, sleep) to prove the sandbox stops it.
   std::string test_action;
