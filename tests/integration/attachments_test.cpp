@@ -170,6 +170,28 @@ TEST(Attachments, PoliciesAreChosenByRecipientAndPriority) {
   EXPECT_TRUE(held(gw, queue_id(r)));
 }
 
+TEST(Attachments, YaraRulesFromADirectoryQuarantineMatches) {
+  TempDir rules;
+  rules.write("marker.yar", "rule Integration_Marker { strings: $m = \"MAILMOAT-IT-MARKER\" condition: $m }\n");
+  Gateway gw;
+  auto o = policy("block");
+  o.push_back("attachments.yara_rules_dir=" + rules.path());
+  ASSERT_TRUE(gw.start(o)) << gw.log();
+  std::string r = send(gw, with("notes.txt", "plain words MAILMOAT-IT-MARKER more words"));
+  ASSERT_EQ(reply_code(r), 250) << r;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(held(gw, queue_id(r)));
+  EXPECT_NE(trace_of(gw, queue_id(r)).find("yara: Integration_Marker"), std::string::npos);
+
+  TempDir broken;
+  broken.write("bad.yar", "rule Bad { condition: $nope }\n");
+  Gateway bad;
+  auto b = policy("block");
+  b.push_back("attachments.yara_rules_dir=" + broken.path());
+  EXPECT_FALSE(bad.start(b));
+  EXPECT_NE(bad.log().find("bad.yar"), std::string::npos) << bad.log();
+}
+
 // clamd with a database written here (TESTING.md: no freshclam, no network).
 class Clamd {
  public:
