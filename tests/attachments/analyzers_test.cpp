@@ -74,6 +74,16 @@ TEST(Analyzers, Ole2ReaderListsStreamsAndReadsThem) {
   EXPECT_EQ(cf->read(cf->entries()[2]).substr(0, 5), "hello");
 }
 
+TEST(Analyzers, CorruptOle2AndTruncatedDocumentsAreIncomplete) {
+  std::string doc = s::ole2({{"Module1", "x"}});
+  auto cut = run("report.doc", doc.substr(0, 600));
+  EXPECT_NE(cut.verdict, Verdict::clean) << joined(cut);
+  EXPECT_TRUE(cut.scan_incomplete) << joined(cut);
+  auto docm = s::docm_with_autoopen();
+  auto half = run("invoice.docm", docm.substr(0, docm.size() / 2));
+  EXPECT_NE(half.verdict, Verdict::clean) << joined(half);
+}
+
 TEST(Analyzers, VbaDecompressionRecoversSource) {
   std::string module = s::vba_module("Sub AutoOpen()\r\nEnd Sub\r\n");
   EXPECT_EQ(module.find("AutoOpen"), std::string::npos);  // split by flag bytes

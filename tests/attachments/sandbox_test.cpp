@@ -127,6 +127,18 @@ TEST(Sandbox, WorkerLoadsCompiledYaraRules) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Sandbox, FiftyMegabyteAttachmentGetsAVerdictInBoundedTime) {
+  auto st = settings();
+  st.deadline = std::chrono::milliseconds(20000);
+  WorkerPool pool(st);
+  std::string big(50u << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
+  auto start = std::chrono::steady_clock::now();
+  auto a = pool.analyze({"big.bin", std::move(big), {}, {}});
+  EXPECT_NE(a.verdict, Verdict::scan_error) << joined(a);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
 TEST(SandboxIpc, RoundTripAndMalformedFrames) {
   AnalysisRequest r{"a.zip", std::string("\0\1PK", 4), {"pw1", "pw2"}, {}};
   r.limits.max_files = 7;
