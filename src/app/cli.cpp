@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/cmd_analyze_worker.h"
 #include "app/cmd_check.h"
 #include "app/cmd_dkim.h"
 #include "app/cmd_links.h"
@@ -83,6 +84,9 @@ int run_cli(int argc, char** argv) {
   LinksCommand links_cmd;
   add_links_command(app, links_cmd);
 
+  AnalyzeWorkerCommand analyze_worker_cmd;
+  add_analyze_worker_command(app, analyze_worker_cmd);
+
   auto* version_cmd = app.add_subcommand("version", "Print the version");
 
   try {
@@ -111,6 +115,7 @@ int run_cli(int argc, char** argv) {
   if (!dkim_cmd.action.empty()) return run_dkim_command(dkim_cmd);
   if (!rules_cmd.action.empty()) return run_rules_command(rules_cmd);
   if (!links_cmd.action.empty()) return run_links_command(links_cmd);
+  if (analyze_worker_cmd.selected) return run_analyze_worker_command(analyze_worker_cmd);
   if (*show_cmd) return config_show(show_file, show_overrides);
   if (*serve_cmd) {
     if (!log_format.empty()) serve_opts.log_format = log_format;

@@ -89,6 +89,19 @@ struct LinkPolicyConfig {
   std::string notice;
 };
 
+// One Safe Attachments policy ([[attachments.policy]], issue 9).
+struct AttachmentPolicyConfig {
+  std::string name = "default";
+  std::int64_t priority = 100;                     // lowest number wins among matching policies
+  std::vector<std::string> recipient_domains{"*"};
+  std::vector<std::string> recipients;
+  std::string action = "block";                    // off | monitor | block | replace
+  std::int64_t budget_ms = 2000;
+  std::string on_timeout = "block";                // block | deliver
+  std::string on_error = "block";                  // block | deliver
+  bool analyze_internal = false;
+};
+
 struct Config {
   struct Server {
     std::string hostname;  // empty: the system's host name
@@ -216,6 +229,24 @@ struct Config {
     std::vector<TlsCertificateConfig> certificates;  // [[tls.certificate]]
     std::vector<PartnerConnectorConfig> partners;     // [[tls.partner]]
   } tls;
+  struct Attachments {
+    bool enabled = true;
+    std::vector<std::string> block_sha256, allow_sha256, banned_types, banned_extensions;
+    std::string block_at = "suspicious";  // suspicious | malicious
+    std::int64_t workers = 2;
+    std::int64_t worker_max_jobs = 100;
+    std::int64_t worker_timeout_ms = 10000;
+    std::int64_t worker_memory_mb = 1024;
+    std::int64_t worker_cpu_seconds = 60;
+    std::int64_t max_archive_depth = 8;
+    std::int64_t max_archive_files = 1000;
+    std::int64_t max_archive_bytes = 500ll * 1024 * 1024;
+    std::int64_t max_archive_ratio = 100;
+    std::int64_t cache_entries = 10000;
+    std::string clamd;  // "unix:/path" or "host:port"; empty: no ClamAV
+    std::string yara_rules_dir;  // *.yar / *.yara compiled at start; empty: no YARA
+    std::vector<AttachmentPolicyConfig> policies{AttachmentPolicyConfig{}};
+  } attachments;
   std::vector<RouteConfig> routes{RouteConfig{{"localhost"}, "maildir", ""}, RouteConfig{}};
   struct Links {  // Safe Links (docs/links.md); bound in links_config_schema.cpp
     bool enabled = false;

@@ -212,6 +212,38 @@ Schema bind_schema(Config& c) {
        .doc = "next-hop reply timeout for commands; the RFC 5321 4.5.3.2 stages scale with it (DATA 120/300, end of data 600/300)", .min = 1, .max = 3600},
       {.key = "bdat", .target = &c.queue.bdat, .doc = "send with BDAT when the next hop offers CHUNKING"},
   }});
+  s.sections.push_back(Section{"attachments", {
+      {.key = "enabled", .target = &c.attachments.enabled, .doc = "run the Safe Attachments filter"},
+      {.key = "block_sha256", .target = &c.attachments.block_sha256, .doc = "SHA-256 (hex) of files always malicious"},
+      {.key = "allow_sha256", .target = &c.attachments.allow_sha256, .doc = "SHA-256 (hex) of files always clean"},
+      {.key = "banned_types", .target = &c.attachments.banned_types, .doc = "true types (libmagic) always malicious"},
+      {.key = "banned_extensions", .target = &c.attachments.banned_extensions,
+       .doc = "file extensions (no dot, lower case) always malicious"},
+      {.key = "block_at", .target = &c.attachments.block_at, .doc = "lowest verdict a policy acts on",
+       .check = Check::one_of, .choices = {"suspicious", "malicious"}},
+      {.key = "workers", .target = &c.attachments.workers, .doc = "sandboxed analyze-worker processes", .min = 1, .max = 64},
+      {.key = "worker_max_jobs", .target = &c.attachments.worker_max_jobs, .doc = "jobs before a worker is replaced",
+       .min = 1, .max = 1000000},
+      {.key = "worker_timeout_ms", .target = &c.attachments.worker_timeout_ms,
+       .doc = "wall-clock limit per file; past it the worker is killed (scan error)", .min = 10, .max = 600000},
+      {.key = "worker_memory_mb", .target = &c.attachments.worker_memory_mb, .doc = "address-space limit per worker",
+       .min = 64, .max = 65536},
+      {.key = "worker_cpu_seconds", .target = &c.attachments.worker_cpu_seconds,
+       .doc = "CPU time limit over a worker's life", .min = 1, .max = 86400},
+      {.key = "max_archive_depth", .target = &c.attachments.max_archive_depth, .doc = "archive nesting limit",
+       .min = 1, .max = 64},
+      {.key = "max_archive_files", .target = &c.attachments.max_archive_files, .doc = "files per attachment limit",
+       .min = 1, .max = 1000000},
+      {.key = "max_archive_bytes", .target = &c.attachments.max_archive_bytes, .doc = "total expanded bytes limit",
+       .min = 1024, .max = 1ll << 40},
+      {.key = "max_archive_ratio", .target = &c.attachments.max_archive_ratio,
+       .doc = "expanded : compressed limit (applies past 1 MiB)", .min = 1, .max = 100000},
+      {.key = "cache_entries", .target = &c.attachments.cache_entries, .doc = "verdicts remembered by SHA-256",
+       .min = 0, .max = 10000000},
+      {.key = "clamd", .target = &c.attachments.clamd, .doc = "clamd socket: unix:/path or host:port; empty: no ClamAV"},
+      {.key = "yara_rules_dir", .target = &c.attachments.yara_rules_dir,
+       .doc = "directory of YARA rules (*.yar, *.yara) compiled at start; empty: no YARA"},
+  }});
   s.arrays.push_back(TableArray{
       "smtp.listener", "one table per SMTP listener",
       [&c] { return c.smtp.listeners.size(); },
@@ -278,6 +310,28 @@ Schema bind_schema(Config& c) {
       }});
   add_tls_schema(s, c);
   bind_links_schema(c, s);
+  s.arrays.push_back(TableArray{
+      "attachments.policy", "Safe Attachments policies; the matching one with the lowest priority applies",
+      [&c] { return c.attachments.policies.size(); },
+      [&c](std::size_t n) { c.attachments.policies.resize(n); },
+      [&c](std::size_t i) {
+        AttachmentPolicyConfig& p = c.attachments.policies[i];
+        return std::vector<Field>{
+            {.key = "name", .target = &p.name, .doc = "name in the trace"},
+            {.key = "priority", .target = &p.priority, .doc = "lower wins", .min = 0, .max = 1000000},
+            {.key = "recipient_domains", .target = &p.recipient_domains, .doc = "recipient domains, or \"*\""},
+            {.key = "recipients", .target = &p.recipients, .doc = "recipient addresses"},
+            {.key = "action", .target = &p.action, .doc = "off, monitor, block or replace",
+             .check = Check::one_of, .choices = {"off", "monitor", "block", "replace"}},
+            {.key = "budget_ms", .target = &p.budget_ms, .doc = "analysis time for one message", .min = 1, .max = 600000},
+            {.key = "on_timeout", .target = &p.on_timeout, .doc = "block or deliver when the budget runs out",
+             .check = Check::one_of, .choices = {"block", "deliver"}},
+            {.key = "on_error", .target = &p.on_error, .doc = "block or deliver on a scan error",
+             .check = Check::one_of, .choices = {"block", "deliver"}},
+            {.key = "analyze_internal", .target = &p.analyze_internal,
+             .doc = "also analyse mail from relay and submission listeners"},
+        };
+      }});
   return s;
 }
 

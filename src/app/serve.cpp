@@ -28,6 +28,7 @@
 #include "app/signing_setup.h"
 #include "app/links_setup.h"
 #include "auth/dmarc/psl.h"
+#include "app/attachments_setup.h"
 #include "filters/auth/auth_filter.h"
 #include "http/server.h"
 #include "log/log.h"
@@ -294,6 +295,12 @@ int serve(const ServeOptions& options) {
     links_runtime = std::move(*made);
   }
 
+  auto attachments_made = make_attachments(cfg);
+  if (!attachments_made) {
+    fatal(attachments_made.error().message);
+    return 1;
+  }
+  auto attachments_runtime = std::move(*attachments_made);
   auto chain = std::make_shared<pipeline::FilterChain>();
   std::shared_ptr<pipeline::Filter> signing_filter;
   std::unique_ptr<RulesReloader> rules_reloader;
@@ -350,7 +357,7 @@ int serve(const ServeOptions& options) {
       return 1;
     }
     chain->add(metrics.measure(std::make_shared<filters::ConnectionFilter>(std::move(*connection), *resolver)));
-    // Transport rules; Safe Links after authentication and rules; then the SCL
+    // Transport rules; Safe Links and Safe Attachments after authentication and rules; then the SCL
     // verdict (thresholds and stamps) just before signing.
     auto rules_started = RulesReloader::start(io, cfg);
     if (!rules_started) {
@@ -360,6 +367,7 @@ int serve(const ServeOptions& options) {
     rules_reloader = std::move(*rules_started);
     chain->add(metrics.measure(rules_reloader->filter()));
     if (links_runtime) chain->add(metrics.measure(std::make_shared<filters::LinksFilter>(links_runtime->filter)));
+    if (attachments_runtime) chain->add(metrics.measure(attachments_runtime->filter()));
     chain->add(metrics.measure(std::make_shared<filters::VerdictFilter>(verdict_config(cfg))));
     // Signing stays last: it applies the pending edits and signs the final bytes.
     auto signing = signing_config(cfg, ac.authserv_id);

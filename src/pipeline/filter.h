@@ -101,6 +101,22 @@ struct TraceNote {
   std::string detail;
 };
 
+// One attachment as Safe Attachments saw it (issue 9), for the rules engine
+// and the trace; set by the attachments filter.
+struct AttachmentFact {
+  std::string name;
+  std::string extension;  // lower case, no dot
+  std::string declared_type;
+  std::string true_type;
+  std::uint64_t size = 0;
+  std::string sha256;
+  bool executable = false;
+  bool password_protected = false;
+  bool scan_incomplete = false;
+  std::string verdict;  // clean | suspicious | malicious | scan error
+  std::vector<std::string> reasons;
+};
+
 struct MessageContext {
   ConnectionFacts connection;
   Envelope envelope;
@@ -118,6 +134,7 @@ struct MessageContext {
   // none set. With the reason codes, it becomes X-Mailmoat-SCL / -Verdict.
   std::optional<int> scl;
   std::vector<std::string> verdict_reasons;
+  std::vector<AttachmentFact> attachments;
 };
 
 class Filter {

@@ -1,0 +1,115 @@
+#include "app/attachments_setup.h"
+
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "attachments/clamd.h"
+#include "attachments/sandbox/pool.h"
+#include "attachments/yara_rules.h"
+#include "log/log.h"
+#include "util/strings.h"
+
+namespace mailmoat::app {
+namespace {
+
+std::string self_path() {
+  char buf[4096];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("/proc/self/exe");
+}
+
+class Runtime : public AttachmentsRuntime {
+ public:
+  Runtime(const Config& cfg, std::string yara_file) : threads_(static_cast<std::size_t>(cfg.attachments.workers)) {
+    attachments::sandbox::SandboxSettings st;
+    st.binary = self_path();
+    st.workers = static_cast<std::size_t>(cfg.attachments.workers);
+    st.max_jobs = static_cast<std::size_t>(cfg.attachments.worker_max_jobs);
+    st.deadline = std::chrono::milliseconds(cfg.attachments.worker_timeout_ms);
+    st.memory_mb = static_cast<std::uint64_t>(cfg.attachments.worker_memory_mb);
+    st.cpu_seconds = static_cast<unsigned>(cfg.attachments.worker_cpu_seconds);
+    st.yara_file = std::move(yara_file);
+    pool_ = std::make_shared<attachments::sandbox::WorkerPool>(st);
+    if (!cfg.attachments.clamd.empty()) clamd_ = std::make_shared<attachments::ClamdClient>(cfg.attachments.clamd);
+    filters::AttachmentServices services;
+    services.analyze = [pool = pool_](const attachments::AnalysisRequest& r, std::chrono::milliseconds d) {
+      return pool->analyze(r, d);
+    };
+    if (clamd_)
+      services.antivirus = [clamd = clamd_](std::string_view content, std::chrono::milliseconds d) {
+        return clamd->scan(content, d);
+      };
+    services.run = [this](std::move_only_function<void()> work) {
+      auto shared = std::make_shared<std::move_only_function<void()>>(std::move(work));
+      boost::asio::post(threads_, [shared] { (*shared)(); });
+    };
+    filter_ = std::make_shared<filters::AttachmentFilter>(attachments_config(cfg), std::move(services));
+    log::info("attachments.ready", {{"workers", st.workers}, {"clamd", cfg.attachments.clamd.empty() ? "off" : cfg.attachments.clamd},
+                                    {"policies", cfg.attachments.policies.size()}});
+  }
+  ~Runtime() override { threads_.join(); }
+  std::shared_ptr<filters::AttachmentFilter> filter() override { return filter_; }
+
+ private:
+  boost::asio::thread_pool threads_;
+  std::shared_ptr<attachments::sandbox::WorkerPool> pool_;
+  std::shared_ptr<attachments::ClamdClient> clamd_;
+  std::shared_ptr<filters::AttachmentFilter> filter_;
+};
+
+}  // namespace
+
+filters::AttachmentsConfig attachments_config(const Config& cfg) {
+  const auto& a = cfg.attachments;
+  filters::AttachmentsConfig out;
+  for (const auto& h : a.block_sha256) out.triage.block_sha256.insert(util::to_lower(h));
+  for (const auto& h : a.allow_sha256) out.triage.allow_sha256.insert(util::to_lower(h));
+  for (const auto& t : a.banned_types) out.triage.banned_types.insert(util::to_lower(t));
+  for (const auto& e : a.banned_extensions) {
+    std::string ext = util::to_lower(e);
+    if (!ext.empty() && ext.front() == '.') ext.erase(0, 1);
+    out.triage.banned_extensions.insert(ext);
+  }
+  out.block_suspicious = a.block_at == "suspicious";
+  out.cache_entries = static_cast<std::size_t>(a.cache_entries);
+  out.limits.max_depth = static_cast<std::size_t>(a.max_archive_depth);
+  out.limits.max_files = static_cast<std::size_t>(a.max_archive_files);
+  out.limits.max_bytes = static_cast<std::uint64_t>(a.max_archive_bytes);
+  out.limits.max_ratio = static_cast<std::uint64_t>(a.max_archive_ratio);
+  for (const auto& p : a.policies) {
+    filters::AttachmentPolicy fp;
+    fp.name = p.name;
+    fp.priority = static_cast<int>(p.priority);
+    fp.recipient_domains.clear();
+    for (const auto& d : p.recipient_domains) fp.recipient_domains.push_back(util::to_lower(d));
+    for (const auto& r : p.recipients) fp.recipients.push_back(util::to_lower(r));
+    fp.action = p.action == "off"       ? filters::AttachmentAction::off
+                : p.action == "monitor" ? filters::AttachmentAction::monitor
+                : p.action == "replace" ? filters::AttachmentAction::replace
+                                        : filters::AttachmentAction::block;
+    fp.budget = std::chrono::milliseconds(p.budget_ms);
+    fp.block_on_timeout = p.on_timeout == "block";
+    fp.block_on_error = p.on_error == "block";
+    fp.analyze_internal = p.analyze_internal;
+    out.policies.push_back(std::move(fp));
+  }
+  return out;
+}
+
+util::Result<std::unique_ptr<AttachmentsRuntime>> make_attachments(const Config& cfg) {
+  if (!cfg.attachments.enabled) return std::unique_ptr<AttachmentsRuntime>();
+  std::string yara_file;
+  if (!cfg.attachments.yara_rules_dir.empty()) {
+    // Compiled once here; workers load the compiled file (no compiler in the sandbox).
+    auto rules = attachments::YaraRules::compile_dir(cfg.attachments.yara_rules_dir);
+    if (!rules) return util::fail(rules.error().message);
+    yara_file = cfg.server.data_dir + "/yara-rules.compiled";
+    if (auto saved = (*rules)->save(yara_file); !saved) return util::fail(saved.error().message);
+    log::info("attachments.yara", {{"files", (*rules)->files()}, {"compiled", yara_file}});
+  }
+  return std::unique_ptr<AttachmentsRuntime>(std::make_unique<Runtime>(cfg, std::move(yara_file)));
+}
+
+}  // namespace mailmoat::app

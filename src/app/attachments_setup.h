@@ -1,0 +1,26 @@
+// Builds the Safe Attachments filter from [attachments] and
+// [[attachments.policy]]: the sandbox worker pool (this executable's
+// analyze-worker), the threads that wait on it, and clamd when configured.
+#pragma once
+
+#include <memory>
+
+#include "app/config.h"
+#include "filters/attachments/attachment_filter.h"
+#include "util/error.h"
+
+namespace mailmoat::app {
+
+class AttachmentsRuntime {
+ public:
+  virtual ~AttachmentsRuntime() = default;
+  virtual std::shared_ptr<filters::AttachmentFilter> filter() = 0;
+};
+
+// nullptr when [attachments] enabled = false; an error when the YARA rules
+// do not compile (it names the file and line).
+util::Result<std::unique_ptr<AttachmentsRuntime>> make_attachments(const Config& config);
+
+filters::AttachmentsConfig attachments_config(const Config& config);
+
+}  // namespace mailmoat::app

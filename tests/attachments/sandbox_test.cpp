@@ -1,0 +1,173 @@
+// The sandbox holds: real `mailmoat analyze-worker` processes, started by the
+// pool in namespaces under seccomp and rlimits. Each forbidden action (socket,
+// write a file, exec, allocate past the limit, run past the deadline) stops
+// the worker; the caller gets `scan error` and the pool keeps serving.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "attachments/sandbox/ipc.h"
+#include "attachments/sandbox/pool.h"
+#include "attachments/yara_rules.h"
+
+#include <filesystem>
+#include <fstream>
+#include "samples.h"
+
+namespace mailmoat::attachments::sandbox {
+namespace {
+
+namespace s = test_samples;
+
+SandboxSettings settings(std::vector<std::string> extra = {}) {
+  SandboxSettings st;
+  st.binary = MAILMOAT_BINARY;
+  st.workers = 1;
+  st.max_jobs = 3;
+  st.deadline = std::chrono::milliseconds(5000);
+  st.memory_mb = 512;
+  st.extra_args = std::move(extra);
+  return st;
+}
+
+AnalysisRequest docm() { return AnalysisRequest{"invoice.docm", s::docm_with_autoopen(), {}, {}}; }
+
+bool has_reason(const Analysis& a, std::string_view needle) {
+  return std::any_of(a.reasons.begin(), a.reasons.end(),
+                     [&](const std::string& r) { return r.find(needle) != std::string::npos; });
+}
+
+std::string joined(const Analysis& a) {
+  std::string out;
+  for (const auto& r : a.reasons) out += r + "; ";
+  return out;
+}
+
+TEST(Sandbox, WorkerAnalysesAndPoolRecyclesAfterMaxJobs) {
+  WorkerPool pool(settings());
+  for (int i = 0; i < 7; ++i) {
+    auto a = pool.analyze(docm());
+    ASSERT_EQ(a.verdict, Verdict::malicious) << joined(a);
+    EXPECT_TRUE(has_reason(a, "auto-exec macro autoopen"));
+    EXPECT_NE(std::find(a.analyzers.begin(), a.analyzers.end(), "sandbox"), a.analyzers.end());
+  }
+  auto st = pool.stats();
+  EXPECT_EQ(st.jobs, 7u);
+  EXPECT_EQ(st.recycled, 2u);  // after jobs 3 and 6
+  EXPECT_EQ(st.spawned, 3u);
+  EXPECT_EQ(st.failures, 0u);
+  std::printf("worker namespaces: %s\n", pool.namespaces().c_str());
+  EXPECT_NE(pool.namespaces().find("net"), std::string::npos);
+}
+
+void expect_stopped(const std::string& action, std::string_view reason) {
+  WorkerPool pool(settings({"--test-action", action}));
+  auto a = pool.analyze(docm());
+  EXPECT_EQ(a.verdict, Verdict::scan_error) << action << ": " << joined(a);
+  EXPECT_TRUE(has_reason(a, reason)) << action << ": " << joined(a);
+  // The next job gets a fresh worker; the caller (the gateway) is unharmed.
+  auto again = pool.analyze(docm());
+  EXPECT_EQ(again.verdict, Verdict::scan_error);
+  EXPECT_EQ(pool.stats().spawned, 2u);
+}
+
+TEST(Sandbox, SocketCreationKillsTheWorker) { expect_stopped("socket", "SIGSYS"); }
+
+TEST(Sandbox, WritingAFileKillsTheWorker) {
+  ::unlink("/tmp/mailmoat-sandbox-escape");
+  expect_stopped("write", "SIGSYS");
+  struct stat st;
+  EXPECT_NE(::stat("/tmp/mailmoat-sandbox-escape", &st), 0) << "the worker wrote a file";
+}
+
+TEST(Sandbox, ExecKillsTheWorker) {
+  ::unlink("/tmp/mailmoat-sandbox-exec");
+  expect_stopped("exec", "SIGSYS");
+  struct stat st;
+  EXPECT_NE(::stat("/tmp/mailmoat-sandbox-exec", &st), 0) << "the worker ran a program";
+}
+
+TEST(Sandbox, AllocatingPastTheLimitStopsTheWorker) { expect_stopped("allocate", "killed by signal"); }
+
+TEST(Sandbox, WallClockDeadlineKillsAHungWorker) {
+  auto st = settings({"--test-action", "sleep"});
+  st.deadline = std::chrono::milliseconds(500);
+  WorkerPool pool(st);
+  auto start = std::chrono::steady_clock::now();
+  auto a = pool.analyze(docm());
+  EXPECT_EQ(a.verdict, Verdict::scan_error);
+  EXPECT_TRUE(has_reason(a, "analysis exceeded 500 ms")) << joined(a);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST(Sandbox, MissingBinaryIsAScanErrorNotACrash) {
+  auto st = settings();
+  st.binary = "/nonexistent/mailmoat";
+  WorkerPool pool(st);
+  auto a = pool.analyze(docm());
+  EXPECT_EQ(a.verdict, Verdict::scan_error);
+  EXPECT_TRUE(has_reason(a, "sandbox:")) << joined(a);
+}
+
+TEST(Sandbox, WorkerLoadsCompiledYaraRules) {
+  std::string dir = "/tmp/mailmoat-sandbox-yara-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/r.yara") << "rule Sandbox_Marker { strings: $m = \"SANDBOX-MARKER\" condition: $m }\n";
+  auto rules = YaraRules::compile_dir(dir);
+  ASSERT_TRUE(rules) << rules.error().message;
+  ASSERT_TRUE((*rules)->save(dir + "/compiled"));
+  auto st = settings();
+  st.yara_file = dir + "/compiled";
+  WorkerPool pool(st);
+  auto a = pool.analyze({"x.bin", "abc SANDBOX-MARKER def", {}, {}});
+  EXPECT_EQ(a.verdict, Verdict::malicious) << joined(a);
+  EXPECT_TRUE(has_reason(a, "yara: Sandbox_Marker")) << joined(a);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Sandbox, FiftyMegabyteAttachmentGetsAVerdictInBoundedTime) {
+  auto st = settings();
+  st.deadline = std::chrono::milliseconds(20000);
+  WorkerPool pool(st);
+  std::string big(50u << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
+  auto start = std::chrono::steady_clock::now();
+  auto a = pool.analyze({"big.bin", std::move(big), {}, {}});
+  EXPECT_NE(a.verdict, Verdict::scan_error) << joined(a);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+TEST(SandboxIpc, RoundTripAndMalformedFrames) {
+  AnalysisRequest r{"a.zip", std::string("\0\1PK", 4), {"pw1", "pw2"}, {}};
+  r.limits.max_files = 7;
+  auto decoded = ipc::decode_request(ipc::encode_request(r));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->name, "a.zip");
+  EXPECT_EQ(decoded->content, r.content);
+  EXPECT_EQ(decoded->passwords.size(), 2u);
+  EXPECT_EQ(decoded->limits.max_files, 7u);
+  Analysis a;
+  a.flag(Verdict::malicious, "pdf: /Launch action");
+  a.ran("pdf");
+  a.scan_incomplete = true;
+  auto back = ipc::decode_response(ipc::encode_response(a));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->verdict, Verdict::malicious);
+  EXPECT_EQ(back->reasons, a.reasons);
+  EXPECT_TRUE(back->scan_incomplete);
+  std::string payload = ipc::encode_response(a);
+  EXPECT_FALSE(ipc::decode_response(payload.substr(0, payload.size() - 1)));
+  auto f = ipc::frame("xyz");
+  auto partial = ipc::unframe(f.substr(0, 5));
+  ASSERT_TRUE(partial);
+  EXPECT_FALSE(*partial);
+  auto whole = ipc::unframe(f);
+  ASSERT_TRUE(whole && *whole);
+  EXPECT_EQ((*whole)->payload, "xyz");
+  EXPECT_FALSE(ipc::unframe(std::string("\xff\xff\xff\xff", 4)));
+}
+
+}  // namespace
+}  // namespace mailmoat::attachments::sandbox

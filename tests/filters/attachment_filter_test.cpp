@@ -1,0 +1,123 @@
+// Policy logic of the attachments filter with a fake analyzer (the real
+// sandbox and SMTP path are in tests/integration/attachments_test.cpp):
+// on_timeout / on_error actions, block_at, internal mail, facts on the context.
+#include <gtest/gtest.h>
+
+#include "filters/attachments/attachment_filter.h"
+#include "samples.h"
+
+namespace mailmoat::filters {
+namespace {
+
+namespace s = test_samples;
+using attachments::Analysis;
+using attachments::Verdict;
+
+pipeline::MessageContext context(const std::string& role = "inbound") {
+  pipeline::MessageContext ctx;
+  ctx.connection.role = role;
+  ctx.envelope.recipients.push_back({"u@example.com", "", ""});
+  ctx.message = s::message("hi", {{"a.bin", "application/octet-stream", "some bytes"}});
+  return ctx;
+}
+
+pipeline::Verdict run(AttachmentFilter& f, pipeline::MessageContext& ctx) {
+  pipeline::Verdict out;
+  out.reason = "not called";
+  f.on_message(ctx, [&](pipeline::Verdict v) { out = std::move(v); });
+  return out;
+}
+
+AttachmentFilter make(Verdict verdict, std::string reason, AttachmentPolicy policy = {}, int* calls = nullptr) {
+  AttachmentsConfig cfg;
+  cfg.policies.push_back(policy);
+  AttachmentServices svc;
+  svc.analyze = [=](const attachments::AnalysisRequest&, std::chrono::milliseconds) {
+    if (calls) ++*calls;
+    Analysis a;
+    a.flag(verdict, reason);
+    return a;
+  };
+  return AttachmentFilter(cfg, std::move(svc));
+}
+
+TEST(AttachmentFilter, TimeoutFollowsOnTimeout) {
+  auto blocked = make(Verdict::scan_error, "sandbox: analysis exceeded 10 ms");
+  auto ctx = context();
+  auto v = run(blocked, ctx);
+  EXPECT_EQ(v.disposition, pipeline::Disposition::quarantine);
+  EXPECT_NE(v.reason.find("analysis exceeded"), std::string::npos) << v.reason;
+  AttachmentPolicy deliver;
+  deliver.block_on_timeout = false;
+  auto delivered = make(Verdict::scan_error, "sandbox: analysis exceeded 10 ms", deliver);
+  auto ctx2 = context();
+  EXPECT_EQ(run(delivered, ctx2).disposition, pipeline::Disposition::accept);
+  ASSERT_EQ(ctx2.attachments.size(), 1u);
+  EXPECT_EQ(ctx2.attachments[0].verdict, "scan error");
+  EXPECT_EQ(ctx2.notes.back().event, "pass");
+}
+
+TEST(AttachmentFilter, ErrorFollowsOnError) {
+  AttachmentPolicy deliver;
+  deliver.block_on_error = false;
+  auto f = make(Verdict::scan_error, "sandbox: worker died: killed by signal 31 (SIGSYS)", deliver);
+  auto ctx = context();
+  EXPECT_EQ(run(f, ctx).disposition, pipeline::Disposition::accept);
+  auto g = make(Verdict::scan_error, "sandbox: worker died: killed by signal 31 (SIGSYS)");
+  auto ctx2 = context();
+  EXPECT_EQ(run(g, ctx2).disposition, pipeline::Disposition::quarantine);
+}
+
+TEST(AttachmentFilter, SuspiciousBlocksOnlyWithBlockAtSuspicious) {
+  auto f = make(Verdict::suspicious, "office: VBA macros");
+  auto ctx = context();
+  EXPECT_EQ(run(f, ctx).disposition, pipeline::Disposition::quarantine);
+  AttachmentsConfig cfg;
+  cfg.block_suspicious = false;
+  cfg.policies.push_back({});
+  AttachmentServices svc;
+  svc.analyze = [](const attachments::AnalysisRequest&, std::chrono::milliseconds) {
+    Analysis a;
+    a.flag(Verdict::suspicious, "office: VBA macros");
+    return a;
+  };
+  AttachmentFilter lenient(cfg, std::move(svc));
+  auto ctx2 = context();
+  EXPECT_EQ(run(lenient, ctx2).disposition, pipeline::Disposition::accept);
+}
+
+TEST(AttachmentFilter, InternalMailIsAnalysedOnlyWhenAsked) {
+  int calls = 0;
+  auto f = make(Verdict::malicious, "yara: X", {}, &calls);
+  auto ctx = context("submission");
+  EXPECT_EQ(run(f, ctx).disposition, pipeline::Disposition::accept);
+  EXPECT_EQ(calls, 0);
+  AttachmentPolicy p;
+  p.analyze_internal = true;
+  auto g = make(Verdict::malicious, "yara: X", p, &calls);
+  auto ctx2 = context("submission");
+  EXPECT_EQ(run(g, ctx2).disposition, pipeline::Disposition::quarantine);
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(AttachmentFilter, SecondCopyIsAnsweredFromTheCache) {
+  int calls = 0;
+  auto f = make(Verdict::malicious, "yara: X", {}, &calls);
+  auto a = context(), b = context();
+  run(f, a);
+  auto v = run(f, b);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(v.disposition, pipeline::Disposition::quarantine);
+  EXPECT_NE(b.notes.front().detail.find("cache"), std::string::npos) << b.notes.front().detail;
+}
+
+TEST(AttachmentFilter, MessagesWithoutAttachmentsPassUntouched) {
+  auto f = make(Verdict::malicious, "x");
+  pipeline::MessageContext ctx = context();
+  ctx.message = "From: a@b\r\nSubject: hi\r\n\r\nplain text\r\n";
+  EXPECT_EQ(run(f, ctx).disposition, pipeline::Disposition::accept);
+  EXPECT_TRUE(ctx.notes.empty());
+}
+
+}  // namespace
+}  // namespace mailmoat::filters

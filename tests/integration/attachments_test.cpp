@@ -1,0 +1,250 @@
+// Safe Attachments through the real SMTP path (issue 9): messages carrying
+// samples generated here go in with SmtpClient, come out in Maildir or stay
+// held (quarantined) in the queue, and the trace records every attachment.
+// clamd is started by the test with a signature database it writes itself.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "harness.h"
+#include "samples.h"
+
+namespace mailmoat::testing {
+namespace {
+
+namespace s = test_samples;
+
+std::string queue_id(const std::string& reply) {
+  auto at = reply.find("queued as ");
+  if (at == std::string::npos) return {};
+  std::string id = reply.substr(at + 10);
+  while (!id.empty() && (id.back() == '\r' || id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
+std::vector<std::string> cli_target(const Gateway& gw) {
+  return {"--set", "server.data_dir=" + gw.data_dir() + "/var", "--set", "http.listen=" + gw.http_address()};
+}
+
+std::string trace_of(const Gateway& gw, const std::string& id) {
+  std::vector<std::string> args{"trace", "show", id, "--json"};
+  for (auto& a : cli_target(gw)) args.push_back(a);
+  auto r = run(args);
+  return r.out + r.err;
+}
+
+bool held(const Gateway& gw, const std::string& id) {
+  std::vector<std::string> args{"queue", "list"};
+  for (auto& a : cli_target(gw)) args.push_back(a);
+  auto r = run(args);
+  auto line = r.out.find(id);
+  return line != std::string::npos && r.out.find("held", line) < r.out.find('\n', line);
+}
+
+std::string send(const Gateway& gw, const std::string& message, const std::string& to = "u@localhost") {
+  SmtpClient c;
+  if (!c.connect(gw.smtp_address())) return "connect failed";
+  return c.send_message("sender@example.org", {to}, message);
+}
+
+// A message with one attachment; body text may carry an archive password.
+std::string with(const std::string& name, const std::string& content, const std::string& body = "Please see the file.") {
+  return s::message(body, {{name, "application/octet-stream", content}});
+}
+
+std::vector<std::string> policy(const std::string& action) {
+  return {"attachments.policy.0.action=" + action, "attachments.workers=1", "attachments.policy.0.budget_ms=4000"};
+}
+
+// Waits until the queue has settled the message one way or the other.
+bool delivered(const Gateway& gw, std::size_t n, const std::string& to = "u@localhost") {
+  return wait_for_mail(gw.data_dir(), to, n, std::chrono::seconds(10)).size() >= n;
+}
+
+TEST(Attachments, BlockQuarantinesMaliciousAndDeliversClean) {
+  Gateway gw;
+  ASSERT_TRUE(gw.start(policy("block"))) << gw.log();
+  std::string r = send(gw, with("invoice.docm", s::docm_with_autoopen()));
+  ASSERT_EQ(reply_code(r), 250) << r;
+  std::string id = queue_id(r);
+  std::string clean = send(gw, with("paper.pdf", s::plain_pdf()));
+  ASSERT_EQ(reply_code(clean), 250) << clean;
+  ASSERT_TRUE(delivered(gw, 1));
+  auto box = mailbox(gw.data_dir(), "u@localhost");
+  ASSERT_EQ(box.size(), 1u);  // only the clean one
+  EXPECT_NE(box[0].find("paper.pdf"), std::string::npos);
+  EXPECT_TRUE(held(gw, id)) << id;
+  std::string t = trace_of(gw, id);
+  EXPECT_NE(t.find("invoice.docm"), std::string::npos) << t;
+  EXPECT_NE(t.find("verdict=malicious"), std::string::npos) << t;
+  EXPECT_NE(t.find("auto-exec macro autoopen"), std::string::npos) << t;
+  EXPECT_NE(t.find("analyzers=triage,names,kind,archive,office,sandbox"), std::string::npos) << t;
+  EXPECT_NE(t.find("outcome=quarantined"), std::string::npos) << t;
+  EXPECT_NE(t.find("sha256="), std::string::npos) << t;
+  EXPECT_NE(t.find("duration_ms="), std::string::npos) << t;
+}
+
+TEST(Attachments, EachSampleGetsItsVerdictThroughSmtp) {
+  Gateway gw;
+  ASSERT_TRUE(gw.start(policy("block"))) << gw.log();
+  struct Case {
+    std::string name, content, body, reason;
+  };
+  std::vector<Case> cases{
+      {"statement.pdf", s::pdf_with_openaction_js(), "", "JavaScript run on open"},
+      {"view.html", s::html_smuggling(), "", "html: smuggling"},
+      {"bomb.zip", s::zip_bomb(3, 20 << 20), "", "archive limits"},
+      {"invoice\xE2\x80\xAE" "fdp.exe", s::pe_executable(), "", "right-to-left override"},
+      {"report.pdf", s::pe_executable(), "", "executable named .pdf"},
+      {"invoice.zip", s::archive({{"invoice.js", "WScript.Echo(1)"}}, "zip", "Inv2026"),
+       "The archive password is: Inv2026", "script or shortcut: .js"},
+  };
+  for (const auto& c : cases) {
+    std::string r = send(gw, with(c.name, c.content, c.body.empty() ? "See attached." : c.body));
+    ASSERT_EQ(reply_code(r), 250) << c.name << ": " << r;
+    std::string id = queue_id(r);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_TRUE(held(gw, id)) << c.name;
+    std::string t = trace_of(gw, id);
+    EXPECT_NE(t.find(c.reason), std::string::npos) << c.name << ": " << t;
+  }
+  EXPECT_TRUE(mailbox(gw.data_dir(), "u@localhost").empty());
+}
+
+TEST(Attachments, ReplaceDeliversWithANoticeInsteadOfTheBadFile) {
+  Gateway gw;
+  ASSERT_TRUE(gw.start(policy("replace"))) << gw.log();
+  std::string msg = s::message("Two files.", {{"invoice.docm", "application/octet-stream", s::docm_with_autoopen()},
+                                              {"notes.txt", "text/plain", "keep this text"}});
+  ASSERT_EQ(reply_code(send(gw, msg)), 250);
+  ASSERT_TRUE(delivered(gw, 1));
+  std::string m = mailbox(gw.data_dir(), "u@localhost")[0];
+  EXPECT_NE(m.find("removed the attachment \"invoice.docm\" (malicious: office: auto-exec macro autoopen)"), std::string::npos) << m;
+  EXPECT_EQ(m.find("filename=\"invoice.docm\""), std::string::npos) << m;
+  EXPECT_NE(m.find("notes.txt"), std::string::npos) << m;
+  EXPECT_NE(m.find("Two files."), std::string::npos) << m;
+}
+
+TEST(Attachments, MonitorDeliversAndRecordsTheVerdict) {
+  Gateway gw;
+  ASSERT_TRUE(gw.start(policy("monitor"))) << gw.log();
+  std::string r = send(gw, with("invoice.docm", s::docm_with_autoopen()));
+  ASSERT_EQ(reply_code(r), 250);
+  ASSERT_TRUE(delivered(gw, 1));
+  EXPECT_NE(mailbox(gw.data_dir(), "u@localhost")[0].find("invoice.docm"), std::string::npos);
+  std::string t = trace_of(gw, queue_id(r));
+  EXPECT_NE(t.find("verdict=malicious"), std::string::npos) << t;
+  EXPECT_NE(t.find("outcome=delivered (monitor)"), std::string::npos) << t;
+}
+
+TEST(Attachments, OffSkipsAnalysisButBannedExtensionsStillQuarantine) {
+  Gateway gw;
+  auto o = policy("off");
+  o.push_back("attachments.banned_extensions=[\"scr\"]");
+  ASSERT_TRUE(gw.start(o)) << gw.log();
+  ASSERT_EQ(reply_code(send(gw, with("invoice.docm", s::docm_with_autoopen()))), 250);
+  ASSERT_TRUE(delivered(gw, 1));
+  std::string r = send(gw, with("screensaver.scr", "not really"));
+  ASSERT_EQ(reply_code(r), 250);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(mailbox(gw.data_dir(), "u@localhost").size(), 1u);
+  EXPECT_TRUE(held(gw, queue_id(r)));
+  EXPECT_NE(trace_of(gw, queue_id(r)).find("banned extension .scr"), std::string::npos);
+}
+
+TEST(Attachments, PoliciesAreChosenByRecipientAndPriority) {
+  Gateway gw;
+  ASSERT_TRUE(gw.start({"attachments.workers=1", "smtp.accepted_domains=[\"localhost\",\"lab.test\"]",
+                        "route.0.domains=[\"localhost\",\"lab.test\"]", "attachments.policy.0.action=block",
+                        "attachments.policy.1.name=lab", "attachments.policy.1.priority=10",
+                        "attachments.policy.1.recipient_domains=[\"lab.test\"]", "attachments.policy.1.action=monitor"}))
+      << gw.log();
+  ASSERT_EQ(reply_code(send(gw, with("invoice.docm", s::docm_with_autoopen()), "analyst@lab.test")), 250);
+  ASSERT_TRUE(delivered(gw, 1, "analyst@lab.test"));
+  std::string r = send(gw, with("invoice.docm", s::docm_with_autoopen()), "u@localhost");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(mailbox(gw.data_dir(), "u@localhost").empty());
+  EXPECT_TRUE(held(gw, queue_id(r)));
+}
+
+TEST(Attachments, YaraRulesFromADirectoryQuarantineMatches) {
+  TempDir rules;
+  rules.write("marker.yar", "rule Integration_Marker { strings: $m = \"MAILMOAT-IT-MARKER\" condition: $m }\n");
+  Gateway gw;
+  auto o = policy("block");
+  o.push_back("attachments.yara_rules_dir=" + rules.path());
+  ASSERT_TRUE(gw.start(o)) << gw.log();
+  std::string r = send(gw, with("notes.txt", "plain words MAILMOAT-IT-MARKER more words"));
+  ASSERT_EQ(reply_code(r), 250) << r;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(held(gw, queue_id(r)));
+  EXPECT_NE(trace_of(gw, queue_id(r)).find("yara: Integration_Marker"), std::string::npos);
+
+  TempDir broken;
+  broken.write("bad.yar", "rule Bad { condition: $nope }\n");
+  Gateway bad;
+  auto b = policy("block");
+  b.push_back("attachments.yara_rules_dir=" + broken.path());
+  EXPECT_FALSE(bad.start(b));
+  EXPECT_NE(bad.log().find("bad.yar"), std::string::npos) << bad.log();
+}
+
+// clamd with a database written here (TESTING.md: no freshclam, no network).
+class Clamd {
+ public:
+  Clamd() {
+    dir_.write("eicar.com", s::eicar());
+    std::filesystem::create_directories(dir_.file("db"));
+    std::string md5 = run_shell("md5sum < " + dir_.file("eicar.com") + " | cut -d' ' -f1");
+    std::ofstream(dir_.file("db/test.hdb")) << md5 << ":" << s::eicar().size() << ":Test.EICAR.Own\n";
+    std::ofstream(dir_.file("clamd.conf")) << "DatabaseDirectory " << dir_.file("db") << "\nLocalSocket "
+                                          << socket() << "\nForeground yes\nUser root\nStreamMaxLength 100M\n";
+    process_.start({"/usr/sbin/clamd", "-c", dir_.file("clamd.conf")}, dir_.file("clamd.log"));
+    for (int i = 0; i < 300 && !std::filesystem::exists(socket()); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string socket() const { return dir_.file("clamd.sock"); }
+  bool ready() const { return std::filesystem::exists(socket()); }
+
+ private:
+  static std::string run_shell(const std::string& cmd) {
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[256];
+    while (p && fgets(buf, sizeof buf, p)) out += buf;
+    if (p) pclose(p);
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
+  TempDir dir_;
+  Process process_;
+};
+
+TEST(Attachments, EicarPlainInZipAndInZipIn7zFoundByClamd) {
+  if (access("/usr/sbin/clamd", X_OK) != 0) GTEST_SKIP() << "clamd not installed (scripts/install-deps)";
+  Clamd clamd;
+  ASSERT_TRUE(clamd.ready());
+  Gateway gw;
+  auto o = policy("block");
+  o.push_back("attachments.clamd=unix:" + clamd.socket());
+  ASSERT_TRUE(gw.start(o)) << gw.log();
+  std::string zip = s::archive({{"eicar.com", s::eicar()}});
+  std::vector<std::pair<std::string, std::string>> samples{
+      {"eicar.txt", s::eicar()}, {"eicar.zip", zip}, {"eicar.7z", s::archive({{"inner.zip", zip}}, "7zip")}};
+  for (const auto& [name, content] : samples) {
+    std::string r = send(gw, with(name, content));
+    ASSERT_EQ(reply_code(r), 250) << r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_TRUE(held(gw, queue_id(r))) << name;
+    std::string t = trace_of(gw, queue_id(r));
+    EXPECT_NE(t.find("clamav: Test.EICAR.Own.UNOFFICIAL"), std::string::npos) << name << ": " << t;
+  }
+  ASSERT_EQ(reply_code(send(gw, with("paper.pdf", s::plain_pdf()))), 250);
+  EXPECT_TRUE(delivered(gw, 1));
+}
+
+}  // namespace
+}  // namespace mailmoat::testing
