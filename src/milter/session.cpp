@@ -288,7 +288,7 @@ Session::Finish Session::finish(const pipeline::Verdict& verdict, const pipeline
     std::string why;
     auto diff = diff_messages(received_, final, (agreed_.protocol & step::header_leading_space) != 0, why);
     if (!diff) {
-      pipeline::Verdict v{Disposition::tempfail, 451, "4.3.0", "Message could not be processed, try again later", "milter", "diff failed"};
+      pipeline::Verdict v{Disposition::tempfail, 451, "4.3.0", "Message could not be processed, try again later", "milter", "diff failed", ""};
       f.out = final_reply(v, f.summary);
       f.summary += " (" + why + ")";
       ++messages_;
@@ -324,7 +324,7 @@ Session::Finish Session::finish(const pipeline::Verdict& verdict, const pipeline
   if (!missing.empty()) {
     // Half a result (say, a forged Authentication-Results left in) is worse than a retry.
     pipeline::Verdict v{Disposition::tempfail, 451, "4.7.0",
-                        "mailmoat needs the milter action " + missing + ", which the MTA did not grant", "milter", "action not granted"};
+                        "mailmoat needs the milter action " + missing + ", which the MTA did not grant", "milter", "action not granted", ""};
     f.out = final_reply(v, f.summary);
   } else {
     if (hold) {

@@ -187,7 +187,7 @@ TEST(MilterSession, UnchangedMessageGetsOnlyContinue) {
 TEST(MilterSession, RejectTempfailDiscardAndQuarantine) {
   Session s = negotiated();
   feed(s, transaction());
-  pipeline::Verdict reject{pipeline::Disposition::reject, 550, "5.7.1", "DMARC policy of example.org says reject", "auth", "dmarc=fail"};
+  pipeline::Verdict reject{pipeline::Disposition::reject, 550, "5.7.1", "DMARC policy of example.org says reject", "auth", "dmarc=fail", ""};
   EXPECT_EQ(s.finish(reject, s.message().get()).out, pkt('y', z("550 5.7.1 DMARC policy of example.org says reject")));
   feed(s, transaction());
   pipeline::Verdict temp;

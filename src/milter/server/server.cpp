@@ -211,7 +211,7 @@ awaitable<void> MilterConnection::end_of_message() {
   ctx->queue_id = server_->settings.next_id ? server_->settings.next_id() : std::string();
   if (session_.too_big()) {
     pipeline::Verdict v{pipeline::Disposition::reject, 552, "5.3.4", "Message too big for mailmoat", "milter",
-                        "over smtp.max_message_size"};
+                        "over smtp.max_message_size", ""};
     Session::Finish f = session_.finish(v, nullptr);
     out_ += f.out;
     report(*ctx, v, f);
