@@ -225,6 +225,7 @@ struct Config {
   struct Tls {
     std::string outbound_level = "may";  // for recipient domains without a [[tls.policy]]
     std::string outbound_ca_file;        // empty: the system trust store
+    bool mta_sts = true;                 // apply recipient domains' MTA-STS policies (MX delivery)
     std::vector<TlsPolicyConfig> policies;            // [[tls.policy]]
     std::vector<TlsCertificateConfig> certificates;  // [[tls.certificate]]
     std::vector<PartnerConnectorConfig> partners;     // [[tls.partner]]

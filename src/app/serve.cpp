@@ -269,6 +269,10 @@ int serve(const ServeOptions& options) {
   queue_manager.add_transport("lmtp", std::make_shared<smtp::SmtpTransport>(io, lmtp_opts, resolver.get()));
   auto mx_opts = relay_opts;
   mx_opts.mode = smtp::SmtpTransportOptions::Mode::mx;
+  if (cfg.tls.mta_sts)
+    mx_opts.mta_sts = std::make_shared<tls::MtaSts>(*resolver, cfg.tls.outbound_ca_file, [] {
+      return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    });
   queue_manager.add_transport("smtp", std::make_shared<smtp::SmtpTransport>(io, mx_opts, resolver.get()));
   auto recovered = queue_manager.open();
   if (!recovered) {

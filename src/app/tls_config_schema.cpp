@@ -12,6 +12,8 @@ void add_tls_schema(Schema& s, Config& c) {
        .check = Check::one_of, .choices = levels},
       {.key = "outbound_ca_file", .target = &c.tls.outbound_ca_file,
        .doc = "PEM CA bundle for verifying next hops; empty: the system trust store"},
+      {.key = "mta_sts", .target = &c.tls.mta_sts,
+       .doc = "apply recipient domains' MTA-STS policies (RFC 8461) to delivery by MX"},
   }});
   s.arrays.push_back(TableArray{
       "tls.policy", "outbound TLS policy for some recipient domains; first match wins",

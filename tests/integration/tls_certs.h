@@ -24,4 +24,13 @@ inline bool make_tls_certs(const TempDir& d) {
   return std::system(cmd.c_str()) == 0;
 }
 
+// Another leaf certificate NAME.pem/NAME.key from ca.pem with one DNS name.
+inline bool make_leaf_cert(const TempDir& d, const std::string& name, const std::string& san) {
+  std::string cmd = "cd " + d.path() + " && (openssl req -newkey rsa:2048 -nodes -keyout " + name + ".key -out " + name +
+                    ".csr -subj /CN=" + san + " && printf 'subjectAltName=DNS:" + san + "' > " + name +
+                    ".ext && openssl x509 -req -in " + name + ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -out " + name +
+                    ".pem -days 2 -extfile " + name + ".ext) >/dev/null 2>&1 && chmod 644 " + name + ".key";
+  return std::system(cmd.c_str()) == 0;
+}
+
 }  // namespace mailmoat::testing

@@ -632,7 +632,27 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
     bool permanent = false;
     auto targets = co_await mx_targets(*resolver, j.domain, 25, error, permanent);
     if (targets.empty()) co_return all(n, permanent ? Outcome::failed : Outcome::deferred, error);
-    co_return co_await deliver_tcp(std::move(targets), options, j, pool, tls_base);
+    if (options.mta_sts && tls_plan && tls_plan->policy.origin.starts_with("tls.outbound_level")) {
+      std::string domain = j.domain;
+      tls::StsLookup sts = co_await options.mta_sts->lookup(std::move(domain));
+      log::debug("mta_sts.lookup", {{"domain", j.domain}, {"note", sts.note}});
+      if (sts.found && sts.policy.mode == tls::StsMode::enforce) {
+        // RFC 8461 §4.2: only MX hosts the policy lists, over TLS verified for the MX name.
+        std::erase_if(targets, [&sts](const Target& t) { return !tls::sts_allows_mx(sts.policy, t.name); });
+        if (targets.empty())
+          co_return tls_failed(n, "MTA-STS policy of " + j.domain + " (id " + sts.id + ", enforce) lists none of its MX hosts", "");
+        tls::ClientPolicy enforced = tls_plan->policy;
+        if (!tls::authenticates(enforced.level)) enforced.level = tls::Level::verify;
+        enforced.match_names.clear();
+        enforced.origin = "MTA-STS enforce, policy id " + sts.id;
+        auto context = contexts->get(enforced);
+        if (!context) co_return tls_failed(n, "MTA-STS: " + context.error().message, "");
+        tls_plan = TlsPlan{enforced, *context, {}};
+      } else if (sts.found && sts.policy.mode == tls::StsMode::testing) {
+        log::info("mta_sts.testing", {{"domain", j.domain}, {"id", sts.id}, {"note", "policy in testing mode: not enforced"}});
+      }
+    }
+    co_return co_await deliver_tcp(std::move(targets), options, j, pool, tls_plan ? &*tls_plan : nullptr);
   }
   auto hop = parse_next_hop(j.next_hop, default_port);
   if (!hop) co_return all(n, Outcome::deferred, "451 4.3.5 bad next hop: " + hop.error().message);

@@ -13,6 +13,7 @@
 #include "queue/transport.h"
 #include "tls/client_context.h"
 #include "tls/client_policy.h"
+#include "tls/mta_sts.h"
 #include "util/error.h"
 
 namespace boost::asio {
@@ -29,6 +30,8 @@ struct SmtpTransportOptions {
   std::chrono::seconds timeout{300};
   // Outbound TLS per recipient domain (smtp and relay modes; LMTP stays in clear).
   std::shared_ptr<const tls::ClientPolicyTable> tls_policies = std::make_shared<const tls::ClientPolicyTable>();
+  // MX mode: recipient domains' MTA-STS policies (RFC 8461) where no [[tls.policy]] names the domain.
+  std::shared_ptr<tls::MtaSts> mta_sts;
 };
 
 struct ConnectionPool;

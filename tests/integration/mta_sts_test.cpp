@@ -1,0 +1,121 @@
+// MTA-STS (RFC 8461) with a real unbound serving _mta-sts, MX and address
+// records, an HTTPS policy server started by the test, and a mailmoat as the
+// MX host: an enforce policy listing the MX delivers over verified TLS; one
+// that lists another host defers; a policy server whose certificate does not
+// verify means no policy (delivery goes on opportunistically).
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "harness.h"
+#include "tls_certs.h"
+#include "unbound_process.h"
+
+namespace mailmoat::testing {
+namespace {
+
+// Loopback addresses of their own (port 25 and 443 are fixed by the protocols).
+struct Addresses {
+  std::string mx, web;
+  Addresses() {
+    int p = free_port();
+    std::string net = "127.77." + std::to_string(p % 250 + 1) + ".";
+    mx = net + std::to_string(p / 250 % 120 + 2);
+    web = net + std::to_string(p / 250 % 120 + 130);
+  }
+};
+
+bool wait_for_log(const Gateway& gw, const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (gw.log().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
+class MtaStsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(make_tls_certs(d_));
+    ASSERT_TRUE(make_leaf_cert(d_, "mxorg", "mx.example.org"));
+    ASSERT_TRUE(make_leaf_cert(d_, "sts", "mta-sts.example.org"));
+    ASSERT_TRUE(make_leaf_cert(d_, "stswrong", "mta-sts.other.test"));
+    ASSERT_TRUE(dns_.start("  module-config: \"iterator\"\n  local-zone: \".\" static\n"
+                           "  local-data: 'example.org. MX 10 mx.example.org.'\n"
+                           "  local-data: 'mx.example.org. A " + a_.mx + "'\n"
+                           "  local-data: '_mta-sts.example.org. TXT \"v=STSv1; id=20261128\"'\n"
+                           "  local-data: 'mta-sts.example.org. A " + a_.web + "'\n"));
+    ASSERT_TRUE(mx_.start({"smtp.listener.0.address=" + a_.mx + ":25", "smtp.listener.0.tls_cert=" + d_.file("mxorg.pem"),
+                           "smtp.listener.0.tls_key=" + d_.file("mxorg.key"),
+                           "smtp.accepted_domains=[\"example.org\"]", "route.0.domains=[\"*\"]"}))
+        << mx_.log();
+  }
+
+  void serve_policy(const std::string& policy, const std::string& cert = "sts") {
+    d_.write("mta-sts.txt", policy);
+    web_.start({"/usr/bin/python3", std::string(MAILMOAT_SOURCE_DIR) + "/tests/integration/scripts/https_server.py", a_.web,
+                "443", d_.file(cert + ".pem"), d_.file(cert + ".key"), d_.path()},
+               d_.file("https.log"));
+    ASSERT_TRUE(wait_for_port(a_.web + ":443"));
+  }
+
+  void start_sender() {
+    ASSERT_TRUE(gw_.start({"smtp.listener.0.role=relay", "dns.zone_files=[]",
+                           "dns.forwarders=[\"127.0.0.1@" + std::to_string(dns_.port()) + "\"]", "auth.dmarc=false",
+                           "tls.outbound_ca_file=" + d_.file("ca.pem"), "log.level=debug",
+                           "queue.retry_base_seconds=600"}))
+        << gw_.log();
+    SmtpClient c;
+    ASSERT_TRUE(c.connect(gw_.smtp_address()));
+    ASSERT_EQ(reply_code(c.send_message("a@localhost", {"r@example.org"}, "From: a@localhost\r\nSubject: sts\r\n\r\nbody\r\n")),
+              250);
+  }
+
+  TempDir d_;
+  Addresses a_;
+  test_support::UnboundProcess dns_{"mta-sts"};
+  Gateway mx_;
+  Process web_;
+  Gateway gw_;
+};
+
+TEST_F(MtaStsTest, EnforcePolicyListingTheMxDeliversOverVerifiedTls) {
+  serve_policy("version: STSv1\nmode: enforce\nmx: mx.example.org\nmax_age: 86400\n");
+  start_sender();
+  auto mail = wait_for_mail(mx_.data_dir(), "r@example.org", 1, std::chrono::seconds(30));
+  ASSERT_EQ(mail.size(), 1u) << gw_.log() << mx_.log();
+  EXPECT_NE(mail[0].find("with ESMTPS"), std::string::npos) << mail[0];
+  EXPECT_NE(gw_.log().find("fetched policy id 20261128"), std::string::npos) << gw_.log();
+  EXPECT_NE(gw_.log().find("certificate CN=mx.example.org verified"), std::string::npos) << gw_.log();
+}
+
+TEST_F(MtaStsTest, EnforcePolicyListingAnotherHostDefers) {
+  serve_policy("version: STSv1\nmode: enforce\nmx: other.example.org\nmax_age: 86400\n");
+  start_sender();
+  ASSERT_TRUE(wait_for_log(gw_, "lists none of its MX hosts")) << gw_.log();
+  EXPECT_NE(gw_.log().find("status=deferred"), std::string::npos) << gw_.log();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_TRUE(mailbox(mx_.data_dir(), "r@example.org").empty());
+}
+
+TEST_F(MtaStsTest, PolicyServerWithAnUnverifiableCertificateMeansNoPolicy) {
+  serve_policy("version: STSv1\nmode: enforce\nmx: other.example.org\nmax_age: 86400\n", "stswrong");
+  start_sender();
+  auto mail = wait_for_mail(mx_.data_dir(), "r@example.org", 1, std::chrono::seconds(30));
+  ASSERT_EQ(mail.size(), 1u) << gw_.log();
+  EXPECT_NE(gw_.log().find("no MTA-STS policy: TLS with mta-sts.example.org failed"), std::string::npos) << gw_.log();
+}
+
+TEST_F(MtaStsTest, MalformedPolicyIsIgnoredWithTheReason) {
+  serve_policy("version: STSv1\nmode: enforce\nmax_age: 86400\n");  // no mx
+  start_sender();
+  auto mail = wait_for_mail(mx_.data_dir(), "r@example.org", 1, std::chrono::seconds(30));
+  ASSERT_EQ(mail.size(), 1u) << gw_.log();
+  EXPECT_NE(gw_.log().find("no MTA-STS policy: no mx field"), std::string::npos) << gw_.log();
+}
+
+}  // namespace
+}  // namespace mailmoat::testing
