@@ -47,7 +47,7 @@ int decode(const LinksCommand& cmd) {
   if (!loaded.ok()) return 1;
   bool valid = false;
   std::string why;
-  auto keys = link_keys(loaded.config);
+  auto keys = link_keys(loaded.config, false);
   if (keys) {
     auto signer = links::LinkSigner::create("https://verify.invalid", *keys);
     if (signer) valid = signer->verify(*parsed);

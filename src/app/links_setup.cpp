@@ -61,7 +61,7 @@ void ClickRecorder::run() {
   }
 }
 
-util::Result<std::vector<std::string>> link_keys(const Config& config) {
+util::Result<std::vector<std::string>> link_keys(const Config& config, bool create) {
   if (!config.links.keys.empty()) return config.links.keys;
   fs::path path = fs::path(config.server.data_dir) / "links.key";
   std::ifstream in(path);
@@ -72,6 +72,7 @@ util::Result<std::vector<std::string>> link_keys(const Config& config) {
     if (key.size() < 16) return util::fail(path.string() + ": the key is shorter than 16 bytes");
     return std::vector<std::string>{key};
   }
+  if (!create) return util::fail("no links.keys and no " + path.string());
   unsigned char raw[32];
   if (RAND_bytes(raw, sizeof raw) != 1) return util::fail("cannot draw a random link signing key");
   static constexpr char hex[] = "0123456789abcdef";

@@ -48,8 +48,9 @@ struct LinksRuntime {
   std::unique_ptr<ClickRecorder> recorder;
 };
 
-// The signing keys: `links.keys`, or the one in data_dir/links.key (created, mode 0600).
-util::Result<std::vector<std::string>> link_keys(const Config& config);
+// The signing keys: `links.keys`, or the one in data_dir/links.key (created, mode 0600,
+// when `create`; the CLI only reads).
+util::Result<std::vector<std::string>> link_keys(const Config& config, bool create = true);
 // `links.public_url`, or http://<http.listen> (which then must not use port 0).
 util::Result<std::string> links_public_url(const Config& config);
 util::Result<std::unique_ptr<LinksRuntime>> make_links_runtime(const Config& config, store::ClickStore& clicks);

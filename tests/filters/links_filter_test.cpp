@@ -27,6 +27,7 @@ LinksConfig config() {
 pipeline::MessageContext context(const std::string& from, const std::string& to, const std::string& message = kMessage) {
   pipeline::MessageContext ctx;
   ctx.queue_id = "Q42";
+  ctx.connection.role = "inbound";
   ctx.envelope.sender = from;
   ctx.envelope.recipients.push_back({to, "", ""});
   ctx.message = message;
@@ -86,6 +87,22 @@ TEST(LinksFilter, InternalMailAndDisabledPoliciesAreLeftAlone) {
   run(with_off, vip);
   EXPECT_EQ(final_message(vip), kMessage);
   EXPECT_EQ(vip.notes.back().detail, "policy vip-off is off");
+}
+
+TEST(LinksFilter, OutgoingMailKeepsItsLinks) {
+  LinksFilter f(config());
+  auto out = context("ann@example.org", "joe@partner.example");
+  out.connection.role = "submission";
+  run(f, out);
+  EXPECT_EQ(final_message(out), kMessage);
+  EXPECT_EQ(out.notes.back().detail, "outgoing mail");
+  auto c = config();
+  c.default_policy.rewrite_internal = true;
+  LinksFilter internal_too(c);
+  auto inside = context("ann@example.org", "sue@example.org");
+  inside.connection.role = "submission";
+  run(internal_too, inside);
+  EXPECT_NE(final_message(inside), kMessage);  // internal mail through submission, rewrite_internal on
 }
 
 TEST(LinksFilter, DoNotRewriteListIsHonoured) {

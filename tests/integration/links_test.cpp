@@ -154,6 +154,11 @@ TEST(SafeLinks, InboundLinksAreRewrittenAfterDkimAndSealedWithArc) {
   EXPECT_NE(decoded.out.find("url:       http://blocked.test/x"), std::string::npos) << decoded.out;
   EXPECT_NE(decoded.out.find("recipient: u@localhost"), std::string::npos) << decoded.out;
   EXPECT_NE(decoded.out.find("signature: valid"), std::string::npos) << decoded.out;
+  std::string forged = links[1];
+  forged.replace(forged.find("blocked.test"), 12, "elsewhere.ex");
+  auto bad = run(t.cli({"links", "decode", forged}));
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.out.find("signature: INVALID"), std::string::npos) << bad.out;
 }
 
 TEST(SafeLinks, ClickServiceRedirectsWarnsRefusesForgeriesAndTracesClicks) {

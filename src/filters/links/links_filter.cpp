@@ -36,15 +36,10 @@ const links::LinkPolicy& message_policy(const LinksConfig& config, const pipelin
 
 LinksFilter::LinksFilter(LinksConfig config) : config_(std::move(config)) {}
 
-bool LinksFilter::internal(const pipeline::Envelope& envelope) const {
-  auto is_internal = [this](const std::string& address) {
-    std::string d = domain_of(address);
-    return !d.empty() && std::find(config_.internal_domains.begin(), config_.internal_domains.end(), d) !=
-                             config_.internal_domains.end();
-  };
-  if (!is_internal(envelope.sender)) return false;
-  return std::all_of(envelope.recipients.begin(), envelope.recipients.end(),
-                     [&](const pipeline::EnvelopeRecipient& r) { return is_internal(r.address); });
+bool LinksFilter::internal_address(const std::string& address) const {
+  std::string d = domain_of(address);
+  return !d.empty() &&
+         std::find(config_.internal_domains.begin(), config_.internal_domains.end(), d) != config_.internal_domains.end();
 }
 
 void LinksFilter::on_message(pipeline::MessageContext& ctx, Done done) {
@@ -53,7 +48,15 @@ void LinksFilter::on_message(pipeline::MessageContext& ctx, Done done) {
     ctx.notes.push_back({"links", "links_not_rewritten", "policy " + policy.name + " is off"});
     return done(pipeline::Verdict::accept());
   }
-  if (!policy.rewrite_internal && internal(ctx.envelope)) {
+  const bool recipients_internal =
+      std::all_of(ctx.envelope.recipients.begin(), ctx.envelope.recipients.end(),
+                  [this](const pipeline::EnvelopeRecipient& r) { return internal_address(r.address); });
+  // Links protect our recipients: mail leaving for other domains keeps the sender's links.
+  if ((ctx.connection.role == "relay" || ctx.connection.role == "submission") && !recipients_internal) {
+    ctx.notes.push_back({"links", "links_not_rewritten", "outgoing mail"});
+    return done(pipeline::Verdict::accept());
+  }
+  if (!policy.rewrite_internal && recipients_internal && internal_address(ctx.envelope.sender)) {
     ctx.notes.push_back({"links", "links_not_rewritten", "internal mail (policy " + policy.name + ")"});
     return done(pipeline::Verdict::accept());
   }

@@ -37,7 +37,7 @@ class LinksFilter : public pipeline::Filter {
   void on_message(pipeline::MessageContext& context, Done done) override;
 
  private:
-  bool internal(const pipeline::Envelope& envelope) const;
+  bool internal_address(const std::string& address) const;
   LinksConfig config_;
 };
 
