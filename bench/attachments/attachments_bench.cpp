@@ -5,6 +5,7 @@
 // Usage: attachments_bench --binary PATH/mailmoat [--clamd unix:/path] [--corpus-dir DIR]
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -25,6 +26,13 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// CPU time of this thread: "per core" figures on a shared, loaded machine.
+double cpu_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 struct Stats {
   double median, p99;
@@ -47,11 +55,21 @@ std::string text(std::size_t n, unsigned seed) {
   return out;
 }
 
+// Bytes that do not compress (an embedded image).
+std::string noise(std::size_t n, unsigned seed) {
+  std::string out(n, '\0');
+  for (auto& c : out) {
+    seed = seed * 1664525 + 1013904223;
+    c = static_cast<char>(seed >> 24);
+  }
+  return out;
+}
+
 // A 1 MB OOXML document: the kind of attachment the target names.
 std::string document_1mb() {
   return s::archive({{"[Content_Types].xml", "<Types/>"},
-                     {"word/document.xml", "<w:document><w:body>" + text(3 << 20, 7) + "</w:body></w:document>"},
-                     {"word/media/image1.bin", text(600 << 10, 11)}});
+                     {"word/document.xml", "<w:document><w:body>" + text(1 << 20, 7) + "</w:body></w:document>"},
+                     {"word/media/image1.png", noise(870 << 10, 11)}});
 }
 
 std::vector<s::Attachment> corpus() {
@@ -91,25 +109,32 @@ int main(int argc, char** argv) {
 
   // Triage, one core, three rounds, best round reported.
   att::TriageConfig cfg;
-  double best = 1e18;
+  double best = 1e18, best_cpu = 1e18;
   std::size_t triaged = 0;
   for (int round = 0; round < 3; ++round) {
     auto t0 = Clock::now();
+    double c0 = cpu_ms();
     triaged = 0;
     for (const auto& m : messages) triaged += att::triage(m, cfg, nullptr).attachments.size();
     best = std::min(best, ms(Clock::now() - t0));
+    best_cpu = std::min(best_cpu, cpu_ms() - c0);
   }
-  std::printf("| triage (MIME decode, libmagic, SHA-256, name checks), 1 core | %.0f attachments/s, %.0f MB/s | %zu attachments, %.1f MB decoded, best of 3 |\n",
+  std::printf("| triage (MIME decode, libmagic, SHA-256, name checks), 1 thread, wall clock | %.0f attachments/s, %.0f MB/s | %zu attachments, %.1f MB decoded, best of 3 |\n",
               triaged / (best / 1000), bytes / 1e6 / (best / 1000), triaged, bytes / 1e6);
+  std::printf("| same, per CPU-second (one core's worth) | %.0f attachments/s, %.0f MB/s | thread CPU time, best of 3 |\n",
+              triaged / (best_cpu / 1000), bytes / 1e6 / (best_cpu / 1000));
 
   // Sandboxed analysis of the 1 MB document: in-process, through a worker, and a bare round trip.
   std::string doc = document_1mb();
   att::AnalysisRequest request{"report.docx", doc, {}, {}};
   std::vector<double> in_process, sandboxed, round_trip, clamd_doc;
+  std::vector<double> in_process_cpu;
   for (int i = 0; i < 100; ++i) {
     auto t0 = Clock::now();
+    double c0 = cpu_ms();
     (void)att::analyze(request);
     in_process.push_back(ms(Clock::now() - t0));
+    in_process_cpu.push_back(cpu_ms() - c0);
   }
   att::sandbox::SandboxSettings st;
   st.binary = binary;
@@ -133,6 +158,8 @@ int main(int argc, char** argv) {
   }
   auto a = stats(in_process), b = stats(sandboxed), c = stats(round_trip);
   std::printf("| static analysis of a %.2f MB .docx, in process | median %.2f ms, p99 %.2f ms | 100 runs |\n", doc.size() / 1e6, a.median, a.p99);
+  auto ac = stats(in_process_cpu);
+  std::printf("| same, CPU time | median %.2f ms, p99 %.2f ms | |\n", ac.median, ac.p99);
   std::printf("| same, sandboxed (analyze-worker, IPC included) | median %.2f ms, p99 %.2f ms | 200 runs, 1 worker, namespaces %s |\n",
               b.median, b.p99, pool.namespaces().c_str());
   std::printf("| worker round trip alone (empty request) | median %.3f ms, p99 %.3f ms | 500 runs |\n", c.median, c.p99);

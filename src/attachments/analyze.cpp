@@ -36,10 +36,15 @@ struct Analyzer {
     else if (starts(bytes, "{\\rt")) analyze_rtf(bytes, out);
     else if (bytes.substr(0, 1024).find("%PDF-") != std::string_view::npos) analyze_pdf(bytes, out);
     else if (looks_like_html(ext, type, bytes)) analyze_html(bytes, out);
-    if (is_archive_type(type) || starts(bytes, "PK\x03\x04")) archive(bytes, depth, out);
+    if (is_archive_type(type) || starts(bytes, "PK\x03\x04")) archive(bytes, depth, out, is_compressed_stream(type));
   }
 
-  void archive(std::string_view bytes, std::size_t depth, Analysis& out) {
+  static bool is_compressed_stream(std::string_view type) {
+    return type == "application/gzip" || type == "application/x-gzip" || type == "application/x-bzip2" ||
+           type == "application/x-xz" || type == "application/x-lzma";
+  }
+
+  void archive(std::string_view bytes, std::size_t depth, Analysis& out, bool single_stream) {
     out.ran("archive");
     if (depth >= walk.limits.max_depth) {
       out.scan_incomplete = true;
@@ -54,7 +59,7 @@ struct Analyzer {
             starts(name, "docProps/") || starts(name, "_rels/") || starts(name, "customXml/")))
         content(name, data, depth + 1, o);
     };
-    if (!read_archive(bytes, request.passwords, walk, visit, out)) {
+    if (!read_archive(bytes, request.passwords, walk, visit, out, single_stream)) {
       if (depth == 0 && starts(bytes, "PK")) {
         out.scan_incomplete = true;
         out.flag(Verdict::suspicious, "archive: unreadable or truncated");

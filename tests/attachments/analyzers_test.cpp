@@ -148,6 +148,13 @@ TEST(Analyzers, ExecutableInsideZipInside7z) {
   EXPECT_TRUE(has_reason(a, "executable named .pdf")) << joined(a);
 }
 
+TEST(Analyzers, LoneGzipStreamIsOpened) {
+  auto gz = s::archive({{"invoice.docm", s::docm_with_autoopen()}}, "gzip");
+  auto a = run("invoice.docm.gz", gz);
+  EXPECT_EQ(a.verdict, Verdict::malicious) << joined(a);
+  EXPECT_TRUE(has_reason(a, "auto-exec macro autoopen")) << joined(a);
+}
+
 TEST(Analyzers, NestedZipBombStopsAtLimits) {
   auto bomb = s::zip_bomb(3, 20 << 20);
   ASSERT_LT(bomb.size(), 1u << 20);

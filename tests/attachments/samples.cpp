@@ -11,7 +11,10 @@ namespace mailmoat::test_samples {
 std::string archive(const std::vector<Member>& members, const std::string& format, const std::string& password) {
   ::archive* a = archive_write_new();
   if (format == "7zip") archive_write_set_format_7zip(a);
-  else archive_write_set_format_zip(a);
+  else if (format == "gzip") {  // one member, gzip-compressed, no archive around it
+    archive_write_set_format_raw(a);
+    archive_write_add_filter_gzip(a);
+  } else archive_write_set_format_zip(a);
   if (!password.empty()) {
     if (archive_write_set_options(a, "zip:encryption=zipcrypt") != ARCHIVE_OK ||
         archive_write_set_passphrase(a, password.c_str()) != ARCHIVE_OK)

@@ -14,7 +14,7 @@ struct Member {
   std::string content;
 };
 
-// format: "zip" or "7zip"; password: traditional PKWARE encryption (zip only).
+// format: "zip", "7zip" or "gzip" (one member, no archive); password: traditional PKWARE encryption (zip only).
 std::string archive(const std::vector<Member>& members, const std::string& format = "zip",
                     const std::string& password = "");
 

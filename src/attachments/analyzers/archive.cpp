@@ -28,10 +28,11 @@ void limits_hit(Analysis& out, const std::string& what) {
 }  // namespace
 
 bool read_archive(std::string_view bytes, const std::vector<std::string>& passwords, ArchiveWalk& walk,
-                  const ArchiveVisitor& visit, Analysis& out) {
+                  const ArchiveVisitor& visit, Analysis& out, bool single_stream) {
   ArchivePtr a(archive_read_new());
   archive_read_support_filter_all(a.get());
   archive_read_support_format_all(a.get());
+  if (single_stream) archive_read_support_format_raw(a.get());  // bids last: real formats win
   for (const auto& p : passwords) archive_read_add_passphrase(a.get(), p.c_str());
   if (archive_read_open_memory(a.get(), bytes.data(), bytes.size()) != ARCHIVE_OK) return false;
   archive_entry* entry = nullptr;

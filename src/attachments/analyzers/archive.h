@@ -23,7 +23,9 @@ using ArchiveVisitor = std::function<void(const std::string& name, const std::st
 
 // Calls `visit` for every regular member; false when `bytes` is no archive
 // libarchive can read. Findings (limits, encryption, corruption) go to `out`.
+// `single_stream`: also accept a compressed stream that is no archive (a
+// lone .gz/.bz2/.xz file), as one member named "data".
 bool read_archive(std::string_view bytes, const std::vector<std::string>& passwords, ArchiveWalk& walk,
-                  const ArchiveVisitor& visit, Analysis& out);
+                  const ArchiveVisitor& visit, Analysis& out, bool single_stream = false);
 
 }  // namespace mailmoat::attachments
