@@ -269,73 +269,71 @@ std::string Session::final_reply(const pipeline::Verdict& v, std::string& summar
   return encode_replycode(code, enhanced, text);
 }
 
+bool Session::modifications(const pipeline::MessageContext& ctx, Changes& c) const {
+  std::string final = ctx.message;
+  pipeline::apply_edits(final, ctx.edits);
+  auto diff = diff_messages(received_, final, (agreed_.protocol & step::header_leading_space) != 0, c.why);
+  if (!diff) return false;
+  if (diff->removed && !may(action::change_headers)) c.missing = "CHGHDRS";
+  if (diff->inserted && !may(action::add_headers)) c.missing = "ADDHDRS";
+  if (diff->body_replaced && !may(action::change_body)) c.missing = "CHGBODY";
+  for (auto& p : diff->packets) c.out += p;
+  if (diff->inserted || diff->removed)
+    c.summary += " +" + std::to_string(diff->inserted) + " -" + std::to_string(diff->removed) + " headers";
+  if (diff->body_replaced) c.summary += ", body replaced";
+  const std::string original_sender = mail_args_.empty() ? std::string() : strip_angles(mail_args_[0]);
+  if (ctx.envelope.sender != original_sender) {
+    if (!may(action::change_from)) c.missing = "CHGFROM";
+    c.out += encode_change_from(ctx.envelope.sender);
+    c.summary += ", sender changed";
+  }
+  for (const auto& r : ctx.edits.add_recipients) {
+    if (!may(action::add_rcpt)) c.missing = "ADDRCPT";
+    c.out += encode_add_rcpt(r);
+    c.summary += ", +rcpt " + r;
+  }
+  for (const auto& r : ctx.edits.remove_recipients) {
+    if (!may(action::del_rcpt)) c.missing = "DELRCPT";
+    c.out += encode_del_rcpt(r);
+    c.summary += ", -rcpt " + r;
+  }
+  return true;
+}
+
 Session::Finish Session::finish(const pipeline::Verdict& verdict, const pipeline::MessageContext* final_ctx) {
   using pipeline::Disposition;
   Finish f;
   const bool keeps = verdict.disposition == Disposition::accept || verdict.disposition == Disposition::quarantine ||
                      verdict.disposition == Disposition::hold;
+  Changes c;
   if (!keeps) {
     f.out = final_reply(verdict, f.summary);
-    ++messages_;
-    reset_message();
-    return f;
-  }
-  std::string missing;  // an action the MTA did not grant but the result needs
-  std::string changes;
-  if (final_ctx) {
-    std::string final = final_ctx->message;
-    pipeline::apply_edits(final, final_ctx->edits);
-    std::string why;
-    auto diff = diff_messages(received_, final, (agreed_.protocol & step::header_leading_space) != 0, why);
-    if (!diff) {
-      pipeline::Verdict v{Disposition::tempfail, 451, "4.3.0", "Message could not be processed, try again later", "milter", "diff failed", ""};
-      f.out = final_reply(v, f.summary);
-      f.summary += " (" + why + ")";
-      ++messages_;
-      reset_message();
-      return f;
-    }
-    if (diff->removed && !may(action::change_headers)) missing = "CHGHDRS";
-    if (diff->inserted && !may(action::add_headers)) missing = "ADDHDRS";
-    if (diff->body_replaced && !may(action::change_body)) missing = "CHGBODY";
-    for (auto& p : diff->packets) f.out += p;
-    if (diff->inserted || diff->removed)
-      changes += " +" + std::to_string(diff->inserted) + " -" + std::to_string(diff->removed) + " headers";
-    if (diff->body_replaced) changes += ", body replaced";
-    const std::string original_sender = mail_args_.empty() ? std::string() : strip_angles(mail_args_[0]);
-    if (final_ctx->envelope.sender != original_sender) {
-      if (!may(action::change_from)) missing = "CHGFROM";
-      f.out += encode_change_from(final_ctx->envelope.sender);
-      changes += ", sender changed";
-    }
-    for (const auto& r : final_ctx->edits.add_recipients) {
-      if (!may(action::add_rcpt)) missing = "ADDRCPT";
-      f.out += encode_add_rcpt(r);
-      changes += ", +rcpt " + r;
-    }
-    for (const auto& r : final_ctx->edits.remove_recipients) {
-      if (!may(action::del_rcpt)) missing = "DELRCPT";
-      f.out += encode_del_rcpt(r);
-      changes += ", -rcpt " + r;
-    }
-  }
-  const bool hold = verdict.disposition != Disposition::accept;
-  if (hold && !may(action::quarantine)) missing = "QUARANTINE";
-  if (!missing.empty()) {
-    // Half a result (say, a forged Authentication-Results left in) is worse than a retry.
-    pipeline::Verdict v{Disposition::tempfail, 451, "4.7.0",
-                        "mailmoat needs the milter action " + missing + ", which the MTA did not grant", "milter", "action not granted", ""};
+  } else if (final_ctx && !modifications(*final_ctx, c)) {
+    pipeline::Verdict v{Disposition::tempfail, 451, "4.3.0", "Message could not be processed, try again later",
+                        "milter", "diff failed", ""};
     f.out = final_reply(v, f.summary);
+    f.summary += " (" + c.why + ")";
   } else {
-    if (hold) {
-      std::string reason = "mailmoat " + verdict.filter + ": " + verdict.reason;
-      f.out += encode_quarantine(reason);
-      f.summary = "quarantine (" + reason + ")";
+    const bool hold = verdict.disposition != Disposition::accept;
+    if (hold && !may(action::quarantine)) c.missing = "QUARANTINE";
+    if (!c.missing.empty()) {
+      // Half a result (say, a forged Authentication-Results left in) is worse than a retry.
+      pipeline::Verdict v{Disposition::tempfail, 451, "4.7.0",
+                          "mailmoat needs the milter action " + c.missing + ", which the MTA did not grant", "milter",
+                          "action not granted", ""};
+      f.out = final_reply(v, f.summary);
     } else {
-      f.summary = "accept";
+      f.out = std::move(c.out);
+      if (hold) {
+        std::string reason = "mailmoat " + verdict.filter + ": " + verdict.reason;
+        f.out += encode_quarantine(reason);
+        f.summary = "quarantine (" + reason + ")";
+      } else {
+        f.summary = "accept";
+      }
+      f.summary += c.summary;
+      f.out += encode(reply::cont);
     }
-    f.summary += changes;
-    f.out += encode(reply::cont);
   }
   ++messages_;
   reset_message();

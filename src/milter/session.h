@@ -79,6 +79,12 @@ class Session {
   std::string role() const;
   bool may(std::uint32_t action) const { return (agreed_.actions & action) != 0; }
   std::string final_reply(const pipeline::Verdict& v, std::string& summary) const;
+  struct Changes {
+    std::string out, summary, missing, why;
+  };
+  // Modification requests from the received message to ctx's final one;
+  // false (with c.why) when the two cannot be compared.
+  bool modifications(const pipeline::MessageContext& ctx, Changes& c) const;
 
   SessionConfig config_;
   bool negotiated_ = false;

@@ -226,6 +226,13 @@ TEST(Milter, DmarcRejectIsRefusedAtSmtpTimeWithMailmoatsText) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_TRUE(f.sink.messages().empty());
   EXPECT_NE(f.postfix->maillog().find("milter-reject: END-OF-MESSAGE"), std::string::npos) << f.postfix->maillog();
+  // The trace says so, as it does for a refusal by the SMTP front end.
+  std::string status;
+  for (int i = 0; i < 50 && status.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = sql(f.gw, "select status from trace_records where subject = 'wire money'");
+  }
+  EXPECT_EQ(status, "rejected\n");
 }
 
 TEST(Milter, QuarantineVerdictLandsInPostfixHoldQueue) {
@@ -243,6 +250,12 @@ TEST(Milter, QuarantineVerdictLandsInPostfixHoldQueue) {
   EXPECT_NE(q.find("news@soft.example.net"), std::string::npos) << q;
   EXPECT_TRUE(f.sink.messages().empty());
   EXPECT_NE(f.postfix->maillog().find("milter-hold: END-OF-MESSAGE"), std::string::npos) << f.postfix->maillog();
+  std::string status;
+  for (int i = 0; i < 50 && status.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = sql(f.gw, "select status from trace_records where subject = 'maybe'");
+  }
+  EXPECT_EQ(status, "quarantined\n");
 }
 
 TEST(Milter, SeveralMessagesAndAnAbortInOneSession) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include "packets.h"
 
 namespace mailmoat::milter {
@@ -277,6 +280,65 @@ TEST(MilterSession, OversizedMessageIsFlaggedNotKept) {
   ASSERT_EQ(f.action, Session::Action::end_of_message);
   EXPECT_TRUE(s.too_big());
   EXPECT_TRUE(s.message()->message.empty());
+}
+
+}  // namespace
+}  // namespace mailmoat::milter
+
+namespace mailmoat::milter {
+namespace {
+
+// Replays what a real Postfix 3.7.11 sent (tests/milter/data/SOURCES.md) in
+// 1000-byte reads, answering each end of message with accept.
+TEST(MilterSession, RecordedPostfixSessionReplays) {
+  std::ifstream in(std::string(MAILMOAT_SOURCE_DIR) + "/tests/milter/data/postfix-3.7.11-session.bin", std::ios::binary);
+  std::string wire((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(wire.size(), 80000u);
+  Session s(SessionConfig{});
+  PacketReader reader;
+  std::vector<std::shared_ptr<pipeline::MessageContext>> messages;
+  std::string replies;
+  bool closed = false;
+  for (std::size_t at = 0; at < wire.size() && !closed; at += 1000) {
+    reader.feed(std::string_view(wire).substr(at, 1000));
+    while (auto p = reader.next()) {
+      auto step = s.on_packet(*p);
+      ASSERT_TRUE(step.error.empty()) << step.error;
+      replies += step.out;
+      if (step.action == Session::Action::end_of_message) {
+        messages.push_back(std::make_shared<pipeline::MessageContext>(*s.message()));
+        replies += s.finish(pipeline::Verdict::accept(), s.message().get()).out;
+      }
+      closed |= step.action == Session::Action::close;
+    }
+  }
+  EXPECT_TRUE(closed);  // QUIT
+  EXPECT_TRUE(reader.error().empty());
+  // Postfix offered protocol 6 with every action; only the negotiation and two continues were answered.
+  auto sent = packets(replies);
+  ASSERT_EQ(sent.size(), 3u);
+  EXPECT_EQ(sent[0].command, 'O');
+  EXPECT_EQ(sent[1].command, 'c');
+  EXPECT_EQ(sent[2].command, 'c');
+  ASSERT_EQ(messages.size(), 2u);
+  const auto& first = *messages[0];
+  EXPECT_EQ(first.connection.client_address, "127.0.0.1");
+  EXPECT_EQ(first.connection.client_name, "localhost");
+  EXPECT_EQ(first.connection.helo, "client.example.org");
+  EXPECT_EQ(first.connection.role, "inbound");
+  EXPECT_FALSE(first.connection.tls.active);
+  EXPECT_EQ(first.envelope.sender, "alice@example.org");  // not the aborted transaction's
+  ASSERT_EQ(first.envelope.recipients.size(), 2u);
+  EXPECT_EQ(first.envelope.recipients[1].address, "carol@example.net");
+  EXPECT_EQ(first.mta_queue_id, "159A9A766D0");
+  EXPECT_EQ(first.message.substr(0, 77),
+            "Authentication-Results: mx.example.net; spf=pass smtp.mailfrom=bank.example\r\n");
+  EXPECT_NE(first.message.find("\r\nSubject: first\r\n  folded subject line\r\n"), std::string::npos);
+  EXPECT_NE(first.message.find("\r\n\r\nline one\r\nline two\r\n"), std::string::npos);
+  const auto& second = *messages[1];
+  EXPECT_EQ(second.mta_queue_id, "26BEBA76662");
+  EXPECT_EQ(second.envelope.recipients.size(), 1u);
+  EXPECT_EQ(second.message.size() - second.message.find("\r\n\r\n") - 4, 1200u * 72u);
 }
 
 }  // namespace
