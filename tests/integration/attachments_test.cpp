@@ -1,8 +1,9 @@
 // Safe Attachments through the real SMTP path (issue 9): messages carrying
 // samples generated here go in with SmtpClient, come out in Maildir or stay
-// held (quarantined) in the queue, and the trace records every attachment.
+// quarantined (reason malware), and the trace records every attachment.
 // clamd is started by the test with a signature database it writes itself.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <filesystem>
@@ -36,12 +37,19 @@ std::string trace_of(const Gateway& gw, const std::string& id) {
   return r.out + r.err;
 }
 
-bool held(const Gateway& gw, const std::string& id) {
-  std::vector<std::string> args{"queue", "list"};
+// In the quarantine store, with the malware reason (polled: storing follows the 250).
+bool quarantined(const Gateway& gw, const std::string& id) {
+  std::vector<std::string> args{"quarantine", "list", "--json"};
   for (auto& a : cli_target(gw)) args.push_back(a);
-  auto r = run(args);
-  auto line = r.out.find(id);
-  return line != std::string::npos && r.out.find("held", line) < r.out.find('\n', line);
+  for (int i = 0; i < 50; ++i) {
+    auto r = run(args);
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    if (!j.is_discarded())
+      for (const auto& item : j["items"])
+        if (item.value("queue_id", "") == id) return item.value("reason", "") == "malware";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
 }
 
 std::string send(const Gateway& gw, const std::string& message, const std::string& to = "u@localhost") {
@@ -76,7 +84,7 @@ TEST(Attachments, BlockQuarantinesMaliciousAndDeliversClean) {
   auto box = mailbox(gw.data_dir(), "u@localhost");
   ASSERT_EQ(box.size(), 1u);  // only the clean one
   EXPECT_NE(box[0].find("paper.pdf"), std::string::npos);
-  EXPECT_TRUE(held(gw, id)) << id;
+  EXPECT_TRUE(quarantined(gw, id)) << id;
   std::string t = trace_of(gw, id);
   EXPECT_NE(t.find("invoice.docm"), std::string::npos) << t;
   EXPECT_NE(t.find("verdict=malicious"), std::string::npos) << t;
@@ -107,7 +115,7 @@ TEST(Attachments, EachSampleGetsItsVerdictThroughSmtp) {
     ASSERT_EQ(reply_code(r), 250) << c.name << ": " << r;
     std::string id = queue_id(r);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    EXPECT_TRUE(held(gw, id)) << c.name;
+    EXPECT_TRUE(quarantined(gw, id)) << c.name;
     std::string t = trace_of(gw, id);
     EXPECT_NE(t.find(c.reason), std::string::npos) << c.name << ": " << t;
   }
@@ -151,7 +159,7 @@ TEST(Attachments, OffSkipsAnalysisButBannedExtensionsStillQuarantine) {
   ASSERT_EQ(reply_code(r), 250);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(mailbox(gw.data_dir(), "u@localhost").size(), 1u);
-  EXPECT_TRUE(held(gw, queue_id(r)));
+  EXPECT_TRUE(quarantined(gw, queue_id(r)));
   EXPECT_NE(trace_of(gw, queue_id(r)).find("banned extension .scr"), std::string::npos);
 }
 
@@ -167,7 +175,7 @@ TEST(Attachments, PoliciesAreChosenByRecipientAndPriority) {
   std::string r = send(gw, with("invoice.docm", s::docm_with_autoopen()), "u@localhost");
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_TRUE(mailbox(gw.data_dir(), "u@localhost").empty());
-  EXPECT_TRUE(held(gw, queue_id(r)));
+  EXPECT_TRUE(quarantined(gw, queue_id(r)));
 }
 
 TEST(Attachments, YaraRulesFromADirectoryQuarantineMatches) {
@@ -180,7 +188,7 @@ TEST(Attachments, YaraRulesFromADirectoryQuarantineMatches) {
   std::string r = send(gw, with("notes.txt", "plain words MAILMOAT-IT-MARKER more words"));
   ASSERT_EQ(reply_code(r), 250) << r;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_TRUE(held(gw, queue_id(r)));
+  EXPECT_TRUE(quarantined(gw, queue_id(r)));
   EXPECT_NE(trace_of(gw, queue_id(r)).find("yara: Integration_Marker"), std::string::npos);
 
   TempDir broken;
@@ -238,7 +246,7 @@ TEST(Attachments, EicarPlainInZipAndInZipIn7zFoundByClamd) {
     std::string r = send(gw, with(name, content));
     ASSERT_EQ(reply_code(r), 250) << r;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    EXPECT_TRUE(held(gw, queue_id(r))) << name;
+    EXPECT_TRUE(quarantined(gw, queue_id(r))) << name;
     std::string t = trace_of(gw, queue_id(r));
     EXPECT_NE(t.find("clamav: Test.EICAR.Own.UNOFFICIAL"), std::string::npos) << name << ": " << t;
   }

@@ -258,6 +258,54 @@ TEST(Milter, QuarantineVerdictLandsInPostfixHoldQueue) {
   EXPECT_EQ(status, "quarantined\n");
 }
 
+TEST(Milter, TransportRuleQuarantineLandsInPostfixHoldQueue) {
+  Fixture f;
+  f.dir.write("rules.toml",
+              "[[rule]]\nname = \"hold for review\"\npriority = 10\n"
+              "conditions = [{ subject = { words = [\"TOKEN-MQ\"] } }]\nactions = [{ quarantine = true }]\n");
+  ASSERT_TRUE(f.start({"rules.file=\"" + f.dir.file("rules.toml") + "\""})) << f.gw.log();
+  auto r = swaks(f.dir, f.postfix->address(), "alice@example.com", "bob@example.net",
+                 "From: alice@example.com\r\nSubject: TOKEN-MQ review\r\n\r\nbody\r\n");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::string q;
+  for (int i = 0; i < 50 && q.find("\"hold\"") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    q = shell("postqueue -c " + f.postfix->queue_dir() + "/.. -j 2>&1");
+  }
+  EXPECT_NE(q.find("\"queue_name\": \"hold\""), std::string::npos) << q << f.postfix->maillog();
+  EXPECT_TRUE(f.sink.messages().empty());
+  // A message the rule does not match passes.
+  auto ok = swaks(f.dir, f.postfix->address(), "alice@example.com", "bob@example.net",
+                  "From: alice@example.com\r\nSubject: fine\r\n\r\nbody\r\n");
+  ASSERT_EQ(ok.exit_code, 0) << ok.out;
+  for (int i = 0; i < 50 && f.sink.messages().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(f.sink.messages().size(), 1u);
+  std::string trace;
+  for (int i = 0; i < 50 && trace.find("hold for review") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    trace = sql(f.gw, "select detail from trace_events where detail like '%hold for review%'");
+  }
+  EXPECT_NE(trace.find("hold for review"), std::string::npos);
+}
+
+TEST(Milter, LinksAreRewrittenInTheBodyPostfixDelivers) {
+  Fixture f;
+  ASSERT_TRUE(f.start({"links.enabled=true", "links.public_url=\"https://links.mailmoat.test\"",
+                       "smtp.accepted_domains=[\"example.net\"]"}))
+      << f.gw.log();
+  auto r = swaks(f.dir, f.postfix->address(), "alice@example.com", "bob@example.net",
+                 "From: alice@example.com\r\nSubject: links\r\nContent-Type: text/plain\r\n\r\n"
+                 "See https://news.example.org/story?id=7 today.\r\n");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (int i = 0; i < 50 && f.sink.messages().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(f.sink.messages().size(), 1u) << f.postfix->maillog();
+  const std::string m = f.sink.messages()[0];
+  EXPECT_NE(m.find("https://links.mailmoat.test/v1/l?u=https%3A%2F%2Fnews.example.org%2Fstory%3Fid%3D7"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(m.find("See https://news.example.org/story?id=7 today."), std::string::npos) << m;
+}
+
 TEST(Milter, SeveralMessagesAndAnAbortInOneSession) {
   Fixture f;
   ASSERT_TRUE(f.start()) << f.gw.log();
