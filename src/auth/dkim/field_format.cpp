@@ -10,8 +10,8 @@ std::size_t current_line_length(const std::string& s) {
   return nl == std::string::npos ? s.size() : s.size() - nl - 1;
 }
 
-void append_piece(std::string& out, std::string_view piece, bool space_before) {
-  if (current_line_length(out) + piece.size() + 1 > kWidth) out += "\r\n\t";
+void append_piece(std::string& out, std::string_view piece, bool space_before, std::string_view fold = "\r\n\t") {
+  if (current_line_length(out) + piece.size() + 1 > kWidth) out += fold;
   else if (space_before) out += ' ';
   out += piece;
 }
@@ -74,7 +74,10 @@ std::string format_field_in_order(std::string_view name, const TagValues& tags, 
       out += end;
       continue;
     }
-    append_piece(out, tag + "=" + value + std::string(end), true);
+    // Folded with a space, not a tab: dkimpy finds an ARC set's fields by the
+    // raw text " i=N;", which a tab-folded i= would hide. Relaxed
+    // canonicalization (the only one ARC uses) makes the two identical.
+    append_piece(out, tag + "=" + value + std::string(end), true, "\r\n ");
   }
   return out;
 }
