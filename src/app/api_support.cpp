@@ -29,6 +29,8 @@ std::string url_decode(std::string_view s) {
   return out;
 }
 
+bool is_window_key(std::string_view key) { return key == "since" || key == "until" || key == "limit"; }
+
 std::vector<std::pair<std::string, std::string>> query_pairs(std::string_view query) {
   std::vector<std::pair<std::string, std::string>> out;
   for (auto part : util::split(query, '&')) {

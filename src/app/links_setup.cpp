@@ -185,11 +185,8 @@ void add_click_trace_routes(http::Router& router, store::ClickStore& clicks, con
       if (key == "recipient") q.recipient = value;
       else if (key == "url_contains") q.url_contains = value;
       else if (key == "cursor") q.cursor = value;
-      else if (key == "since" || key == "limit") {
-        auto n = util::parse_uint(value);
-        if (!n) return api_error(400, key + " must be a non-negative integer");
-        if (key == "since") q.since = static_cast<store::Micros>(*n);
-        else q.limit = std::min<std::size_t>(*n, 1000);
+      else if (is_window_key(key)) {
+        if (auto bad = apply_window(key, value, q)) return *bad;
       } else {
         return api_error(400, "unknown parameter \"" + key + "\"");
       }

@@ -53,12 +53,8 @@ http::Response list(QuarantineService& service, const http::Request& req) {
     else if (key == "state") {
       q.state = store::parse_quarantine_state(value);
       if (!q.state) return api_error(400, "unknown state \"" + value + "\" (held, released, deleted)");
-    } else if (key == "since" || key == "until" || key == "limit") {
-      auto n = util::parse_uint(value);
-      if (!n) return api_error(400, key + " must be a non-negative integer");
-      if (key == "since") q.since = static_cast<store::Micros>(*n);
-      else if (key == "until") q.until = static_cast<store::Micros>(*n);
-      else q.limit = std::min<std::size_t>(*n, 1000);
+    } else if (is_window_key(key)) {
+      if (auto bad = apply_window(key, value, q)) return *bad;
     } else {
       return api_error(400, "unknown parameter \"" + key + "\"");
     }

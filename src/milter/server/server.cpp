@@ -13,6 +13,7 @@
 #include <set>
 
 #include "log/log.h"
+#include "netio/pending.h"
 #include "milter/session.h"
 #include "util/host_port.h"
 
@@ -25,30 +26,9 @@ using stream = asio::generic::stream_protocol;
 using asio::awaitable;
 using asio::use_awaitable;
 
-namespace {
+using netio::Pending;
 
-// A callback-style operation awaited with a deadline (the filter chain): start
-// it with callback(), then co_await wait(). A late answer is dropped. Same
-// shape as the SMTP server's; kept free of lambdas captured in coroutine
-// frames, which g++ 12 mishandles (docs/decisions.md).
-template <typename T>
-struct Pending : std::enable_shared_from_this<Pending<T>> {
-  Pending(asio::any_io_executor ex, std::chrono::milliseconds timeout) : timer(ex) { timer.expires_after(timeout); }
-  std::move_only_function<void(T)> callback() {
-    return [self = this->shared_from_this()](T value) mutable {
-      asio::post(self->timer.get_executor(), [self, v = std::move(value)]() mutable {
-        if (self->value) return;
-        self->value = std::move(v);
-        self->timer.cancel();
-      });
-    };
-  }
-  awaitable<void> wait() {
-    if (!value) co_await timer.async_wait(asio::as_tuple(use_awaitable));
-  }
-  asio::steady_timer timer;
-  std::optional<T> value;
-};
+namespace {
 
 const char* over_budget_name(OverBudget o) {
   switch (o) {

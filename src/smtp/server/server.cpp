@@ -9,6 +9,7 @@
 #include <set>
 
 #include "log/log.h"
+#include "netio/pending.h"
 #include "smtp/protocol/trace_fields.h"
 #include "util/host_port.h"
 #include "util/strings.h"
@@ -21,34 +22,13 @@ using tcp = asio::ip::tcp;
 using asio::awaitable;
 using asio::use_awaitable;
 
+using netio::Pending;
+
 namespace {
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
-
-// A callback-style operation awaited on the current strand with a deadline:
-// start the operation with callback(), then co_await wait(). A late answer
-// (after the deadline) is dropped. Kept free of lambdas captured into
-// coroutine frames, which g++ 12 mishandles.
-template <typename T>
-struct Pending : std::enable_shared_from_this<Pending<T>> {
-  Pending(asio::any_io_executor ex, std::chrono::milliseconds timeout) : timer(ex) { timer.expires_after(timeout); }
-  std::move_only_function<void(T)> callback() {
-    return [self = this->shared_from_this()](T value) mutable {
-      asio::post(self->timer.get_executor(), [self, v = std::move(value)]() mutable {
-        if (self->value) return;
-        self->value = std::move(v);
-        self->timer.cancel();
-      });
-    };
-  }
-  awaitable<void> wait() {
-    if (!value) co_await timer.async_wait(asio::as_tuple(use_awaitable));
-  }
-  asio::steady_timer timer;
-  std::optional<T> value;
-};
 
 // The reply for a verdict that ends the transaction without queueing: the
 // filter's own code and text, or the disposition's default.
