@@ -307,6 +307,8 @@ int serve(const ServeOptions& options) {
   auto attachments_runtime = std::move(*attachments_made);
   auto chain = std::make_shared<pipeline::FilterChain>();
   std::shared_ptr<pipeline::Filter> signing_filter;
+  std::shared_ptr<filters::SigningFilter> signer;  // the same filter, for SIGHUP key reloads
+  std::string authserv_id = cfg.auth.authserv_id.empty() ? hostname : cfg.auth.authserv_id;
   std::unique_ptr<RulesReloader> rules_reloader;
   auto partners = partner_connectors(cfg);
   if (!partners) {
@@ -380,7 +382,8 @@ int serve(const ServeOptions& options) {
       return 1;
     }
     if (!signing->signers.empty() || signing->sealer) {
-      signing_filter = std::make_shared<filters::SigningFilter>(std::move(*signing), clock);
+      signer = std::make_shared<filters::SigningFilter>(std::move(*signing), clock);
+      signing_filter = signer;
       chain->add(metrics.measure(signing_filter));
     }
   }
@@ -521,11 +524,14 @@ int serve(const ServeOptions& options) {
         } else {
           auto reloaded = server_settings(again.config, hostname);
           auto reloaded_partners = partner_connectors(again.config);
+          auto reloaded_signing = signing_config(again.config, authserv_id);
           util::Result<void> applied;
           if (!reloaded)
             applied = util::fail(reloaded.error().message);
           else if (!reloaded_partners)
             applied = util::fail(reloaded_partners.error().message);
+          else if (!reloaded_signing)
+            applied = util::fail(reloaded_signing.error().message);
           else
             applied = smtp_server.reload(std::move(*reloaded));
           if (!applied) {
@@ -533,11 +539,16 @@ int serve(const ServeOptions& options) {
           } else {
             partner_filter->reload(std::move(*reloaded_partners));
             rules_reloader->reload("SIGHUP");
+            if (signer)
+              signer->reload(std::move(*reloaded_signing));
+            else if (!reloaded_signing->signers.empty() || reloaded_signing->sealer)
+              log::warn("config.reload_partial", {{"reason", "DKIM keys or ARC sealing configured after start take "
+                                                             "effect at the next start"}});
             log::set_level(*log::parse_level(again.config.log.level));
             log::info("config.reloaded",
                       {{"file", options.config_path.empty() ? "(defaults)" : options.config_path},
                        {"applied", "log level, SMTP domains, networks, recipient list, limits, TLS certificates, "
-                                   "partner connectors, rules file"}});
+                                   "partner connectors, rules file, DKIM keys and ARC sealer"}});
           }
         }
         wait_signal();

@@ -503,6 +503,15 @@ std::string Gateway::smtp_address(const std::string& listener) const {
   return ready_["smtp"].value(listener, "");
 }
 
+bool Gateway::wait_for_log(const std::string& text, std::chrono::seconds timeout) const {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (log().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
 std::string Gateway::log() const {
   std::ifstream in(dir_.file("stderr.log"));
   std::stringstream ss;

@@ -158,6 +158,8 @@ class Gateway {
   // The zone file the gateway answers DNS from (dns.zone_files); write it before start().
   std::string zone_file() const { return dir_.file("zone.db"); }
   std::string log() const;  // everything written to stderr so far
+  // Polls log() until it contains `text`; false after the timeout.
+  bool wait_for_log(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(30)) const;
   pid_t pid() const { return pid_; }
 
  private:

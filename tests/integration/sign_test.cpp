@@ -275,6 +275,46 @@ TEST(SigningGateway, ValidatedIncomingChainGetsTheNextSetWithCvPass) {
   EXPECT_EQ(dkimpy(dir, "verify", delivered), "pass\n") << delivered;
 }
 
+// Key rotation without a restart: a new key file under the same selector is
+// used after SIGHUP; a broken one is refused and the last good key keeps signing.
+TEST(SigningGateway, SighupReloadsKeysAndKeepsTheOldOnesWhenTheNewFileIsBroken) {
+  TempDir dir;
+  Key first = keygen(dir, "rsa1", "rsa");
+  SmtpSink sink;
+  Gateway gw;
+  ASSERT_TRUE(gw.start({"smtp.listener.0.role=relay", "route.0.domains=[\"*\"]", "route.0.transport=relay",
+                        "route.0.next_hop=[127.0.0.1]:" + std::to_string(sink.port()), "dkim.key.0.domain=example.com",
+                        "dkim.key.0.selector=rsa1", "dkim.key.0.key_file=" + first.file}))
+      << gw.log();
+  auto send_one = [&](std::size_t expect_total) {
+    SmtpClient c;
+    EXPECT_TRUE(c.connect(gw.smtp_address()));
+    EXPECT_EQ(reply_code(c.send_message("joe@example.com", {"sue@remote.test"}, kMessage)), 250);
+    auto got = sink.wait_for(expect_total);
+    return got.size() == expect_total ? message_from(got.back(), "DKIM-Signature:") : std::string();
+  };
+  write_keys(dir, {first});
+  EXPECT_EQ(dkimpy(dir, "verify", send_one(1)), "pass\n");
+
+  TempDir other;
+  Key second = keygen(other, "rsa1", "rsa");
+  ASSERT_EQ(std::rename(second.file.c_str(), first.file.c_str()), 0);
+  ASSERT_EQ(::kill(gw.pid(), SIGHUP), 0);
+  ASSERT_TRUE(gw.wait_for_log("config.reloaded")) << gw.log();
+  std::string after_rotation = send_one(2);
+  write_keys(dir, {second});
+  EXPECT_EQ(dkimpy(dir, "verify", after_rotation), "pass\n") << gw.log();
+  write_keys(dir, {first});
+  EXPECT_EQ(dkimpy(dir, "verify", after_rotation), "fail\n");  // signed with the new key, not the old
+
+  dir.write("rsa1.pem", "not a key\n");
+  ASSERT_EQ(::kill(gw.pid(), SIGHUP), 0);
+  ASSERT_TRUE(gw.wait_for_log("config.reload_failed")) << gw.log();
+  EXPECT_NE(gw.log().find("neither a PEM private key"), std::string::npos) << gw.log();
+  write_keys(dir, {second});
+  EXPECT_EQ(dkimpy(dir, "verify", send_one(3)), "pass\n") << gw.log();
+}
+
 TEST(SigningGateway, UnreadableKeyFileStopsServeWithOneLine) {
   TempDir dir;
   Gateway gw;

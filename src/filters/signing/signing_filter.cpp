@@ -25,7 +25,19 @@ std::string domain_of(const std::string& address) {
 
 }  // namespace
 
-SigningFilter::SigningFilter(SigningConfig config, Clock clock) : config_(std::move(config)), clock_(std::move(clock)) {}
+SigningFilter::SigningFilter(SigningConfig config, Clock clock)
+    : config_(std::make_shared<const SigningConfig>(std::move(config))), clock_(std::move(clock)) {}
+
+void SigningFilter::reload(SigningConfig config) {
+  auto next = std::make_shared<const SigningConfig>(std::move(config));
+  std::lock_guard lock(mutex_);
+  config_ = std::move(next);
+}
+
+std::shared_ptr<const SigningConfig> SigningFilter::current() const {
+  std::lock_guard lock(mutex_);
+  return config_;
+}
 
 void SigningFilter::on_message(pipeline::MessageContext& ctx, Done done) {
   // Edits are normally applied after the chain; signing must see the final
@@ -33,15 +45,16 @@ void SigningFilter::on_message(pipeline::MessageContext& ctx, Done done) {
   pipeline::apply_edits(ctx.message, ctx.edits);
   ctx.edits.headers.clear();
   ctx.edits.body.reset();
-  if (has_role(config_.sign_roles, ctx.connection.role))
-    sign(ctx);
-  else if (config_.sealer && has_role(config_.seal_roles, ctx.connection.role))
-    seal(ctx);
+  const auto config = current();
+  if (has_role(config->sign_roles, ctx.connection.role))
+    sign(*config, ctx);
+  else if (config->sealer && has_role(config->seal_roles, ctx.connection.role))
+    seal(*config, ctx);
   done(pipeline::Verdict::accept());
 }
 
-void SigningFilter::sign(pipeline::MessageContext& ctx) {
-  if (config_.signers.empty()) return;
+void SigningFilter::sign(const SigningConfig& config, pipeline::MessageContext& ctx) {
+  if (config.signers.empty()) return;
   auto parsed = mail::Message::parse(ctx.message);
   if (!parsed) {
     ctx.notes.push_back({"signing", "not_signed", "message cannot be parsed: " + parsed.error().message});
@@ -50,7 +63,7 @@ void SigningFilter::sign(pipeline::MessageContext& ctx) {
   // The From domain is the identity DMARC aligns with; the envelope sender's
   // domain serves when From has no keys (bounces, list mail).
   auto has_keys = [&](const std::string& d) {
-    return std::any_of(config_.signers.begin(), config_.signers.end(),
+    return std::any_of(config.signers.begin(), config.signers.end(),
                        [&](const dkim::Signer& s) { return util::iequals(s.domain(), d); });
   };
   mail::FromDomain from = mail::from_domain(*parsed);
@@ -60,7 +73,7 @@ void SigningFilter::sign(pipeline::MessageContext& ctx) {
 
   const std::int64_t now = clock_();
   std::string fields;
-  for (const auto& signer : config_.signers) {
+  for (const auto& signer : config.signers) {
     if (!util::iequals(signer.domain(), domain)) continue;
     auto field = signer.sign(*parsed, now);
     if (!field) {
@@ -74,7 +87,7 @@ void SigningFilter::sign(pipeline::MessageContext& ctx) {
   ctx.message.insert(0, fields);
 }
 
-void SigningFilter::seal(pipeline::MessageContext& ctx) {
+void SigningFilter::seal(const SigningConfig& config, pipeline::MessageContext& ctx) {
   auto parsed = mail::Message::parse(ctx.message);
   if (!parsed) {
     ctx.notes.push_back({"signing", "not_sealed", "message cannot be parsed: " + parsed.error().message});
@@ -82,7 +95,7 @@ void SigningFilter::seal(pipeline::MessageContext& ctx) {
   }
   // Seal only what we changed: our Authentication-Results mark the message as
   // modified and are what the AAR carries.
-  auto payload = arc::results_for(*parsed, config_.authserv_id);
+  auto payload = arc::results_for(*parsed, config.authserv_id);
   if (!payload) return;
   arc::ChainValidation cv = arc::ChainValidation::none;
   if (ctx.arc_cv == "pass")
@@ -94,7 +107,7 @@ void SigningFilter::seal(pipeline::MessageContext& ctx) {
     ctx.notes.push_back({"signing", "not_sealed", "the incoming ARC chain was not validated"});
     return;
   }
-  auto set = config_.sealer->seal(*parsed, *payload, cv, clock_());
+  auto set = config.sealer->seal(*parsed, *payload, cv, clock_());
   if (!set) {
     ctx.notes.push_back({"signing", "arc_failed", set.error().message});
     return;

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,11 +35,16 @@ class SigningFilter : public pipeline::Filter {
   SigningFilter(SigningConfig config, Clock clock);
   std::string name() const override { return "signing"; }
   void on_message(pipeline::MessageContext& context, Done done) override;
+  // New keys and sealer (SIGHUP, key rotation); messages being signed keep the
+  // configuration they started with.
+  void reload(SigningConfig config);
 
  private:
-  void sign(pipeline::MessageContext& ctx);
-  void seal(pipeline::MessageContext& ctx);
-  SigningConfig config_;
+  std::shared_ptr<const SigningConfig> current() const;
+  void sign(const SigningConfig& config, pipeline::MessageContext& ctx);
+  void seal(const SigningConfig& config, pipeline::MessageContext& ctx);
+  mutable std::mutex mutex_;
+  std::shared_ptr<const SigningConfig> config_;
   Clock clock_;
 };
 
