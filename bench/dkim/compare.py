@@ -1,10 +1,16 @@
 #!/usr/bin/python3
 """Reads the Google Benchmark JSON of dkim_bench and `openssl speed -mr` output,
-times dkimpy on the same kind of 10 KB message, and prints the table with the
-ratio of each mailmoat rate to the bound set by the primitives: one public-key
-operation plus SHA-256 over the message bytes."""
+times dkimpy and OpenDKIM on the same kind of 10 KB message, and prints the
+table with the ratio of each mailmoat rate to the bound set by the primitives:
+one public-key operation plus SHA-256 over the message bytes. OpenDKIM can only
+be driven here through its test mode (`opendkim -t`), one process per message,
+so its column includes process start-up and says so."""
 import json
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 
 import dkim
@@ -57,7 +63,8 @@ def dkimpy_rates(msg):
     records = {b'rsa._domainkey.example.com.': b'v=DKIM1; k=rsa; p=' + base64.b64encode(rsa_pub),
                b'ed._domainkey.example.com.': b'v=DKIM1; k=ed25519; p=' + base64.b64encode(ed_pub)}
     dns = lambda name, timeout=5: records[name]
-    out = {}
+    out = {'keys': (rsa_pem, ed_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                   serialization.NoEncryption()), records)}
     for sel, key, alg in ((b'rsa', rsa_pem, b'rsa-sha256'), (b'ed', ed_seed, b'ed25519-sha256')):
         sign = lambda: dkim.sign(msg, sel, b'example.com', key, signature_algorithm=alg,
                                  canonicalize=(b'relaxed', b'relaxed'))
@@ -65,6 +72,33 @@ def dkimpy_rates(msg):
         assert dkim.verify(signed, dnsfunc=dns)
         out[sel.decode() + '_sign'] = rate(sign)
         out[sel.decode() + '_verify'] = rate(lambda: dkim.verify(signed, dnsfunc=dns))
+        out[sel.decode() + '_signed'] = signed
+    return out
+
+
+def opendkim_rates(msg, py):
+    """Messages per second through `opendkim -t` (a process each)."""
+    if not shutil.which('opendkim'):
+        return {}
+    rsa_pem, ed_pem, records = py['keys']
+    out = {}
+    with tempfile.TemporaryDirectory() as d:
+        def write(name, data):
+            path = os.path.join(d, name)
+            with open(path, 'wb') as f:
+                f.write(data)
+            return path
+        keys = write('keys', b''.join(n.rstrip(b'.') + b' ' + r + b'\n' for n, r in records.items()))
+        unsigned = write('msg.eml', msg)
+        for sel, pem, alg in (('rsa', rsa_pem, 'rsa-sha256'), ('ed', ed_pem, 'ed25519-sha256')):
+            key = write(sel + '.pem', pem)
+            signed = write(sel + '-signed.eml', py[sel + '_signed'])
+            vconf = write(sel + '-v.conf', ('Syslog no\nMode v\nTestPublicKeys %s\n' % keys).encode())
+            sconf = write(sel + '-s.conf', ('Syslog no\nRequireSafeKeys false\nMode s\nDomain example.com\n'
+                                            'Selector %s\nKeyFile %s\nSignatureAlgorithm %s\n' % (sel, key, alg)).encode())
+            run = lambda conf, path: subprocess.run(['opendkim', '-x', conf, '-t', path], capture_output=True)
+            out[sel + '_verify'] = rate(lambda: run(vconf, signed))
+            out[sel + '_sign'] = rate(lambda: run(sconf, unsigned))
     return out
 
 
@@ -73,6 +107,7 @@ def main(bench_json, pk_path, sha_path):
     sp = speeds(pk_path, sha_path)
     msg = message()
     py = dkimpy_rates(msg)
+    odk = opendkim_rates(msg, py)
     hash_s = len(msg) / sp['sha256_Bps']
     rows = [('verify rsa-sha256 (2048)', 'BM_VerifyRsa2048', 1 / sp['rsa_verify'], 'rsa_verify'),
             ('verify ed25519-sha256', 'BM_VerifyEd25519', 1 / sp['ed_verify'], 'ed_verify'),
@@ -81,11 +116,14 @@ def main(bench_json, pk_path, sha_path):
     print('message: %d bytes; openssl speed: rsa2048 sign %.0f/s verify %.0f/s, ed25519 sign %.0f/s verify %.0f/s, '
           'sha256 %.0f MB/s' % (len(msg), sp['rsa_sign'], sp['rsa_verify'], sp['ed_sign'], sp['ed_verify'],
                                 sp['sha256_Bps'] / 1e6))
-    print('| operation | mailmoat /s | bound /s (openssl op + sha256 of message) | ratio | dkimpy /s |')
-    print('|---|---|---|---|---|')
+    print('| operation | mailmoat /s | bound /s (openssl op + sha256 of message) | ratio | dkimpy /s '
+          '| OpenDKIM `-t` /s (a process per message) |')
+    print('|---|---|---|---|---|---|')
     for label, name, op_s, py_key in rows:
         bound = 1 / (op_s + hash_s)
-        print('| %s | %.0f | %.0f | %.2f | %.0f |' % (label, mm[name], bound, mm[name] / bound, py[py_key]))
+        odk_rate = '%.0f' % odk[py_key] if py_key in odk else 'n/a'
+        print('| %s | %.0f | %.0f | %.2f | %.0f | %s |' % (label, mm[name], bound, mm[name] / bound, py[py_key],
+                                                         odk_rate))
 
 
 if __name__ == '__main__':

@@ -1,7 +1,6 @@
 #include "auth/dkim/canonicalization.h"
 
 #include <array>
-#include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -72,18 +71,13 @@ void compress_body_line_into(std::string& out, std::string_view s) {
     if (drop == 0) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
       w += 16;
-    } else {  // copy the pieces between the (few) dropped bytes
+    } else {  // branch-free: every byte is written, only kept ones advance
       alignas(16) char block[16];
       _mm_store_si128(reinterpret_cast<__m128i*>(block), v);
-      unsigned from = 0;
-      for (unsigned rest = drop; rest != 0; rest &= rest - 1) {
-        const unsigned at = static_cast<unsigned>(__builtin_ctz(rest));
-        std::memcpy(w, block + from, at - from);
-        w += at - from;
-        from = at + 1;
+      for (unsigned i = 0; i < 16; ++i) {
+        *w = block[i];
+        w += ((drop >> i) & 1u) ^ 1u;
       }
-      std::memcpy(w, block + from, 16 - from);
-      w += 16 - from;
     }
     prev_wsp = (wsp >> 15) & 1u;
     p += 16;
@@ -107,13 +101,27 @@ std::string compress_wsp(std::string_view s, bool unfold) {
 
 }  // namespace
 
-std::string canonicalize_header(std::string_view raw_field, Canon canon) {
-  if (canon == Canon::simple) return std::string(raw_field) + "\r\n";
+void canonicalize_header_into(std::string& out, std::string_view raw_field, Canon canon) {
+  if (canon == Canon::simple) {
+    out.append(raw_field);
+    out.append("\r\n");
+    return;
+  }
   std::size_t colon = raw_field.find(':');
   std::string_view name = raw_field.substr(0, colon);
   while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
   std::string_view value = colon == std::string_view::npos ? std::string_view{} : raw_field.substr(colon + 1);
-  return util::to_lower(name) + ":" + compress_wsp(value, true) + "\r\n";
+  for (char c : name) out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  out.push_back(':');
+  compress_wsp_into(out, value, true);
+  out.append("\r\n");
+}
+
+std::string canonicalize_header(std::string_view raw_field, Canon canon) {
+  std::string out;
+  out.reserve(raw_field.size() + 2);
+  canonicalize_header_into(out, raw_field, canon);
+  return out;
 }
 
 BodyHasher::BodyHasher(Canon canon, std::optional<std::uint64_t> limit) : canon_(canon), limit_(limit) {}

@@ -18,6 +18,8 @@ namespace mailmoat::auth::dkim {
 // One header field (name, colon, value, without the final CRLF) in the
 // given canonical form, followed by CRLF.
 std::string canonicalize_header(std::string_view raw_field, Canon canon);
+// The same, appended to `out` (no temporary per field).
+void canonicalize_header_into(std::string& out, std::string_view raw_field, Canon canon);
 
 class BodyHasher {
  public:

@@ -17,12 +17,33 @@ std::string field_without_b(const mail::HeaderField& field) {
   return blank_tag_value(field.raw, in_raw);
 }
 
-std::string signed_header_data(const mail::Message& message, const std::vector<std::string>& names, Canon canon,
-                               std::string_view signature_field_blanked) {
-  std::string out;
-  const auto& fields = message.fields();
-  // Instances of each lower-cased name, bottom first, and how many are used;
-  // built once so that a hostile h= costs linear time.
+namespace {
+
+bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && util::iequals(a, b);
+}
+
+// The common case (a few dozen fields, a short h=): direct scans, no maps.
+// Each h= name takes the next instance of that name from the bottom.
+void select_small(const std::vector<mail::HeaderField>& fields, const std::vector<std::string>& names, Canon canon,
+                  std::string& out) {
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    std::size_t earlier = 0;  // how many times this name came before in h=
+    for (std::size_t j = 0; j < k; ++j) earlier += same_name(names[j], names[k]) ? 1 : 0;
+    for (std::size_t i = fields.size(); i-- > 0;) {
+      if (!same_name(fields[i].name, names[k])) continue;
+      if (earlier-- == 0) {
+        canonicalize_header_into(out, fields[i].raw, canon);
+        break;
+      }
+    }
+  }
+}
+
+// Any size: instances of each lower-cased name, bottom first, built once so
+// that a hostile h= or a header of thousands of fields costs linear time.
+void select_large(const std::vector<mail::HeaderField>& fields, const std::vector<std::string>& names, Canon canon,
+                  std::string& out) {
   std::unordered_map<std::string, std::vector<std::size_t>> by_name;
   for (std::size_t i = fields.size(); i-- > 0;) by_name[util::to_lower(fields[i].name)].push_back(i);
   std::unordered_map<std::string, std::size_t> used;
@@ -30,12 +51,23 @@ std::string signed_header_data(const mail::Message& message, const std::vector<s
     std::string key = util::to_lower(name);
     std::size_t& n = used[key];
     auto it = by_name.find(key);
-    if (it != by_name.end() && n < it->second.size()) out += canonicalize_header(fields[it->second[n]].raw, canon);
+    if (it != by_name.end() && n < it->second.size()) canonicalize_header_into(out, fields[it->second[n]].raw, canon);
     ++n;
   }
-  std::string sig = canonicalize_header(signature_field_blanked, canon);
-  sig.resize(sig.size() - 2);  // no CRLF after the signature field itself
-  out += sig;
+}
+
+}  // namespace
+
+std::string signed_header_data(const mail::Message& message, const std::vector<std::string>& names, Canon canon,
+                               std::string_view signature_field_blanked) {
+  std::string out;
+  const auto& fields = message.fields();
+  if (fields.size() <= 64 && names.size() <= 64)
+    select_small(fields, names, canon, out);
+  else
+    select_large(fields, names, canon, out);
+  canonicalize_header_into(out, signature_field_blanked, canon);
+  out.resize(out.size() - 2);  // no CRLF after the signature field itself
   return out;
 }
 

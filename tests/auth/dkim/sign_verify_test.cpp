@@ -64,6 +64,26 @@ TEST(DkimSignVerify, RsaAndEd25519BothCanonicalizationsPass) {
   }
 }
 
+// Header selection has a small-header path and a map path for headers of
+// more than 64 fields: a message signed with a short header still verifies
+// after 70 unsigned fields are added below, and an added second Subject
+// (over-signed) still breaks it on both paths.
+TEST(DkimSignVerify, HeaderSelectionAgreesForShortAndLongHeaders) {
+  Fixture f;
+  std::string signed_text = sign_with(SignerBuilder("example.com", "rsa", rsa_key()), kMessage);
+  EXPECT_EQ(f.verify_text(signed_text)[0].result, Result::pass);
+  std::string padded = signed_text;
+  std::string pad;
+  for (int i = 0; i < 70; ++i) pad += "X-Pad-" + std::to_string(i) + ": filler\r\n";
+  padded.insert(padded.find("\r\n\r\n") + 2, pad);
+  EXPECT_EQ(f.verify_text(padded)[0].result, Result::pass);
+  for (const std::string& text : {signed_text, padded}) {
+    std::string forged = text;
+    forged.insert(forged.find("\r\n\r\n") + 2, "Subject: Urgent payment\r\n");
+    EXPECT_EQ(f.verify_text(forged)[0].result, Result::fail);
+  }
+}
+
 TEST(DkimSignVerify, DualSignatureEachGetsItsOwnResultAndOneQueryPerKey) {
   Fixture f;
   std::string once = sign_with(SignerBuilder("example.com", "rsa", rsa_key()), kMessage);
