@@ -109,6 +109,7 @@ struct Config {
     std::string data_dir = "./var";
     std::int64_t threads = 2;
     std::int64_t shutdown_grace_seconds = 30;
+    std::string user;  // started as root: become this user once the ports are bound
   } server;
   struct Log {
     std::string level = "info";

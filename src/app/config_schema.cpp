@@ -19,6 +19,9 @@ Schema bind_schema(Config& c) {
        .min = 1, .max = 64},
       {.key = "shutdown_grace_seconds", .target = &c.server.shutdown_grace_seconds,
        .doc = "on SIGTERM, how long in-flight sessions may finish before they are cut", .min = 0, .max = 3600},
+      {.key = "user", .target = &c.server.user,
+       .doc = "started as root: bind the ports, give data_dir to this user and run as it; empty: root is refused "
+              "unless every listener is on loopback"},
   }});
   s.sections.push_back(Section{"log", {
       {.key = "level", .target = &c.log.level, .doc = "trace, debug, info, warn, error or off",

@@ -18,6 +18,7 @@
 #include "app/admin_api.h"
 #include "app/config.h"
 #include "app/milter_setup.h"
+#include "app/privileges.h"
 #include "app/resolver_setup.h"
 #include "app/rules_setup.h"
 #include "app/trace_wiring.h"
@@ -196,6 +197,10 @@ int serve(const ServeOptions& options) {
   }
   if (auto err = check_tls_files(cfg); !err.empty()) {
     fatal(err);
+    return 1;
+  }
+  if (auto run_as = check_run_as(cfg); !run_as) {
+    fatal(run_as.error().message);
     return 1;
   }
 
@@ -459,6 +464,11 @@ int serve(const ServeOptions& options) {
   auto http_bound = http_server.listen(cfg.http.listen);
   if (!http_bound) {
     fatal("http.listen: " + http_bound.error().message);
+    return 1;
+  }
+  // Every port is bound: from here on serve runs as server.user (when started as root).
+  if (auto dropped = drop_privileges(cfg); !dropped) {
+    fatal("server.user: " + dropped.error().message);
     return 1;
   }
   http_server.start();

@@ -1,0 +1,95 @@
+#include "app/privileges.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "util/host_port.h"
+#include "log/log.h"
+
+namespace mailmoat::app {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool loopback_address(const std::string& address) {
+  if (address.starts_with("unix:")) return true;  // a socket file: local by construction
+  auto hp = util::parse_host_port(address);
+  if (!hp) return false;
+  return hp->host == "::1" || hp->host == "localhost" || hp->host.starts_with("127.");
+}
+
+// Every address serve will listen on, with the key that sets it.
+std::vector<std::pair<std::string, std::string>> listen_addresses(const Config& cfg) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t i = 0; i < cfg.smtp.listeners.size(); ++i)
+    out.emplace_back("smtp.listener[" + std::to_string(i) + "].address", cfg.smtp.listeners[i].address);
+  for (std::size_t i = 0; i < cfg.milter.listeners.size(); ++i)
+    out.emplace_back("milter.listener[" + std::to_string(i) + "].address", cfg.milter.listeners[i].address);
+  out.emplace_back("http.listen", cfg.http.listen);
+  return out;
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+// The data directory and everything in it (spool, SQLite files, mailboxes,
+// keys serve created) change owner; nothing outside it is touched.
+util::Result<void> hand_over(const fs::path& dir, uid_t uid, gid_t gid) {
+  std::error_code ec;
+  if (::lchown(dir.c_str(), uid, gid) != 0) return util::fail("chown " + dir.string() + ": " + errno_text());
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::none, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (::lchown(it->path().c_str(), uid, gid) != 0)
+      return util::fail("chown " + it->path().string() + ": " + errno_text());
+  }
+  if (ec) return util::fail("walking " + dir.string() + ": " + ec.message());
+  return {};
+}
+
+}  // namespace
+
+util::Result<void> check_run_as(const Config& cfg) {
+  if (!cfg.server.user.empty() && ::getpwnam(cfg.server.user.c_str()) == nullptr)
+    return util::fail("server.user: no such user '" + cfg.server.user + "'");
+  if (::geteuid() != 0 || !cfg.server.user.empty()) return {};
+  for (const auto& [key, address] : listen_addresses(cfg))
+    if (!loopback_address(address))
+      return util::fail("refusing to run as root with " + key + " = " + address +
+                        " reachable beyond loopback: set server.user to an unprivileged account "
+                        "(serve binds its ports as root, then becomes that user)");
+  return {};
+}
+
+util::Result<void> drop_privileges(const Config& cfg) {
+  if (::geteuid() != 0) {
+    if (!cfg.server.user.empty())
+      log::info("serve.user_ignored", {{"user", cfg.server.user}, {"reason", "not started as root"}});
+    return {};
+  }
+  if (cfg.server.user.empty()) {
+    log::warn("serve.running_as_root",
+              {{"reason", "every listener is on loopback and server.user is not set; set it for production"}});
+    return {};
+  }
+  const passwd* pw = ::getpwnam(cfg.server.user.c_str());
+  if (!pw) return util::fail("server.user: no such user '" + cfg.server.user + "'");
+  const uid_t uid = pw->pw_uid;
+  const gid_t gid = pw->pw_gid;
+  if (uid == 0) return util::fail("server.user '" + cfg.server.user + "' is root");
+  if (auto handed = hand_over(cfg.server.data_dir, uid, gid); !handed) return handed;
+  if (::initgroups(cfg.server.user.c_str(), gid) != 0) return util::fail("initgroups: " + errno_text());
+  // glibc applies setgid/setuid to every thread of the process.
+  if (::setgid(gid) != 0) return util::fail("setgid: " + errno_text());
+  if (::setuid(uid) != 0) return util::fail("setuid: " + errno_text());
+  if (::setuid(0) == 0 || ::geteuid() == 0) return util::fail("root privileges could be regained after setuid");
+  log::info("serve.privileges_dropped", {{"user", cfg.server.user}, {"uid", static_cast<long long>(uid)},
+                                         {"gid", static_cast<long long>(gid)}});
+  return {};
+}
+
+}  // namespace mailmoat::app
