@@ -85,7 +85,8 @@ Schema bind_schema(Config& c) {
       {.key = "max_errors", .target = &c.smtp.max_errors, .doc = "errors in a session before it is disconnected",
        .min = 1, .max = 1000},
       {.key = "timeout_seconds", .target = &c.smtp.timeout_seconds,
-       .doc = "idle time allowed per command or data block (RFC 5321 4.5.3.2: 300)", .min = 1, .max = 3600},
+       .doc = "time allowed to receive one command or message line, or to wait for the next (RFC 5321 "
+               "4.5.3.2: 300); bytes trickled in do not extend it", .min = 1, .max = 3600},
       {.key = "busy_timeout_seconds", .target = &c.smtp.busy_timeout_seconds,
        .doc = "the same, when more than 80% of max_connections are in use", .min = 1, .max = 3600},
       {.key = "max_connections", .target = &c.smtp.max_connections, .doc = "SMTP connections at once, all listeners",

@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -63,6 +64,16 @@ util::Result<void> check_run_as(const Config& cfg) {
                         " reachable beyond loopback: set server.user to an unprivileged account "
                         "(serve binds its ports as root, then becomes that user)");
   return {};
+}
+
+void raise_open_file_limit() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  const rlim_t before = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : rl.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &rl) == 0)
+    log::info("serve.open_files_limit", {{"from", static_cast<unsigned long long>(before)},
+                                         {"to", static_cast<unsigned long long>(rl.rlim_cur)}});
 }
 
 util::Result<void> drop_privileges(const Config& cfg) {

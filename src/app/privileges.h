@@ -16,6 +16,10 @@ namespace mailmoat::app {
 // server.user, and a server.user that does not exist.
 util::Result<void> check_run_as(const Config& cfg);
 
+// Soft RLIMIT_NOFILE up to the hard limit (thousands of sessions each hold a
+// socket, deliveries and spool files more); logged when raised.
+void raise_open_file_limit();
+
 // After every listener is bound, before any session or delivery starts.
 util::Result<void> drop_privileges(const Config& cfg);
 

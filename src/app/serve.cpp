@@ -203,6 +203,7 @@ int serve(const ServeOptions& options) {
     fatal(run_as.error().message);
     return 1;
   }
+  raise_open_file_limit();
 
   const std::string hostname = cfg.server.hostname.empty() ? system_hostname() : cfg.server.hostname;
   auto smtp_cfg = server_settings(cfg, hostname);

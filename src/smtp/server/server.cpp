@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <set>
 
@@ -194,6 +195,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool idle_ = false;
   bool discarding_ = false;  // dropping an over-long command line up to its LF
   bool timed_out_ = false;
+  // When the record being read (a command line or a content line) must be
+  // complete: the timeout runs per record, not per read, so a client that
+  // trickles a byte every few seconds cannot hold a session (Postfix's
+  // smtpd_per_record_deadline). Cleared when a line end arrives.
+  std::optional<std::chrono::steady_clock::time_point> record_deadline_;
   boost::system::error_code read_error_;
   pipeline::TlsFacts tls_facts_;
 };
@@ -210,7 +216,8 @@ awaitable<bool> Connection::read_more() {
   std::size_t old = in_.size();
   in_.resize(old + kChunk);
   timed_out_ = false;
-  timer_.expires_after(timeout());
+  if (!record_deadline_) record_deadline_ = std::chrono::steady_clock::now() + timeout();
+  timer_.expires_at(*record_deadline_);
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (!ec) {
       self->timed_out_ = true;
@@ -221,6 +228,7 @@ awaitable<bool> Connection::read_more() {
   auto [ec, n] = tls_ ? co_await tls_->async_read_some(buffer, asio::as_tuple(use_awaitable))
                       : co_await socket_.async_read_some(buffer, asio::as_tuple(use_awaitable));
   timer_.cancel();
+  if (n > 0 && std::memchr(in_.data() + old, '\n', n) != nullptr) record_deadline_.reset();
   in_.resize(old + n);
   read_error_ = ec;
   co_return !ec;
