@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "harness.h"
+#include "pg_server.h"
 
 namespace mailmoat::testing {
 namespace {
@@ -86,6 +87,45 @@ TEST(Faults, SilentDnsGivesTemperrorWithinTheBudgetAndTheMessageIsDelivered) {
     EXPECT_NE(m.find("spf=temperror"), std::string::npos) << m.substr(0, 1500);
     EXPECT_NE(m.find("dmarc=temperror"), std::string::npos) << m.substr(0, 1500);
   }
+}
+
+// PostgreSQL stops while mail flows: messages are still accepted and delivered
+// (the trace recorder spills to disk), and once the database is back the trace
+// holds them, without restarting the gateway.
+TEST(Faults, StoreDownMailStillFlowsAndTheTraceCatchesUpWhenItIsBack) {
+  store::testing::PgServer pg;
+  ASSERT_EQ(pg.start(), "");
+  const std::string url = store::testing::create_database(pg.url());
+  Gateway gw;
+  ASSERT_TRUE(gw.start({"store.url=" + url})) << gw.log();
+  auto trace = [&](const std::string& recipient) {
+    return run({"trace", "search", "--recipient", recipient, "--set", "server.data_dir=" + gw.data_dir() + "/var",
+                "--set", "http.listen=" + gw.http_address(), "--set", "store.url=" + url});
+  };
+  auto send = [&](const std::string& rcpt) {
+    SmtpClient c;
+    EXPECT_TRUE(c.connect(gw.smtp_address()));
+    return reply_code(c.send_message("a@sender.test", {rcpt}, "Subject: store fault\r\n\r\nhi\r\n"));
+  };
+  ASSERT_EQ(send("before@localhost"), 250);
+  ASSERT_EQ(wait_for_mail(gw.data_dir(), "before@localhost", 1).size(), 1u);
+
+  ASSERT_EQ(pg.stop(), "");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(send("during@localhost"), 250);
+  EXPECT_EQ(wait_for_mail(gw.data_dir(), "during@localhost", 3).size(), 3u) << gw.log().substr(0, 3000);
+
+  ASSERT_EQ(pg.restart(), "");
+  bool caught_up = false;
+  for (int i = 0; i < 120 && !caught_up; ++i) {
+    auto r = trace("during@localhost");
+    std::size_t n = 0;
+    for (std::size_t p = r.out.find("during@localhost"); p != std::string::npos; p = r.out.find("during@localhost", p + 1)) ++n;
+    caught_up = n >= 3;
+    if (!caught_up) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_TRUE(caught_up) << trace("during@localhost").out << gw.log().substr(0, 3000);
+  EXPECT_EQ(send("after@localhost"), 250);
+  EXPECT_EQ(wait_for_mail(gw.data_dir(), "after@localhost", 1).size(), 1u);
 }
 
 }  // namespace
