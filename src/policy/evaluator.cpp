@@ -98,6 +98,21 @@ class Evaluator {
       case ConditionKind::dmarc_policy: return word(c, "DMARC policy", f_.auth.dmarc_policy);
       case ConditionKind::tls: return {f_.tls == c.flag, f_.tls ? "TLS was used" : "no TLS", {}};
       case ConditionKind::direction: return word(c, "direction", f_.direction);
+      case ConditionKind::connector:
+        if (auto why = c.strings.match(util::to_lower(f_.connector)); why && !f_.connector.empty())
+          return {true, "partner connector " + f_.connector + " " + *why, {}};
+        return {};
+      case ConditionKind::domain_secured:
+        return {f_.domain_secured == c.flag,
+                f_.domain_secured ? "domain secured by connector " + f_.connector : "not domain-secured", {}};
+      case ConditionKind::attachment_name:
+      case ConditionKind::attachment_extension:
+      case ConditionKind::attachment_type:
+      case ConditionKind::attachment_size_at_least:
+      case ConditionKind::attachment_executable:
+      case ConditionKind::attachment_password_protected:
+      case ConditionKind::attachment_scan_incomplete:
+      case ConditionKind::attachment_verdict: return attachment(c);
       case ConditionKind::message_type:
         for (const auto& t : f_.message_types)
           for (const auto& w : c.words)
@@ -145,6 +160,38 @@ class Evaluator {
       }
     bool ok = c.scope == RecipientScope::any ? hits > 0 : hits > 0 && hits == f_.envelope_recipients.size();
     return {ok, c.scope == RecipientScope::all ? "all recipients: " + first : first, {}};
+  }
+
+  // Matches when any attachment has the fact; the evidence names it.
+  Test attachment(const Condition& c) {
+    for (const auto& a : f_.attachments) {
+      std::string label = "attachment " + (a.name.empty() ? "(unnamed " + a.true_type + ")" : a.name);
+      std::optional<std::string> why;
+      switch (c.kind) {
+        case ConditionKind::attachment_name: why = c.strings.match(util::to_lower(a.name)); break;
+        case ConditionKind::attachment_extension: why = c.strings.match(a.extension); break;
+        case ConditionKind::attachment_type: why = c.strings.match(util::to_lower(a.true_type)); break;
+        case ConditionKind::attachment_size_at_least:
+          if (static_cast<std::int64_t>(a.size) >= c.number) why = "size " + std::to_string(a.size);
+          break;
+        case ConditionKind::attachment_executable:
+          if (a.executable) why = "is executable (" + a.true_type + ")";
+          break;
+        case ConditionKind::attachment_password_protected:
+          if (a.password_protected) why = "is password protected";
+          break;
+        case ConditionKind::attachment_scan_incomplete:
+          if (a.scan_incomplete) why = "scan incomplete";
+          break;
+        case ConditionKind::attachment_verdict:
+          for (const auto& w : c.words)
+            if (util::to_lower(a.verdict) == w) why = "verdict " + w;
+          break;
+        default: break;
+      }
+      if (why) return {true, label + " " + *why, {}};
+    }
+    return {};
   }
 
   Test word(const Condition& c, const char* label, const std::string& value) {
@@ -221,6 +268,10 @@ std::string describe_action(const Action& a) {
     case ActionKind::remove_header: return "remove header " + a.name;
     case ActionKind::prepend_subject: return "prepend subject \"" + a.text + "\"";
     case ActionKind::set_scl: return "set SCL " + std::to_string(a.scl);
+    case ActionKind::route: return "route through '" + a.name + "'";
+    case ActionKind::require_tls: return "require verified TLS for delivery";
+    case ActionKind::hold: return "hold for " + std::to_string(a.minutes) + " minutes";
+    case ActionKind::notify: return "notify " + join(a.addresses) + " (\"" + a.subject + "\")";
   }
   return "?";
 }
@@ -252,6 +303,15 @@ bool apply(const Action& a, const Rule& rule, Decision& d) {
     case ActionKind::remove_header: d.headers.push_back({true, a.name, {}}); return false;
     case ActionKind::prepend_subject: d.subject_prefix = a.text + d.subject_prefix; return false;
     case ActionKind::set_scl: d.scl = a.scl; return false;
+    case ActionKind::route: d.route = a.name; return false;  // a later rule's route replaces an earlier one
+    case ActionKind::require_tls: d.require_tls = true; return false;
+    case ActionKind::hold:
+      if (a.minutes > d.hold_minutes) {
+        d.hold_minutes = a.minutes;
+        d.hold_by = rule.name;
+      }
+      return false;
+    case ActionKind::notify: d.notices.push_back({rule.name, a.addresses, a.subject, a.text}); return false;
   }
   return false;
 }
@@ -260,11 +320,13 @@ bool apply(const Action& a, const Rule& rule, Decision& d) {
 
 std::string Action::describe() const { return describe_action(*this); }
 
-Evaluation evaluate(const RuleSet& rules, const MessageFacts& facts, std::int64_t now) {
+Evaluation evaluate(const RuleSet& rules, const MessageFacts& facts, std::int64_t now, Pass pass) {
   Evaluation out;
   Evaluator ev(rules, facts);
   for (const Rule& rule : rules.rules) {
     if (!rule.enabled) continue;
+    if ((pass == Pass::content && rule.needs_attachments) || (pass == Pass::attachments && !rule.needs_attachments))
+      continue;
     if ((rule.active_from && now < *rule.active_from) || (rule.active_until && now >= *rule.active_until)) {
       out.notes.push_back("rule '" + rule.name + "' not active at this time");
       continue;
@@ -323,13 +385,17 @@ const char* to_string(ConditionKind kind) {
   static const char* names[] = {"sender_address", "sender_domain", "sender_scope", "recipient_address",
                                 "recipient_domain", "sender_ip", "header", "subject", "body", "subject_or_body",
                                 "size_at_least", "scl_at_least", "scl_at_most", "spf", "dkim", "dmarc", "arc",
-                                "compauth", "dmarc_policy", "tls", "direction", "message_type"};
+                                "compauth", "dmarc_policy", "tls", "direction", "message_type", "connector",
+                                "domain_secured", "attachment_name", "attachment_extension", "attachment_type",
+                                "attachment_size_at_least", "attachment_executable", "attachment_password_protected",
+                                "attachment_scan_incomplete", "attachment_verdict"};
   return names[static_cast<int>(kind)];
 }
 
 const char* to_string(ActionKind kind) {
   static const char* names[] = {"reject", "quarantine", "redirect", "add_to", "add_cc", "add_bcc", "delete",
-                                "set_header", "remove_header", "prepend_subject", "set_scl"};
+                                "set_header", "remove_header", "prepend_subject", "set_scl", "route", "require_tls",
+                                "hold", "notify"};
   return names[static_cast<int>(kind)];
 }
 
