@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "samples.h"
+#include "tls_certs.h"
 
 namespace mailmoat::testing {
 namespace {
@@ -319,6 +320,54 @@ notify = { to = ["sender", "security@localhost"], subject = "Rule {rule} matched
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(mailbox(g.gw.data_dir(), "security@localhost").size(), 1u);
   EXPECT_EQ(mailbox(g.gw.data_dir(), "boss@localhost").size(), 1u);
+}
+
+// The partner's Postfix relays to the gateway with its client certificate: the
+// partner connector marks the message domain-secured, and rules see both facts.
+TEST(RulesDelivery, ConnectorAndDomainSecuredConditionsFromARealPartnerMta) {
+  TempDir d;
+  ASSERT_TRUE(make_tls_certs(d));
+  RulesGw g;
+  ASSERT_TRUE(g.start(R"(
+[[rule]]
+name = "secured partner"
+priority = 1
+conditions = [{ connector = "partner" }, { domain_secured = true }]
+actions = [{ set_header = { name = "X-Partner-Rule", value = "secured" } }]
+
+[[rule]]
+name = "not from a connector"
+priority = 2
+exceptions = [{ connector = { glob = ["*"] } }]
+actions = [{ set_header = { name = "X-Partner-Rule", value = "none" } }]
+)",
+                      {"smtp.listener.0.tls_cert=" + d.file("mx.pem"), "smtp.listener.0.tls_key=" + d.file("mx.key"),
+                       "tls.partner.0.name=partner", "tls.partner.0.sender_domains=[\"partner.test\"]",
+                       "tls.partner.0.accepted_names=[\"mta.partner.test\"]",
+                       "tls.partner.0.ca_file=" + d.file("ca.pem")}))
+      << g.gw.log();
+  std::string smtp = g.gw.smtp_address();
+  Postfix pf(free_port(), {"relayhost = [127.0.0.1]:" + smtp.substr(smtp.rfind(':') + 1),
+                           "smtp_tls_security_level = encrypt", "smtp_tls_cert_file = " + d.file("good.pem"),
+                           "smtp_tls_key_file = " + d.file("good.key")});
+  ASSERT_TRUE(pf.started()) << pf.maillog();
+  for (const char* from : {"a@partner.test", "b@elsewhere.test"}) {
+    SmtpClient c;
+    ASSERT_TRUE(c.connect(pf.address()));
+    ASSERT_EQ(reply_code(c.send_message(from, {"u@localhost"}, std::string("From: ") + from +
+                                                                    "\r\nSubject: hi\r\n\r\nbody\r\n")),
+              250);
+  }
+  auto mail = wait_for_mail(g.gw.data_dir(), "u@localhost", 2, std::chrono::seconds(30));
+  ASSERT_EQ(mail.size(), 2u) << pf.maillog() << g.gw.log();
+  int secured = 0, none = 0;
+  for (const auto& m : mail) {
+    bool partner = m.find("From: a@partner.test") != std::string::npos;
+    if (m.find("X-Partner-Rule: secured") != std::string::npos) secured += partner ? 1 : 100;
+    if (m.find("X-Partner-Rule: none") != std::string::npos) none += partner ? 100 : 1;
+  }
+  EXPECT_EQ(secured, 1);
+  EXPECT_EQ(none, 1);
 }
 
 }  // namespace mailmoat::testing
