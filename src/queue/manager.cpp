@@ -124,11 +124,11 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
       const std::int64_t now = now_unix();
       for (auto& [id, e] : entries) {
         if (e.meta.held || e.removed) continue;
-        if (timed_hold(e, now, next_due)) continue;
-        if (!e.meta.quarantine_reason.empty()) {
+        if (!e.meta.quarantine_reason.empty()) {  // a timed hold delays delivery, not the quarantine
           if (active < s.concurrency) quarantine_work(id, e, now, next_due, work);
           continue;
         }
+        if (timed_hold(e, now, next_due)) continue;
         std::map<std::size_t, WorkItem> groups;  // by route index
         for (std::size_t i = 0; i < e.meta.recipients.size(); ++i) {
           auto& r = e.meta.recipients[i];

@@ -148,5 +148,16 @@ actions = [{ hold = { minutes = 5 } }, { route = "hub" }, { require_tls = true }
   EXPECT_EQ(stopped.delivery.hold_until, 0);
 }
 
+TEST(RulesFilterPasses, DeliveryRequestsInMilterModeAreTracedAsNotApplied) {
+  auto rs = rules("[[rule]]\nname = \"r\"\npriority = 1\nactions = [{ hold = { minutes = 5 } }]\n");
+  RulesFilter f({}, rs, [] { return std::int64_t{0}; });
+  auto ctx = message("a@sender.example", "");
+  ctx.connection.role = "milter";
+  run(f, ctx);
+  ASSERT_FALSE(ctx.notes.empty());
+  EXPECT_EQ(ctx.notes.back().detail,
+            "route, require_tls and hold are not applied in milter mode: the MTA delivers the message");
+}
+
 }  // namespace
 }  // namespace mailmoat::filters

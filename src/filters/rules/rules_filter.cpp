@@ -178,7 +178,12 @@ void RulesFilter::on_message(pipeline::MessageContext& ctx, Done done) {
   // A message refused with a temporary failure comes back: notify on its final outcome only.
   if (ev.decision.outcome != policy::Outcome::tempfail)
     for (auto& n : send_notices(ev.decision.notices, facts, ctx.queue_id, notify_, now)) ctx.notes.push_back(std::move(n));
-  done(apply_decision(ev.decision, ctx, now));
+  auto verdict = apply_decision(ev.decision, ctx, now);
+  const auto& d = ev.decision;
+  if (ctx.connection.role == "milter" && (!d.route.empty() || d.require_tls || d.hold_minutes > 0))
+    ctx.notes.push_back({"rules", "rule_note",
+                         "route, require_tls and hold are not applied in milter mode: the MTA delivers the message"});
+  done(std::move(verdict));
 }
 
 }  // namespace mailmoat::filters
