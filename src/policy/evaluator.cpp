@@ -125,8 +125,9 @@ class Evaluator {
  private:
   const RuleSet& rules_;
   const MessageFacts& f_;
-  std::map<std::string, std::vector<int>> text_hits_;
-  std::map<std::string, std::string> text_errors_;
+  // Keyed by the text's pattern set (one per target): no key strings to allocate per message.
+  std::map<const TextPatterns*, std::vector<int>> text_hits_;
+  std::map<const TextPatterns*, std::string> text_errors_;
 
   // Domains of the addresses, computed once per message rather than per condition.
   std::map<const std::string*, std::string> domains_;
@@ -201,50 +202,53 @@ class Evaluator {
     return {};
   }
 
-  std::string text_of(const std::string& target) const {
-    if (target == "subject") return f_.subject;
-    if (target == "body") return f_.body;
-    std::string name = target.substr(7);  // "header:"
+  // Header texts are built here; subject and body are scanned in place (no copy of the body).
+  std::string header_text(const std::string& target) const {
+    std::string_view name = std::string_view(target).substr(7);  // "header:"
     std::string out;
-    for (const auto& [n, v] : f_.headers)
-      if (name == "*") out += n + ": " + v + "\n";
-      else if (util::iequals(n, name)) out += v + "\n";
+    for (const auto& [n, v] : f_.headers) {
+      if (name == "*") out.append(n).append(": ");
+      else if (!util::iequals(n, name)) continue;
+      out.append(v).push_back('\n');
+    }
     return out;
   }
 
   // Scans a text once with its whole set; later conditions on it reuse the hits.
-  const std::vector<int>* hits(const std::string& target, std::string& error) {
-    if (auto e = text_errors_.find(target); e != text_errors_.end()) {
+  const std::vector<int>* hits(const std::string& target, const TextPatterns& patterns, std::string& error) {
+    if (auto e = text_errors_.find(&patterns); e != text_errors_.end()) {
       error = e->second;
       return nullptr;
     }
-    if (auto h = text_hits_.find(target); h != text_hits_.end()) return &h->second;
+    if (auto h = text_hits_.find(&patterns); h != text_hits_.end()) return &h->second;
     if (target == "body" && !f_.body_problem.empty()) {
-      error = text_errors_[target] = "body not evaluated: " + f_.body_problem;
+      error = text_errors_[&patterns] = "body not evaluated: " + f_.body_problem;
       return nullptr;
     }
     std::vector<int> v;
     RE2::Set::ErrorInfo info{};
-    const auto& set = rules_.texts.at(target).set;
-    if (!set->Match(text_of(target), &v, &info) && info.kind != RE2::Set::kNoError) {
-      error = text_errors_[target] = target + " not evaluated: the pattern engine ran out of memory";
+    std::string built;
+    const std::string& text = target == "subject" ? f_.subject : target == "body" ? f_.body : (built = header_text(target));
+    if (!patterns.set->Match(text, &v, &info) && info.kind != RE2::Set::kNoError) {
+      error = text_errors_[&patterns] = target + " not evaluated: the pattern engine ran out of memory";
       return nullptr;
     }
-    return &(text_hits_[target] = std::move(v));
+    return &(text_hits_[&patterns] = std::move(v));
   }
 
   Test text(const Condition& c) {
     Test result;
     for (const auto& ref : c.texts) {
       std::string error;
-      const auto* h = hits(ref.target, error);
+      const TextPatterns& patterns = rules_.texts.at(ref.target);
+      const auto* h = hits(ref.target, patterns, error);
       if (!h) {
         result.error = error;
         continue;
       }
       for (int id : ref.ids)
         if (std::find(h->begin(), h->end(), id) != h->end())
-          return {true, ref.target + " has " + rules_.texts.at(ref.target).patterns[id], {}};
+          return {true, ref.target + " has " + patterns.patterns[id], {}};
     }
     return result;
   }

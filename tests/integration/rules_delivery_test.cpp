@@ -370,4 +370,31 @@ actions = [{ set_header = { name = "X-Partner-Rule", value = "none" } }]
   EXPECT_EQ(none, 1);
 }
 
+TEST(RulesDelivery, RulesTestCliShowsDeliveryRequestsAndNotifications) {
+  TempDir d;
+  d.write("rules.toml", R"(
+[[rule]]
+name = "payroll"
+priority = 1
+conditions = [{ subject = ["salaries"] }]
+[[rule.actions]]
+route = "hub"
+[[rule.actions]]
+require_tls = true
+[[rule.actions]]
+hold = { minutes = 5 }
+[[rule.actions]]
+notify = { to = "sender", subject = "Held: {subject}", text = "Held by {rule}." }
+)");
+  d.write("msg.eml", "From: a@sender.example\nSubject: salaries\n\nx\n");
+  auto r = run({"rules", "test", "--rules", d.file("rules.toml"), "--mail-from", "a@sender.example", "--rcpt",
+                "u@localhost", d.file("msg.eml")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("action: route through 'hub'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("action: notify sender (\"Held: {subject}\")"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("delivery: through route 'hub'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("delivery: verified TLS required"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("delivery: held for 5 minutes by rule 'payroll'"), std::string::npos) << r.out;
+}
+
 }  // namespace mailmoat::testing
