@@ -113,6 +113,15 @@ TEST(RulesNotify, TemplatesCannotInjectHeaders) {
   EXPECT_EQ(subject, "About hi  Bcc: victim@example.com");
 }
 
+TEST(RulesNotify, NonAsciiSubjectsAreEncodedWords) {
+  EXPECT_EQ(encoded_header_text("plain"), "plain");
+  EXPECT_EQ(encoded_header_text("Caf\xC3\xA9"), "=?UTF-8?B?Q2Fmw6k=?=");
+  std::string long_text;
+  for (int i = 0; i < 30; ++i) long_text += "\xC3\xA9";  // 60 octets: two words, no split sequence
+  std::string e = encoded_header_text(long_text);
+  EXPECT_EQ(e.find("\r\n =?UTF-8?B?"), 72u) << e;  // 44 octets in the first word
+}
+
 TEST(RulesFilterPasses, AttachmentRulesRunInTheSecondPassUnlessTheFirstStopped) {
   auto rs = rules(R"(
 [[rule]]

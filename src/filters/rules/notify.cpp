@@ -1,6 +1,9 @@
 #include "filters/rules/notify.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "log/log.h"
 #include "util/strings.h"
@@ -28,7 +31,43 @@ std::string joined(const std::vector<std::string>& v) {
   return out;
 }
 
+bool is_ascii(std::string_view s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 128) return false;
+  return true;
+}
+
+std::string base64(std::string_view in) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    std::uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) n |= static_cast<unsigned char>(in[i + 2]);
+    out += k[(n >> 18) & 63];
+    out += k[(n >> 12) & 63];
+    out += i + 1 < in.size() ? k[(n >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? k[n & 63] : '=';
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string encoded_header_text(const std::string& text) {
+  if (is_ascii(text)) return text;
+  // RFC 2047 B-words of at most 45 octets each (60 base64 characters, within the 75
+  // limit), never splitting a UTF-8 sequence, folded onto continuation lines.
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t end = std::min(text.size(), i + 45);
+    while (end < text.size() && end > i + 1 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    out += (out.empty() ? "" : "\r\n ") + std::string("=?UTF-8?B?") + base64(std::string_view(text).substr(i, end - i)) + "?=";
+    i = end;
+  }
+  return out;
+}
 
 std::string notify_blocked(const policy::MessageFacts& f) {
   for (const auto& t : f.message_types)
@@ -89,12 +128,10 @@ std::string notice_message(const policy::Notice& n, const std::vector<std::strin
                            const policy::MessageFacts& f, const std::string& queue_id, const NotifySettings& s,
                            std::int64_t now, const std::string& message_id) {
   std::string body = fill_template(n.text, n, f, queue_id, now);
-  bool ascii = true;
-  for (char c : body + n.subject) ascii &= static_cast<unsigned char>(c) < 128;
+  const bool ascii = is_ascii(body);
   std::string m = "From: Mail Administrator <postmaster@" + s.hostname + ">\r\n";
   m += "To: " + joined(to) + "\r\n";
-  // A UTF-8 subject is sent raw (RFC 6532) only when it needs to be; templates are usually ASCII.
-  m += "Subject: " + fill_template(n.subject, n, f, queue_id, now) + "\r\n";
+  m += "Subject: " + encoded_header_text(fill_template(n.subject, n, f, queue_id, now)) + "\r\n";
   m += "Date: " + util::rfc5322_date(now) + "\r\n";
   m += "Message-ID: <" + message_id + ">\r\n";
   m += "Auto-Submitted: auto-generated\r\n";

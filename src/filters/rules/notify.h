@@ -33,6 +33,9 @@ std::vector<std::string> notice_recipients(const policy::Notice& notice, const p
 std::string fill_template(const std::string& text, const policy::Notice& notice, const policy::MessageFacts& facts,
                           const std::string& queue_id, std::int64_t now_unix);
 
+// Header text as is when ASCII, else RFC 2047 encoded words (UTF-8, base64), folded.
+std::string encoded_header_text(const std::string& text);
+
 // The notification message (CRLF line ends).
 std::string notice_message(const policy::Notice& notice, const std::vector<std::string>& to,
                            const policy::MessageFacts& facts, const std::string& queue_id,
