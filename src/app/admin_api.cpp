@@ -45,9 +45,13 @@ nlohmann::json to_json(const queue::QueuedMessage& m, bool detail) {
     rcpts.push_back(std::move(j));
   }
   if (!m.held && deferred) state = "deferred";
+  if (!m.held && m.hold_until > 0) state = "held-until";  // a transport rule's timed hold
   nlohmann::json j{{"id", m.id},           {"sender", m.envelope.sender}, {"received_at", m.received_at},
                    {"size", m.size},       {"state", state},              {"subject", m.subject},
                    {"recipients", rcpts}};
+  if (m.hold_until > 0) j["hold_until"] = m.hold_until;
+  if (!m.route.empty()) j["route"] = m.route;
+  if (m.require_tls) j["require_tls"] = true;
   if (detail) {
     j["message_id"] = m.message_id;
     j["client_address"] = m.client_address;

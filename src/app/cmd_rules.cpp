@@ -159,7 +159,7 @@ int run_rules_command(const RulesCommand& cmd) {
   for (auto& n : filters::explain(ev)) ctx.notes.push_back(std::move(n));
   for (const auto& m : ev.matched)
     if (!m.audit) ctx.verdict_reasons.push_back(filters::rule_reason(m.rule));
-  pipeline::Verdict verdict = filters::apply_decision(ev.decision, ctx);
+  pipeline::Verdict verdict = filters::apply_decision(ev.decision, ctx, now);
   if (verdict.disposition == pipeline::Disposition::accept) {
     filters::VerdictFilter vf(verdict_config(cfg.config));
     vf.on_message(ctx, [&](pipeline::Verdict v) { verdict = std::move(v); });
@@ -181,6 +181,9 @@ int run_rules_command(const RulesCommand& cmd) {
       j["matched"].push_back({{"rule", m.rule}, {"priority", m.priority}, {"mode", m.audit ? "audit" : "enforce"},
                               {"because", m.because}, {"actions", m.actions}, {"stopped", m.stopped}});
     j["notes"] = ev.notes;
+    if (!ctx.delivery.route.empty()) j["route"] = ctx.delivery.route;
+    if (ctx.delivery.require_tls) j["require_tls"] = true;
+    if (ctx.delivery.hold_until) j["hold_until"] = ctx.delivery.hold_until;
     j["header_edits"] = nlohmann::json::array();
     for (const auto& e : ctx.edits.headers)
       j["header_edits"].push_back({{"op", e.op == pipeline::HeaderEdit::Op::remove ? "remove" : "set"}, {"name", e.name},
@@ -204,6 +207,9 @@ int run_rules_command(const RulesCommand& cmd) {
   std::string rl;
   for (const auto& r : recipients) rl += (rl.empty() ? "" : ", ") + r;
   std::printf("recipients: %s\n", rl.empty() ? "(none given)" : rl.c_str());
+  if (!ctx.delivery.route.empty()) std::printf("delivery: through route '%s'\n", ctx.delivery.route.c_str());
+  if (ctx.delivery.require_tls) std::printf("delivery: verified TLS required\n");
+  if (ctx.delivery.hold_until) std::printf("delivery: %s\n", ctx.delivery.hold_reason.c_str());
   std::printf("outcome: %s%s%s\n", disposition_name(verdict.disposition),
               verdict.reason.empty() ? "" : (" (" + verdict.reason + ")").c_str(),
               reply.empty() ? "" : (": " + reply).c_str());

@@ -214,12 +214,15 @@ class Loader {
       if (!l.address.ends_with(":0") && !addresses.insert(l.address).second)
         error_at(0, label + ": address " + l.address + " is used by another listener");
     }
+    std::set<std::string> route_names;
     for (std::size_t i = 0; i < r_.config.routes.size(); ++i) {
       const auto& rt = r_.config.routes[i];
+      if (!rt.name.empty() && !route_names.insert(rt.name).second)
+        error_at(0, "route[" + std::to_string(i) + "]: name " + rt.name + " is used by another route");
       std::string label = "route[" + std::to_string(i) + "]";
       if ((rt.transport == "relay" || rt.transport == "lmtp") && rt.next_hop.empty())
         error_at(0, label + ": transport " + rt.transport + " needs next_hop");
-      if (rt.domains.empty()) error_at(0, label + ": domains is empty");
+      if (rt.domains.empty() && rt.name.empty()) error_at(0, label + ": domains is empty (allowed only with a name)");
     }
     for (std::size_t i = 0; i < r_.config.dkim.keys.size(); ++i) {
       const auto& k = r_.config.dkim.keys[i];

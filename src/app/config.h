@@ -28,6 +28,7 @@ struct MilterListenerConfig {
 };
 
 struct RouteConfig {
+  std::string name;  // for transport rules' `route` action; "" when no rule names it
   std::vector<std::string> domains{"*"};
   std::string transport = "smtp";  // maildir | relay | lmtp | smtp
   std::string next_hop;            // relay: "[host]:port"; lmtp: "host:port" or "unix:/path"
@@ -212,6 +213,7 @@ struct Config {
     std::vector<std::string> dnsbl_zones;
     std::vector<std::string> dnsbl_codes;  // "127.0.0.2=meaning"
     std::int64_t dnsbl_scl = 9;
+    std::int64_t dnsbl_timeout_ms = 1500;
   } connection;
   struct Rules {
     std::string file;  // transport rules (docs/rules.md); empty: none
@@ -249,7 +251,7 @@ struct Config {
     std::string yara_rules_dir;  // *.yar / *.yara compiled at start; empty: no YARA
     std::vector<AttachmentPolicyConfig> policies{AttachmentPolicyConfig{}};
   } attachments;
-  std::vector<RouteConfig> routes{RouteConfig{{"localhost"}, "maildir", ""}, RouteConfig{}};
+  std::vector<RouteConfig> routes{RouteConfig{"", {"localhost"}, "maildir", ""}, RouteConfig{}};
   struct Links {  // Safe Links (docs/links.md); bound in links_config_schema.cpp
     bool enabled = false;
     std::string public_url;          // empty: http://<http.listen>

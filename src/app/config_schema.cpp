@@ -181,6 +181,9 @@ Schema bind_schema(Config& c) {
        .doc = "return codes that count, as \"127.0.0.2=meaning\"; empty: any 127.0.0.0/8 answer"},
       {.key = "dnsbl_scl", .target = &c.connection.dnsbl_scl, .doc = "SCL given to a client on a DNS block list",
        .min = 0, .max = 9},
+      {.key = "dnsbl_timeout_ms", .target = &c.connection.dnsbl_timeout_ms,
+       .doc = "time all DNS block list lookups may take; a zone without an answer by then is traced and ignored",
+       .min = 10, .max = 60000},
   }});
   s.sections.push_back(Section{"rules", {
       {.key = "file", .target = &c.rules.file,
@@ -292,7 +295,9 @@ Schema bind_schema(Config& c) {
       [&c](std::size_t i) {
         RouteConfig& r = c.routes[i];
         return std::vector<Field>{
-            {.key = "domains", .target = &r.domains, .doc = "recipient domains, or \"*\""},
+            {.key = "name", .target = &r.name,
+             .doc = "name a transport rule's route action uses to send every recipient through this route"},
+            {.key = "domains", .target = &r.domains, .doc = "recipient domains, or \"*\" (may be empty for a named route)"},
             {.key = "transport", .target = &r.transport, .doc = "maildir, relay, lmtp or smtp (MX lookup)",
              .check = Check::one_of, .choices = {"maildir", "relay", "lmtp", "smtp"}},
             {.key = "next_hop", .target = &r.next_hop,

@@ -40,6 +40,7 @@ util::Result<filters::ConnectionConfig> connection_config(const Config& cfg) {
     cc.dnsbl_codes[std::string(util::trim(c.substr(0, eq)))] = std::string(util::trim(c.substr(eq + 1)));
   }
   cc.dnsbl_scl = static_cast<int>(cfg.connection.dnsbl_scl);
+  cc.dnsbl_timeout = std::chrono::milliseconds(cfg.connection.dnsbl_timeout_ms);
   return cc;
 }
 
@@ -52,6 +53,13 @@ std::vector<util::Network> blocked_networks(const Config& cfg) {
 
 namespace {
 
+std::vector<std::string> route_names(const Config& cfg) {
+  std::vector<std::string> names;
+  for (const auto& r : cfg.routes)
+    if (!r.name.empty()) names.push_back(r.name);
+  return names;
+}
+
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -62,7 +70,9 @@ util::Result<std::unique_ptr<RulesReloader>> RulesReloader::start(boost::asio::i
   std::shared_ptr<const policy::RuleSet> rules;
   if (!cfg.rules.file.empty()) {
     auto loaded = policy::load_rules_file(cfg.rules.file);
-    if (!loaded.rules) {
+    if (loaded.rules)
+      for (auto& e : policy::check_route_names(*loaded.rules, route_names(cfg))) loaded.errors.push_back(std::move(e));
+    if (!loaded.errors.empty()) {
       std::string all;
       for (const auto& e : loaded.errors) all += (all.empty() ? "" : "\n") + e.to_string();
       return util::fail("rules.file has errors:\n" + all);
@@ -70,8 +80,12 @@ util::Result<std::unique_ptr<RulesReloader>> RulesReloader::start(boost::asio::i
     log::info("rules.loaded", {{"file", cfg.rules.file}, {"rules", loaded.rules->rules.size()}});
     rules = std::make_shared<const policy::RuleSet>(std::move(*loaded.rules));
   }
+  auto attachments_pass =
+      std::make_shared<filters::RulesFilter>(rules_config(cfg), rules, unix_now, policy::Pass::attachments);
   auto filter = std::make_shared<filters::RulesFilter>(rules_config(cfg), std::move(rules), unix_now);
   std::unique_ptr<RulesReloader> r(new RulesReloader(io, cfg.rules.file, std::move(filter)));
+  r->attachments_filter_ = std::move(attachments_pass);
+  r->route_names_ = route_names(cfg);
   if (!r->path_.empty()) {
     r->last_stamp_ = r->stamp();
     r->watch();
@@ -103,16 +117,25 @@ void RulesReloader::watch() {
   });
 }
 
+void RulesReloader::set_notify(pipeline::MessageSink& sink, const std::string& hostname) {
+  filter_->set_notify({&sink, hostname});
+  attachments_filter_->set_notify({&sink, hostname});
+}
+
 void RulesReloader::reload(const char* why) {
   if (path_.empty()) return;
   auto loaded = policy::load_rules_file(path_);
-  if (!loaded.rules) {
+  if (loaded.rules)
+    for (auto& e : policy::check_route_names(*loaded.rules, route_names_)) loaded.errors.push_back(std::move(e));
+  if (!loaded.errors.empty()) {
     for (const auto& e : loaded.errors)
       log::error("rules.reload_failed", {{"error", e.to_string()}, {"kept", "previous rules"}});
     return;
   }
   std::size_t n = loaded.rules->rules.size();
-  filter_->set_rules(std::make_shared<const policy::RuleSet>(std::move(*loaded.rules)));
+  auto rules = std::make_shared<const policy::RuleSet>(std::move(*loaded.rules));
+  filter_->set_rules(rules);
+  attachments_filter_->set_rules(std::move(rules));
   log::info("rules.reloaded", {{"file", path_}, {"rules", n}, {"why", why}});
 }
 

@@ -33,6 +33,10 @@ class RulesReloader {
   // Loads the configured rules file; fails with every error (FILE:LINE: message) when it does not load.
   static util::Result<std::unique_ptr<RulesReloader>> start(boost::asio::io_context& io, const Config& cfg);
   std::shared_ptr<filters::RulesFilter> filter() const { return filter_; }
+  // The second pass: rules with attachment conditions, placed after Safe Attachments.
+  std::shared_ptr<filters::RulesFilter> attachments_filter() const { return attachments_filter_; }
+  // Where `notify` actions queue their messages (the queue manager) and the host name they name.
+  void set_notify(pipeline::MessageSink& sink, const std::string& hostname);
   // Loads the file again now (SIGHUP); keeps the current rules when it fails.
   void reload(const char* why);
 
@@ -43,6 +47,8 @@ class RulesReloader {
 
   std::string path_;
   std::shared_ptr<filters::RulesFilter> filter_;
+  std::shared_ptr<filters::RulesFilter> attachments_filter_;
+  std::vector<std::string> route_names_;
   boost::asio::steady_timer timer_;
   std::string last_stamp_;
 };

@@ -124,6 +124,7 @@ util::Result<smtp::ServerSettings> server_settings(const Config& cfg, const std:
     s.relay_networks.push_back(*net);
   }
   s.blocked_networks = blocked_networks(cfg);
+  for (const auto& b : cfg.connection.sender_block) s.blocked_senders.push_back(util::to_lower(b));
   s.max_recipients = static_cast<std::size_t>(cfg.smtp.max_recipients);
   s.max_errors = static_cast<std::size_t>(cfg.smtp.max_errors);
   s.max_command_line = static_cast<std::size_t>(cfg.smtp.max_command_line);
@@ -154,6 +155,7 @@ util::Result<queue::QueueSettings> queue_settings(const Config& cfg, const std::
   for (std::size_t i = 0; i < cfg.routes.size(); ++i) {
     const auto& r = cfg.routes[i];
     queue::Route route;
+    route.name = r.name;
     for (const auto& d : r.domains) route.domains.push_back(util::to_lower(d));
     route.transport = r.transport;
     route.next_hop = r.next_hop;
@@ -368,7 +370,7 @@ int serve(const ServeOptions& options) {
       fatal(connection.error().message);
       return 1;
     }
-    chain->add(metrics.measure(std::make_shared<filters::ConnectionFilter>(std::move(*connection), *resolver)));
+    chain->add(metrics.measure(std::make_shared<filters::ConnectionFilter>(std::move(*connection), *resolver, scheduler)));
     // Transport rules; Safe Links and Safe Attachments after authentication and rules; then the SCL
     // verdict (thresholds and stamps) just before signing.
     auto rules_started = RulesReloader::start(io, cfg);
@@ -377,9 +379,11 @@ int serve(const ServeOptions& options) {
       return 1;
     }
     rules_reloader = std::move(*rules_started);
+    rules_reloader->set_notify(queue_manager, hostname);
     chain->add(metrics.measure(rules_reloader->filter()));
     if (links_runtime) chain->add(metrics.measure(std::make_shared<filters::LinksFilter>(links_runtime->filter)));
     if (attachments_runtime) chain->add(metrics.measure(attachments_runtime->filter()));
+    chain->add(metrics.measure(rules_reloader->attachments_filter()));  // rules on attachment facts
     chain->add(metrics.measure(std::make_shared<filters::VerdictFilter>(verdict_config(cfg))));
     // Signing stays last: it applies the pending edits and signs the final bytes.
     auto signing = signing_config(cfg, ac.authserv_id);

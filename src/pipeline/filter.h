@@ -117,6 +117,15 @@ struct AttachmentFact {
   std::vector<std::string> reasons;
 };
 
+// How the queue must deliver this message, asked for by transport rules
+// (issue 7) and kept with the queued message across restarts.
+struct DeliveryRequests {
+  std::string route;          // name of a [[route]]: every recipient goes through it
+  bool require_tls = false;   // outbound SMTP must use TLS verified at least as `verify`
+  std::int64_t hold_until = 0;  // unix seconds; 0: no timed hold
+  std::string hold_reason;
+};
+
 struct MessageContext {
   ConnectionFacts connection;
   Envelope envelope;
@@ -135,6 +144,10 @@ struct MessageContext {
   std::optional<int> scl;
   std::vector<std::string> verdict_reasons;
   std::vector<AttachmentFact> attachments;
+  DeliveryRequests delivery;
+  // Set when a transport rule ended rule processing, so that the second rules
+  // pass (rules on attachment facts, after Safe Attachments) does not run.
+  bool rules_stopped = false;
 };
 
 class Filter {

@@ -223,14 +223,8 @@ std::optional<Condition> Compiler::condition(const std::string& name, const toml
       {"arc", ConditionKind::arc}, {"compauth", ConditionKind::compauth}, {"dmarc_policy", ConditionKind::dmarc_policy},
       {"tls", ConditionKind::tls}, {"direction", ConditionKind::direction}, {"message_type", ConditionKind::message_type},
   };
-  if (name.starts_with("attachment")) {
-    problem = "condition '" + name + "' is not supported yet: attachment facts come with the attachments filter";
-    return std::nullopt;
-  }
-  if (name == "domain_secured" || name == "connector") {
-    problem = "condition '" + name + "' is not supported yet: partner connectors are not built";
-    return std::nullopt;
-  }
+  if (name.starts_with("attachment_") || name == "domain_secured" || name == "connector")
+    return fact_condition(name, value, problem);
   auto it = kinds.find(name);
   if (it == kinds.end()) {
     problem = "unknown condition '" + name + "'";
@@ -364,7 +358,9 @@ std::optional<Action> Compiler::action(const std::string& name, const toml::node
       {"remove_header", ActionKind::remove_header}, {"prepend_subject", ActionKind::prepend_subject},
       {"set_scl", ActionKind::set_scl},
   };
-  if (name == "notify" || name == "require_tls" || name == "route" || name == "hold" || name == "disclaimer") {
+  if (name == "require_tls" || name == "route" || name == "hold" || name == "notify")
+    return delivery_action(name, value, problem);
+  if (name == "disclaimer") {
     problem = "action '" + name + "' is not supported yet (see docs/rules.md)";
     return std::nullopt;
   }
@@ -471,6 +467,10 @@ std::optional<Action> Compiler::action(const std::string& name, const toml::node
       a.scl = static_cast<int>(*n);
       return a;
     }
+    case ActionKind::route:
+    case ActionKind::require_tls:
+    case ActionKind::hold:
+    case ActionKind::notify: break;  // delivery_action
   }
   return std::nullopt;
 }

@@ -98,6 +98,21 @@ class Evaluator {
       case ConditionKind::dmarc_policy: return word(c, "DMARC policy", f_.auth.dmarc_policy);
       case ConditionKind::tls: return {f_.tls == c.flag, f_.tls ? "TLS was used" : "no TLS", {}};
       case ConditionKind::direction: return word(c, "direction", f_.direction);
+      case ConditionKind::connector:
+        if (auto why = c.strings.match(util::to_lower(f_.connector)); why && !f_.connector.empty())
+          return {true, "partner connector " + f_.connector + " " + *why, {}};
+        return {};
+      case ConditionKind::domain_secured:
+        return {f_.domain_secured == c.flag,
+                f_.domain_secured ? "domain secured by connector " + f_.connector : "not domain-secured", {}};
+      case ConditionKind::attachment_name:
+      case ConditionKind::attachment_extension:
+      case ConditionKind::attachment_type:
+      case ConditionKind::attachment_size_at_least:
+      case ConditionKind::attachment_executable:
+      case ConditionKind::attachment_password_protected:
+      case ConditionKind::attachment_scan_incomplete:
+      case ConditionKind::attachment_verdict: return attachment(c);
       case ConditionKind::message_type:
         for (const auto& t : f_.message_types)
           for (const auto& w : c.words)
@@ -110,8 +125,9 @@ class Evaluator {
  private:
   const RuleSet& rules_;
   const MessageFacts& f_;
-  std::map<std::string, std::vector<int>> text_hits_;
-  std::map<std::string, std::string> text_errors_;
+  // Keyed by the text's pattern set (one per target): no key strings to allocate per message.
+  std::map<const TextPatterns*, std::vector<int>> text_hits_;
+  std::map<const TextPatterns*, std::string> text_errors_;
 
   // Domains of the addresses, computed once per message rather than per condition.
   std::map<const std::string*, std::string> domains_;
@@ -147,6 +163,38 @@ class Evaluator {
     return {ok, c.scope == RecipientScope::all ? "all recipients: " + first : first, {}};
   }
 
+  // Matches when any attachment has the fact; the evidence names it.
+  Test attachment(const Condition& c) {
+    for (const auto& a : f_.attachments) {
+      std::string label = "attachment " + (a.name.empty() ? "(unnamed " + a.true_type + ")" : a.name);
+      std::optional<std::string> why;
+      switch (c.kind) {
+        case ConditionKind::attachment_name: why = c.strings.match(util::to_lower(a.name)); break;
+        case ConditionKind::attachment_extension: why = c.strings.match(a.extension); break;
+        case ConditionKind::attachment_type: why = c.strings.match(util::to_lower(a.true_type)); break;
+        case ConditionKind::attachment_size_at_least:
+          if (static_cast<std::int64_t>(a.size) >= c.number) why = "size " + std::to_string(a.size);
+          break;
+        case ConditionKind::attachment_executable:
+          if (a.executable) why = "is executable (" + a.true_type + ")";
+          break;
+        case ConditionKind::attachment_password_protected:
+          if (a.password_protected) why = "is password protected";
+          break;
+        case ConditionKind::attachment_scan_incomplete:
+          if (a.scan_incomplete) why = "scan incomplete";
+          break;
+        case ConditionKind::attachment_verdict:
+          for (const auto& w : c.words)
+            if (util::to_lower(a.verdict) == w) why = "verdict " + w;
+          break;
+        default: break;
+      }
+      if (why) return {true, label + " " + *why, {}};
+    }
+    return {};
+  }
+
   Test word(const Condition& c, const char* label, const std::string& value) {
     std::string v = util::to_lower(value);
     for (const auto& w : c.words)
@@ -154,50 +202,53 @@ class Evaluator {
     return {};
   }
 
-  std::string text_of(const std::string& target) const {
-    if (target == "subject") return f_.subject;
-    if (target == "body") return f_.body;
-    std::string name = target.substr(7);  // "header:"
+  // Header texts are built here; subject and body are scanned in place (no copy of the body).
+  std::string header_text(const std::string& target) const {
+    std::string_view name = std::string_view(target).substr(7);  // "header:"
     std::string out;
-    for (const auto& [n, v] : f_.headers)
-      if (name == "*") out += n + ": " + v + "\n";
-      else if (util::iequals(n, name)) out += v + "\n";
+    for (const auto& [n, v] : f_.headers) {
+      if (name == "*") out.append(n).append(": ");
+      else if (!util::iequals(n, name)) continue;
+      out.append(v).push_back('\n');
+    }
     return out;
   }
 
   // Scans a text once with its whole set; later conditions on it reuse the hits.
-  const std::vector<int>* hits(const std::string& target, std::string& error) {
-    if (auto e = text_errors_.find(target); e != text_errors_.end()) {
+  const std::vector<int>* hits(const std::string& target, const TextPatterns& patterns, std::string& error) {
+    if (auto e = text_errors_.find(&patterns); e != text_errors_.end()) {
       error = e->second;
       return nullptr;
     }
-    if (auto h = text_hits_.find(target); h != text_hits_.end()) return &h->second;
+    if (auto h = text_hits_.find(&patterns); h != text_hits_.end()) return &h->second;
     if (target == "body" && !f_.body_problem.empty()) {
-      error = text_errors_[target] = "body not evaluated: " + f_.body_problem;
+      error = text_errors_[&patterns] = "body not evaluated: " + f_.body_problem;
       return nullptr;
     }
     std::vector<int> v;
     RE2::Set::ErrorInfo info{};
-    const auto& set = rules_.texts.at(target).set;
-    if (!set->Match(text_of(target), &v, &info) && info.kind != RE2::Set::kNoError) {
-      error = text_errors_[target] = target + " not evaluated: the pattern engine ran out of memory";
+    std::string built;
+    const std::string& text = target == "subject" ? f_.subject : target == "body" ? f_.body : (built = header_text(target));
+    if (!patterns.set->Match(text, &v, &info) && info.kind != RE2::Set::kNoError) {
+      error = text_errors_[&patterns] = target + " not evaluated: the pattern engine ran out of memory";
       return nullptr;
     }
-    return &(text_hits_[target] = std::move(v));
+    return &(text_hits_[&patterns] = std::move(v));
   }
 
   Test text(const Condition& c) {
     Test result;
     for (const auto& ref : c.texts) {
       std::string error;
-      const auto* h = hits(ref.target, error);
+      const TextPatterns& patterns = rules_.texts.at(ref.target);
+      const auto* h = hits(ref.target, patterns, error);
       if (!h) {
         result.error = error;
         continue;
       }
       for (int id : ref.ids)
         if (std::find(h->begin(), h->end(), id) != h->end())
-          return {true, ref.target + " has " + rules_.texts.at(ref.target).patterns[id], {}};
+          return {true, ref.target + " has " + patterns.patterns[id], {}};
     }
     return result;
   }
@@ -221,6 +272,10 @@ std::string describe_action(const Action& a) {
     case ActionKind::remove_header: return "remove header " + a.name;
     case ActionKind::prepend_subject: return "prepend subject \"" + a.text + "\"";
     case ActionKind::set_scl: return "set SCL " + std::to_string(a.scl);
+    case ActionKind::route: return "route through '" + a.name + "'";
+    case ActionKind::require_tls: return "require verified TLS for delivery";
+    case ActionKind::hold: return "hold for " + std::to_string(a.minutes) + " minutes";
+    case ActionKind::notify: return "notify " + join(a.addresses) + " (\"" + a.subject + "\")";
   }
   return "?";
 }
@@ -252,6 +307,15 @@ bool apply(const Action& a, const Rule& rule, Decision& d) {
     case ActionKind::remove_header: d.headers.push_back({true, a.name, {}}); return false;
     case ActionKind::prepend_subject: d.subject_prefix = a.text + d.subject_prefix; return false;
     case ActionKind::set_scl: d.scl = a.scl; return false;
+    case ActionKind::route: d.route = a.name; return false;  // a later rule's route replaces an earlier one
+    case ActionKind::require_tls: d.require_tls = true; return false;
+    case ActionKind::hold:
+      if (a.minutes > d.hold_minutes) {
+        d.hold_minutes = a.minutes;
+        d.hold_by = rule.name;
+      }
+      return false;
+    case ActionKind::notify: d.notices.push_back({rule.name, a.addresses, a.subject, a.text}); return false;
   }
   return false;
 }
@@ -260,11 +324,13 @@ bool apply(const Action& a, const Rule& rule, Decision& d) {
 
 std::string Action::describe() const { return describe_action(*this); }
 
-Evaluation evaluate(const RuleSet& rules, const MessageFacts& facts, std::int64_t now) {
+Evaluation evaluate(const RuleSet& rules, const MessageFacts& facts, std::int64_t now, Pass pass) {
   Evaluation out;
   Evaluator ev(rules, facts);
   for (const Rule& rule : rules.rules) {
     if (!rule.enabled) continue;
+    if ((pass == Pass::content && rule.needs_attachments) || (pass == Pass::attachments && !rule.needs_attachments))
+      continue;
     if ((rule.active_from && now < *rule.active_from) || (rule.active_until && now >= *rule.active_until)) {
       out.notes.push_back("rule '" + rule.name + "' not active at this time");
       continue;
@@ -323,13 +389,17 @@ const char* to_string(ConditionKind kind) {
   static const char* names[] = {"sender_address", "sender_domain", "sender_scope", "recipient_address",
                                 "recipient_domain", "sender_ip", "header", "subject", "body", "subject_or_body",
                                 "size_at_least", "scl_at_least", "scl_at_most", "spf", "dkim", "dmarc", "arc",
-                                "compauth", "dmarc_policy", "tls", "direction", "message_type"};
+                                "compauth", "dmarc_policy", "tls", "direction", "message_type", "connector",
+                                "domain_secured", "attachment_name", "attachment_extension", "attachment_type",
+                                "attachment_size_at_least", "attachment_executable", "attachment_password_protected",
+                                "attachment_scan_incomplete", "attachment_verdict"};
   return names[static_cast<int>(kind)];
 }
 
 const char* to_string(ActionKind kind) {
   static const char* names[] = {"reject", "quarantine", "redirect", "add_to", "add_cc", "add_bcc", "delete",
-                                "set_header", "remove_header", "prepend_subject", "set_scl"};
+                                "set_header", "remove_header", "prepend_subject", "set_scl", "route", "require_tls",
+                                "hold", "notify"};
   return names[static_cast<int>(kind)];
 }
 

@@ -18,8 +18,21 @@
 
 namespace mailmoat::policy {
 
+// Which rules an evaluation runs: every rule (`mailmoat rules test`), those
+// without attachment conditions (the rules filter, before Safe Attachments) or
+// only those with them (the second pass, after it).
+enum class Pass { all, content, attachments };
+
 enum class Outcome { deliver, reject, quarantine, discard, tempfail };
 const char* to_string(Outcome outcome);
+
+// A notification a rule asks for: `to` holds addresses and the words
+// "sender" / "recipients"; subject and text are templates ({rule}, {sender}, ...).
+struct Notice {
+  std::string rule;
+  std::vector<std::string> to;
+  std::string subject, text;
+};
 
 struct HeaderChange {
   bool remove = false;
@@ -36,6 +49,11 @@ struct Decision {
   std::vector<HeaderChange> headers;
   std::string subject_prefix;
   std::optional<int> scl;
+  std::string route;             // named route for every recipient
+  bool require_tls = false;      // outbound SMTP with verified TLS
+  std::int64_t hold_minutes = 0;  // timed hold; the longest requested wins
+  std::string hold_by;           // rule that asked for the hold
+  std::vector<Notice> notices;
 };
 
 struct RuleMatch {
@@ -53,6 +71,6 @@ struct Evaluation {
   Decision decision;
 };
 
-Evaluation evaluate(const RuleSet& rules, const MessageFacts& facts, std::int64_t now_unix);
+Evaluation evaluate(const RuleSet& rules, const MessageFacts& facts, std::int64_t now_unix, Pass pass = Pass::all);
 
 }  // namespace mailmoat::policy

@@ -149,6 +149,9 @@ MessageFacts build_facts(const FactsInput& in) {
   f.client_ip = in.client_ip;
   f.helo = in.helo;
   f.tls = in.tls;
+  f.connector = in.connector;
+  f.domain_secured = in.domain_secured;
+  f.attachments = in.attachments;
   f.scl = in.scl;
   f.auth = in.auth;
   f.size = in.message.size();

@@ -18,6 +18,18 @@ struct AuthFacts {
   std::string spf, dkim, dmarc, arc, compauth, dmarc_policy;  // result words; "" when not checked
 };
 
+// One attachment as Safe Attachments described it (pipeline::AttachmentFact).
+struct AttachmentFacts {
+  std::string name;
+  std::string extension;  // lower case, no dot
+  std::string true_type;  // e.g. application/x-dosexec
+  std::uint64_t size = 0;
+  bool executable = false;
+  bool password_protected = false;
+  bool scan_incomplete = false;
+  std::string verdict;  // clean | suspicious | malicious | scan error
+};
+
 struct MessageFacts {
   std::string envelope_sender;                  // lower case; "" for the null reverse-path
   std::vector<std::string> envelope_recipients;  // lower case
@@ -27,8 +39,11 @@ struct MessageFacts {
   std::string client_ip;
   std::string helo;
   bool tls = false;
+  std::string connector;        // partner connector that covered the sender ("" when none)
+  bool domain_secured = false;  // that connector's mutual-TLS requirements were met
   std::optional<int> scl;  // set by earlier checks
   AuthFacts auth;
+  std::vector<AttachmentFacts> attachments;
   std::vector<std::pair<std::string, std::string>> headers;  // name as written, unfolded value
   std::string subject;  // decoded
   std::string body;     // decoded text parts, '\n' between parts, at most body_limit bytes
@@ -44,8 +59,11 @@ struct FactsInput {
   std::vector<std::string> envelope_recipients;
   std::string client_ip, helo, role;  // role: inbound | relay | submission | milter
   bool tls = false;
+  std::string connector;
+  bool domain_secured = false;
   std::optional<int> scl;
   AuthFacts auth;
+  std::vector<AttachmentFacts> attachments;
   std::vector<std::string> internal_domains;  // lower case
   std::size_t body_limit = 64 * 1024;
 };

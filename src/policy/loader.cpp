@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "policy/loader.h"
 
 #include <re2/re2.h>
@@ -100,6 +101,7 @@ struct Loader {
             auto c = compiler.condition(std::string(name.str()), value, problem);
             if (c) {
               c->line = static_cast<int>(value.source().begin.line);
+              r.needs_attachments |= is_attachment_condition(c->kind);
               (k == "conditions" ? r.conditions : r.exceptions).push_back(std::move(*c));
             }
           }
@@ -181,6 +183,15 @@ LoadResult load_rules_file(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return load_rules(text.str(), path);
+}
+
+std::vector<LoadError> check_route_names(const RuleSet& rules, const std::vector<std::string>& route_names) {
+  std::vector<LoadError> errors;
+  for (const auto& r : rules.rules)
+    for (const auto& a : r.actions)
+      if (a.kind == ActionKind::route && std::find(route_names.begin(), route_names.end(), a.name) == route_names.end())
+        errors.push_back({rules.source, a.line, "route: no [[route]] named '" + a.name + "' in the configuration"});
+  return errors;
 }
 
 }  // namespace mailmoat::policy

@@ -30,4 +30,8 @@ struct LoadResult {
 LoadResult load_rules(std::string_view text, const std::string& source);
 LoadResult load_rules_file(const std::string& path);
 
+// Rules whose `route` action names a route not in `route_names` (the named
+// [[route]] tables of the configuration): one error per action, with its line.
+std::vector<LoadError> check_route_names(const RuleSet& rules, const std::vector<std::string>& route_names);
+
 }  // namespace mailmoat::policy

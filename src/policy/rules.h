@@ -25,7 +25,14 @@ enum class ConditionKind {
   sender_address, sender_domain, sender_scope, recipient_address, recipient_domain, sender_ip,
   header, subject, body, subject_or_body, size_at_least, scl_at_least, scl_at_most,
   spf, dkim, dmarc, arc, compauth, dmarc_policy, tls, direction, message_type,
+  connector, domain_secured,
+  // Attachment facts (Safe Attachments): evaluated in the second rules pass.
+  attachment_name, attachment_extension, attachment_type, attachment_size_at_least, attachment_executable,
+  attachment_password_protected, attachment_scan_incomplete, attachment_verdict,
 };
+
+// True for conditions on attachment facts, which exist only after Safe Attachments ran.
+inline bool is_attachment_condition(ConditionKind k) { return k >= ConditionKind::attachment_name; }
 
 enum class AddressSource { header, envelope, either };
 enum class RecipientScope { any, all };
@@ -59,7 +66,7 @@ struct Condition {
 
 enum class ActionKind {
   reject, quarantine, redirect, add_to, add_cc, add_bcc, delete_message, set_header, remove_header,
-  prepend_subject, set_scl,
+  prepend_subject, set_scl, route, require_tls, hold, notify,
 };
 
 struct Action {
@@ -70,6 +77,8 @@ struct Action {
   std::string name;                // header name
   std::vector<std::string> addresses;
   int scl = 0;
+  std::int64_t minutes = 0;  // hold
+  std::string subject;       // notify: subject template (text holds the body template)
   std::string describe() const;
 };
 
@@ -84,6 +93,9 @@ struct Rule {
   bool defer_on_error = false;  // a condition that cannot be evaluated tempfails the message
   std::vector<Condition> conditions, exceptions;
   std::vector<Action> actions;
+  // Some condition or exception tests attachment facts: the rule runs in the
+  // second pass, after Safe Attachments (docs/decisions.md).
+  bool needs_attachments = false;
 };
 
 // All patterns that scan one text (subject, body, or header:<name> / header:*).

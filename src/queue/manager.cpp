@@ -82,6 +82,25 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
     return nullptr;
   }
 
+  const Route* route_named(const std::string& name) const {
+    for (const auto& r : s.routes)
+      if (r.name == name) return &r;
+    return nullptr;
+  }
+
+  // A rule's timed hold (meta.hold_until): true while it lasts. When it has
+  // ended the message is released once, with an event for the trace.
+  bool timed_hold(Entry& e, std::int64_t now, std::int64_t& next_due) {
+    if (e.meta.hold_until == 0) return false;
+    if (e.meta.hold_until > now) {
+      next_due = std::min(next_due, e.meta.hold_until);
+      return true;
+    }
+    e.meta.hold_until = 0;
+    emit(e.meta.id, "released", "", "timed hold by transport rule ended");
+    return false;
+  }
+
   std::int64_t backoff(int attempts) {
     double base = static_cast<double>(s.retry_base.count());
     double delay = std::min(base * static_cast<double>(1ull << std::min(attempts - 1, 20)),
@@ -105,10 +124,11 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
       const std::int64_t now = now_unix();
       for (auto& [id, e] : entries) {
         if (e.meta.held || e.removed) continue;
-        if (!e.meta.quarantine_reason.empty()) {
+        if (!e.meta.quarantine_reason.empty()) {  // a timed hold delays delivery, not the quarantine
           if (active < s.concurrency) quarantine_work(id, e, now, next_due, work);
           continue;
         }
+        if (timed_hold(e, now, next_due)) continue;
         std::map<std::size_t, WorkItem> groups;  // by route index
         for (std::size_t i = 0; i < e.meta.recipients.size(); ++i) {
           auto& r = e.meta.recipients[i];
@@ -117,7 +137,15 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
             next_due = std::min(next_due, r.next_attempt);
             continue;
           }
-          const Route* route = route_for(domain_of(r.address));
+          const Route* route = e.meta.route.empty() ? route_for(domain_of(r.address)) : route_named(e.meta.route);
+          if (!route && !e.meta.route.empty()) {
+            // The rule named a route the configuration no longer has: an
+            // administrator can fix that, so wait rather than bounce.
+            r.last_reply = "451 4.3.5 route '" + e.meta.route + "' named by a transport rule is not configured";
+            r.next_attempt = now + s.retry_base.count();
+            next_due = std::min(next_due, r.next_attempt);
+            continue;
+          }
           if (!route || !transports.count(route->transport)) {
             r.status = RecipientStatus::failed;
             r.last_reply = "550 5.1.2 no route for domain " + domain_of(r.address);
@@ -213,6 +241,7 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
         job.ret = m.envelope.ret;
         job.envid = m.envelope.envid;
         job.requiretls = m.envelope.requiretls;
+        job.require_tls = m.require_tls;
         for (auto i : w.recipients)
           job.recipients.push_back({m.recipients[i].address, m.recipients[i].notify, m.recipients[i].orcpt});
         job.domain = domain_of(m.recipients[w.recipients[0]].address);
@@ -352,6 +381,9 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
     m.held = sub.hold;
     m.quarantine_reason = sub.quarantine_reason;
     m.quarantine_policy = sub.quarantine_policy;
+    m.route = ctx.delivery.route;
+    m.require_tls = ctx.delivery.require_tls;
+    m.hold_until = ctx.delivery.hold_until;
     for (const auto& r : ctx.envelope.recipients) {
       RecipientState st;
       st.address = r.address;
@@ -417,6 +449,7 @@ void QueueManager::submit(pipeline::Submission sub, Done done) {
       impl->entries[meta.id] = Impl::Entry{meta, {}, false};
     }
     std::string detail = meta.held ? hold_reason
+                         : meta.hold_until ? ctx->delivery.hold_reason
                          : meta.quarantine_reason.empty()
                              ? std::string()
                              : "to quarantine (" + meta.quarantine_reason + "): " + meta.quarantine_policy;
@@ -463,6 +496,7 @@ bool QueueManager::release(const std::string& id) {
     auto it = impl_->entries.find(id);
     if (it == impl_->entries.end()) return false;
     it->second.meta.held = false;
+    it->second.meta.hold_until = 0;  // an administrator's release ends a rule's timed hold too
     for (auto& r : it->second.meta.recipients)
       if (r.status == RecipientStatus::pending) r.next_attempt = 0;
     snap = it->second.meta;

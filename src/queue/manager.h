@@ -27,6 +27,7 @@ class io_context;
 namespace mailmoat::queue {
 
 struct Route {
+  std::string name;                  // for transport rules' `route` action; may be empty
   std::vector<std::string> domains;  // lower case; "*" matches all
   std::string transport;             // name of a registered transport
   std::string next_hop;

@@ -42,6 +42,10 @@ struct QueuedMessage {
   // Set for a quarantined message: its one "delivery" is into the quarantine store.
   std::string quarantine_reason;
   std::string quarantine_policy;
+  // Delivery requests of transport rules (pipeline::DeliveryRequests).
+  std::string route;            // named [[route]] for every recipient; "" routes by domain
+  bool require_tls = false;     // outbound SMTP needs verified TLS; failure defers
+  std::int64_t hold_until = 0;  // not delivered before this time (unix seconds)
 
   bool complete() const {
     for (const auto& r : recipients)

@@ -198,6 +198,9 @@ std::string encode_meta(const QueuedMessage& m) {
                    {"is_dsn", m.is_dsn},
                    {"quarantine_reason", m.quarantine_reason},
                    {"quarantine_policy", m.quarantine_policy},
+                   {"route", m.route},
+                   {"require_tls", m.require_tls},
+                   {"hold_until", m.hold_until},
                    {"recipients", recipients_json(m)}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -225,6 +228,9 @@ util::Result<QueuedMessage> decode_meta(std::string_view text) {
     m.is_dsn = j.value("is_dsn", false);
     m.quarantine_reason = j.value("quarantine_reason", "");
     m.quarantine_policy = j.value("quarantine_policy", "");
+    m.route = j.value("route", "");
+    m.require_tls = j.value("require_tls", false);
+    m.hold_until = j.value("hold_until", std::int64_t{0});
     load_recipients(j.at("recipients"), m);
   } catch (const nlohmann::json::exception& e) {
     return util::fail(std::string("metadata: ") + e.what());
@@ -285,7 +291,7 @@ util::Result<std::string> Spool::read_message(const std::string& id) const {
 }
 
 util::Result<void> Spool::save_state(const QueuedMessage& meta) {
-  nlohmann::json j{{"held", meta.held}, {"recipients", recipients_json(meta)}};
+  nlohmann::json j{{"held", meta.held}, {"hold_until", meta.hold_until}, {"recipients", recipients_json(meta)}};
   return replace_file(dir_ + "/queue/" + meta.id + ".state", j.dump());
 }
 
@@ -327,6 +333,7 @@ RecoveryReport Spool::recover() {
       auto j = nlohmann::json::parse(*state, nullptr, false);
       if (!j.is_discarded() && j.is_object() && j.contains("recipients")) {
         meta->held = j.value("held", false);
+        meta->hold_until = j.value("hold_until", meta->hold_until);
         load_recipients(j["recipients"], *meta);
       }
     }

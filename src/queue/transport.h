@@ -25,6 +25,7 @@ struct DeliveryJob {
   std::string ret;
   std::string envid;
   bool requiretls = false;  // RFC 8689: verified TLS to the next hop, which must offer REQUIRETLS
+  bool require_tls = false;  // a transport rule: verified TLS (at least `verify`), no REQUIRETLS needed
   std::vector<JobRecipient> recipients;
   std::shared_ptr<const std::string> message;  // CRLF line ends
   std::string domain;    // recipient domain of this group

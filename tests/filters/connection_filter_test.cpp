@@ -111,5 +111,55 @@ TEST(ConnectionFilter, OtherRolesAreNotJudged) {
   EXPECT_EQ(run(f, ctx).disposition, pipeline::Disposition::accept);
 }
 
+// A resolver that never answers one zone (a dead DNS block list server).
+class SilentFor : public dns::Resolver {
+ public:
+  SilentFor(dns::Resolver& inner, std::string silent) : inner_(inner), silent_(std::move(silent)) {}
+  void resolve(dns::Question q, Callback done) override {
+    if (q.name.ends_with(silent_)) parked_.push_back(std::move(done));
+    else inner_.resolve(std::move(q), std::move(done));
+  }
+  std::vector<Callback> parked_;
+
+ private:
+  dns::Resolver& inner_;
+  std::string silent_;
+};
+
+TEST(ConnectionFilter, DnsblTimeoutIsTracedAndMailContinues) {
+  dns::ZoneResolver zone;
+  zone.add_a("2.0.0.127.bl.example", "127.0.0.4");
+  SilentFor resolver(zone, "slow.example");
+  ConnectionConfig c;
+  c.dnsbl_zones = {"slow.example", "bl.example"};
+  c.dnsbl_scl = 6;
+  c.dnsbl_timeout = std::chrono::milliseconds(250);
+  std::move_only_function<void()> timer;
+  std::chrono::milliseconds asked{0};
+  ConnectionFilter f(c, resolver, [&](std::chrono::milliseconds d, std::move_only_function<void()> fn) {
+    asked = d;
+    timer = std::move(fn);
+  });
+  auto ctx = inbound("127.0.0.2", "a@x.example");
+  std::optional<pipeline::Verdict> v;
+  f.on_message(ctx, [&](pipeline::Verdict x) { v = std::move(x); });
+  EXPECT_FALSE(v) << "must wait for the slow zone until the budget is spent";
+  EXPECT_EQ(asked, std::chrono::milliseconds(250));
+  timer();  // the budget is spent
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->disposition, pipeline::Disposition::accept);
+  EXPECT_EQ(ctx.scl, 6);  // the zone that answered still counts
+  ASSERT_EQ(ctx.notes.size(), 2u);
+  EXPECT_EQ(ctx.notes[0].event, "dnsbl_timeout");
+  EXPECT_EQ(ctx.notes[0].detail, "slow.example: no answer within 250 ms, ignored");
+  // A late answer changes nothing and calls nothing.
+  ASSERT_EQ(resolver.parked_.size(), 1u);
+  dns::Answer late;
+  late.status = dns::Status::ok;
+  late.addresses = {"127.0.0.2"};
+  resolver.parked_[0](late);
+  EXPECT_EQ(ctx.notes.size(), 2u);
+}
+
 }  // namespace
 }  // namespace mailmoat::filters

@@ -360,7 +360,11 @@ TEST(Rules, ExampleRulesFileRunsInTheGateway) {
   RulesGateway g;
   std::ifstream in(std::string(MAILMOAT_SOURCE_DIR) + "/etc/rules.example.toml");
   std::string example((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  ASSERT_TRUE(g.start(example)) << g.gw.log();
+  // The example routes payroll mail through a route named "payroll".
+  ASSERT_TRUE(g.start(example, {"route.0.domains=[\"localhost\"]", "route.0.transport=maildir",
+                                "route.1.domains=[\"*\"]", "route.1.transport=smtp", "route.2.name=payroll", "route.2.domains=[]", "route.2.transport=relay",
+                                "route.2.next_hop=[127.0.0.1]:1"}))
+      << g.gw.log();
   EXPECT_NE(g.gw.log().find("rules.loaded"), std::string::npos) << g.gw.log();
   EXPECT_EQ(g.send("x@spam.example", {"u@localhost"}, "Subject: hi\r\n\r\nx\r\n"),
             "550 5.7.901 Sender blocked by policy\r\n");
@@ -400,6 +404,13 @@ TEST(ConnectionFiltering, SenderBlockAndAuthenticatedSenderAllow) {
       << g.gw.log();
   EXPECT_EQ(g.send("x@mail.spam.example", {"u@localhost"}, "Subject: hi\r\n\r\nx\r\n"),
             "550 5.7.1 Sender address rejected: on the block list\r\n");
+  {
+    // Refused at MAIL FROM: no message facts are needed, so no content is taken.
+    SmtpClient c;
+    ASSERT_TRUE(c.connect(g.gw.smtp_address()));
+    EXPECT_EQ(c.begin_transaction("Boss@Spam.Example"), "550 5.7.1 Sender address rejected: on the block list\r\n");
+    EXPECT_EQ(reply_code(c.command("MAIL FROM:<ok@sender.example>")), 250);  // the session goes on
+  }
   ASSERT_EQ(reply_code(g.send("a@friend.example", {"u@localhost"}, "From: a@friend.example\r\nSubject: hi\r\n\r\nx\r\n")),
             250);
   auto mail = wait_for_mail(g.gw.data_dir(), "u@localhost", 1);

@@ -218,5 +218,71 @@ actions = [{ redirect = ["review@corp.example"] }, { add_bcc = "audit@corp.examp
   EXPECT_EQ(d.scl, 7);
 }
 
+TEST(RulesEvaluator, ConnectorAndDomainSecured) {
+  MessageFacts f = facts();
+  EXPECT_FALSE(matches(one("connector = \"partner\""), f));
+  EXPECT_TRUE(matches(one("domain_secured = false"), f));
+  f.connector = "Partner";
+  f.domain_secured = true;
+  EXPECT_TRUE(matches(one("connector = { glob = [\"part*\"] }"), f));
+  EXPECT_TRUE(matches(one("domain_secured = true"), f));
+  EXPECT_FALSE(matches(one("domain_secured = false"), f));
+  auto ev = evaluate(one("domain_secured = true"), f, 0);
+  ASSERT_EQ(ev.matched.size(), 1u);
+  EXPECT_EQ(ev.matched[0].because[0], "domain_secured is true (domain secured by connector Partner)");
+}
+
+TEST(RulesEvaluator, AttachmentFacts) {
+  MessageFacts f = facts();
+  EXPECT_FALSE(matches(one("attachment_extension = \"exe\""), f));
+  f.attachments.push_back({"Invoice.EXE", "exe", "application/x-dosexec", 4096, true, false, false, "malicious"});
+  f.attachments.push_back({"notes.zip", "zip", "application/zip", 300, false, true, true, "scan error"});
+  EXPECT_TRUE(matches(one("attachment_extension = \".exe\""), f));
+  EXPECT_TRUE(matches(one("attachment_name = { glob = [\"invoice.*\"] }"), f));
+  EXPECT_TRUE(matches(one("attachment_name = { regex = ['^notes\\.'] }"), f));
+  EXPECT_TRUE(matches(one("attachment_type = { glob = [\"application/x-dosexec\"] }"), f));
+  EXPECT_TRUE(matches(one("attachment_size_at_least = 4096"), f));
+  EXPECT_FALSE(matches(one("attachment_size_at_least = 4097"), f));
+  EXPECT_TRUE(matches(one("attachment_executable = true"), f));
+  EXPECT_TRUE(matches(one("attachment_password_protected = true"), f));
+  EXPECT_TRUE(matches(one("attachment_scan_incomplete = true"), f));
+  EXPECT_TRUE(matches(one("attachment_verdict = [\"suspicious\", \"malicious\"]"), f));
+  EXPECT_FALSE(matches(one("attachment_verdict = \"clean\""), f));
+  auto ev = evaluate(one("attachment_executable = true"), f, 0);
+  ASSERT_EQ(ev.matched.size(), 1u);
+  EXPECT_EQ(ev.matched[0].because[0], "attachment_executable (attachment Invoice.EXE is executable (application/x-dosexec))");
+}
+
+TEST(RulesEvaluator, PassesSplitRulesOnAttachmentConditions) {
+  auto rs = rules("[[rule]]\nname = \"content\"\npriority = 1\nactions = [{ set_scl = 3 }]\n"
+                  "[[rule]]\nname = \"files\"\npriority = 2\nactions = [{ set_scl = 4 }]\n"
+                  "conditions = [{ attachment_extension = \"exe\" }]\n");
+  MessageFacts f = facts();
+  f.attachments.push_back({"a.exe", "exe", "application/x-dosexec", 10, true, false, false, "clean"});
+  auto all = evaluate(rs, f, 0, Pass::all);
+  EXPECT_EQ(all.matched.size(), 2u);
+  auto content = evaluate(rs, f, 0, Pass::content);
+  ASSERT_EQ(content.matched.size(), 1u);
+  EXPECT_EQ(content.matched[0].rule, "content");
+  auto files = evaluate(rs, f, 0, Pass::attachments);
+  ASSERT_EQ(files.matched.size(), 1u);
+  EXPECT_EQ(files.matched[0].rule, "files");
+  EXPECT_EQ(files.decision.scl, 4);
+}
+
+TEST(RulesEvaluator, DeliveryActionsMerge) {
+  auto rs = rules("[[rule]]\nname = \"a\"\npriority = 1\nactions = [{ hold = { minutes = 10 } }, { route = \"one\" }]\n"
+                  "[[rule]]\nname = \"b\"\npriority = 2\n"
+                  "actions = [{ hold = { minutes = 5 } }, { route = \"two\" }, { require_tls = \"verify\" }]\n"
+                  "[[rule]]\nname = \"c\"\npriority = 3\nmode = \"audit\"\nactions = [{ hold = { minutes = 99 } }]\n");
+  auto ev = evaluate(rs, facts(), 0);
+  EXPECT_EQ(ev.decision.hold_minutes, 10);  // the longest hold, audit rules change nothing
+  EXPECT_EQ(ev.decision.hold_by, "a");
+  EXPECT_EQ(ev.decision.route, "two");      // the later rule's route
+  EXPECT_TRUE(ev.decision.require_tls);
+  EXPECT_EQ(ev.matched[1].actions, (std::vector<std::string>{"hold for 5 minutes", "route through 'two'",
+                                                              "require verified TLS for delivery"}));
+}
+
 }  // namespace
 }  // namespace mailmoat::policy

@@ -59,10 +59,39 @@ TEST(RulesLoader, UnknownConditionAndActionAreRejected) {
             "r.toml:4: unknown action 'launch'");
 }
 
-TEST(RulesLoader, AttachmentConditionsAreNotSupportedYet) {
-  std::string e = first_error("[[rule]]\nname = \"x\"\npriority = 1\nactions = [{ quarantine = true }]\n"
-                              "conditions = [{ attachment_extension = [\"exe\"] }]\n");
-  EXPECT_NE(e.find("not supported yet"), std::string::npos) << e;
+TEST(RulesLoader, AttachmentConditionsMarkTheRuleForTheSecondPass) {
+  auto r = load_rules("[[rule]]\nname = \"x\"\npriority = 1\nactions = [{ quarantine = true }]\n"
+                      "conditions = [{ attachment_extension = [\".EXE\", \"scr\"] }]\n"
+                      "[[rule]]\nname = \"y\"\npriority = 2\nactions = [{ quarantine = true }]\n"
+                      "conditions = [{ connector = \"partner\" }, { domain_secured = true }]\n",
+                      "r.toml");
+  ASSERT_TRUE(r.rules) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  EXPECT_TRUE(r.rules->rules[0].needs_attachments);
+  EXPECT_EQ(r.rules->rules[0].conditions[0].strings.is, (std::vector<std::string>{"exe", "scr"}));
+  EXPECT_FALSE(r.rules->rules[1].needs_attachments);
+  EXPECT_EQ(first_error("[[rule]]\nname = \"x\"\npriority = 1\nactions = [{ quarantine = true }]\n"
+                        "conditions = [{ attachment_verdict = \"dodgy\" }]\n"),
+            "r.toml:5: attachment_verdict: 'dodgy' is not one of clean, suspicious, malicious, scan error");
+  EXPECT_EQ(first_error("[[rule]]\nname = \"x\"\npriority = 1\nactions = [{ quarantine = true }]\n"
+                        "conditions = [{ attachment_executable = false }]\n"),
+            "r.toml:5: attachment_executable = true");
+}
+
+TEST(RulesLoader, DeliveryActionsAreValidated) {
+  EXPECT_EQ(first_error("[[rule]]\nname = \"x\"\npriority = 1\nactions = [{ hold = { minutes = 0 } }]\n"),
+            "r.toml:4: hold: { minutes = N } with N from 1 to 43200 (30 days)");
+  EXPECT_EQ(first_error("[[rule]]\nname = \"x\"\npriority = 1\nactions = [{ require_tls = \"may\" }]\n"),
+            "r.toml:4: require_tls: true or \"verify\"");
+  EXPECT_EQ(first_error("[[rule]]\nname = \"x\"\npriority = 1\nactions = [{ route = \"a b\" }]\n"),
+            "r.toml:4: route: the name of a [[route]] in mailmoat.toml (letters, digits, '-', '_', '.')");
+  auto r = load_rules("[[rule]]\nname = \"x\"\npriority = 1\n"
+                      "actions = [{ route = \"hub\" }, { require_tls = true }, { hold = { minutes = 30 } }]\n",
+                      "r.toml");
+  ASSERT_TRUE(r.rules);
+  EXPECT_TRUE(check_route_names(*r.rules, {"hub"}).empty());
+  auto errors = check_route_names(*r.rules, {"other"});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].to_string(), "r.toml:4: route: no [[route]] named 'hub' in the configuration");
 }
 
 TEST(RulesLoader, DuplicatePriorityAndNameAreRejected) {
@@ -108,8 +137,8 @@ TEST(RulesLoader, ExampleFileLoads) {
     for (const auto& c : rule.exceptions) conditions.insert(to_string(c.kind));
     for (const auto& a : rule.actions) actions.insert(to_string(a.kind));
   }
-  EXPECT_EQ(conditions.size(), 22u);
-  EXPECT_EQ(actions.size(), 11u);
+  EXPECT_EQ(conditions.size(), 32u);
+  EXPECT_EQ(actions.size(), 15u);
 }
 
 }  // namespace

@@ -187,3 +187,23 @@ TEST(Session, InboundRecipientListRefusesUnknownUsers) {
 }
 
 }  // namespace mailmoat::smtp
+
+namespace mailmoat::smtp {
+
+TEST(Session, BlockedSendersAreRefusedAtMail) {
+  auto cfg = inbound();
+  cfg.blocked_senders = {"spam.test", "bad@ok.test"};
+  Session s(cfg);
+  s.on_line("EHLO c");
+  auto refused = s.on_line("MAIL FROM:<x@Mail.Spam.Test>");
+  ASSERT_EQ(code(refused), 550);
+  EXPECT_EQ(refused.replies[0].wire(), "550 5.7.1 Sender address rejected: on the block list\r\n");
+  EXPECT_EQ(code(s.on_line("RCPT TO:<u@example.test>")), 503);  // no transaction was started
+  EXPECT_EQ(code(s.on_line("MAIL FROM:<bad@ok.test>")), 550);
+  EXPECT_EQ(code(s.on_line("MAIL FROM:<good@ok.test>")), 250);
+  Session bounce(cfg);
+  bounce.on_line("EHLO c");
+  EXPECT_EQ(code(bounce.on_line("MAIL FROM:<>")), 250);  // the null sender is never on a list
+}
+
+}  // namespace mailmoat::smtp

@@ -3,25 +3,16 @@
 #include <algorithm>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include "dns/ip_address.h"
+#include "util/address_list.h"
 #include "util/strings.h"
 
 namespace mailmoat::filters {
 
 bool sender_listed(const std::string& sender, const std::vector<std::string>& list) {
-  std::string s = util::to_lower(sender);
-  std::size_t at = s.rfind('@');
-  std::string domain = at == std::string::npos ? std::string() : s.substr(at + 1);
-  for (const auto& e : list) {
-    if (e.find('@') != std::string::npos) {
-      if (s == e) return true;
-    } else if (!domain.empty() &&
-               (domain == e || (domain.size() > e.size() && domain.ends_with("." + e)))) {
-      return true;
-    }
-  }
-  return false;
+  return util::sender_listed(sender, list);
 }
 
 std::string dnsbl_query(const std::string& ip, const std::string& zone) {
@@ -36,7 +27,9 @@ namespace {
 // The DNSBL lookups of one message; the last answer finishes the filter.
 struct Lookups {
   std::mutex mu;
-  int pending = 0;
+  std::set<std::string> waiting;  // zones not answered yet
+  bool finished = false;           // done was called: late answers are dropped, ctx may be gone
+  std::vector<std::string> timeouts;
   std::vector<std::string> listed;  // "zone: meaning (code)"
   std::vector<std::string> problems;
   pipeline::MessageContext* ctx = nullptr;
@@ -45,6 +38,8 @@ struct Lookups {
 
   void answer(const std::string& zone, const dns::Answer& a, const ConnectionConfig& cfg) {
     std::unique_lock lock(mu);
+    if (finished) return;
+    waiting.erase(zone);
     if (a.status == dns::Status::ok) {
       for (const auto& code : a.addresses) {
         if (!code.starts_with("127.")) continue;  // RFC 5782 §2.1: answers are in 127.0.0.0/8
@@ -57,13 +52,25 @@ struct Lookups {
     } else if (a.status != dns::Status::nxdomain && a.status != dns::Status::nodata) {
       problems.push_back(zone + ": lookup failed, ignored");
     }
-    if (--pending > 0) return;
+    if (!waiting.empty()) return;
+    finished = true;
+    lock.unlock();
+    finish();
+  }
+
+  void timed_out(std::chrono::milliseconds budget) {
+    std::unique_lock lock(mu);
+    if (finished) return;
+    finished = true;
+    for (const auto& z : waiting)
+      timeouts.push_back(z + ": no answer within " + std::to_string(budget.count()) + " ms, ignored");
     lock.unlock();
     finish();
   }
 
   void finish() {
     for (const auto& p : problems) ctx->notes.push_back({"connection", "dnsbl_error", p});
+    for (const auto& t : timeouts) ctx->notes.push_back({"connection", "dnsbl_timeout", t});
     if (!listed.empty()) {
       std::string all;
       for (const auto& l : listed) all += (all.empty() ? "" : "; ") + l;
@@ -127,7 +134,11 @@ void ConnectionFilter::on_message(pipeline::MessageContext& ctx, Done done) {
     lookups->finish();
     return;
   }
-  lookups->pending = static_cast<int>(queries.size());
+  for (const auto& q : queries) lookups->waiting.insert(q.first);
+  if (scheduler_) {
+    auto budget = config_.dnsbl_timeout;
+    scheduler_(budget, [lookups, budget] { lookups->timed_out(budget); });
+  }
   for (const auto& [zone, name] : queries)
     resolver_.resolve(dns::Question{name, dns::RecordType::a},
                       [lookups, zone, this](dns::Answer a) { lookups->answer(zone, a, config_); });

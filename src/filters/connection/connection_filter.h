@@ -8,6 +8,8 @@
 // The IP block list is applied earlier, at connect, by the SMTP server.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -24,8 +26,14 @@ struct ConnectionConfig {
   std::vector<std::string> dnsbl_zones;
   std::map<std::string, std::string> dnsbl_codes;  // "127.0.0.2" -> "spam source"; empty: any 127.0.0.0/8 answer
   int dnsbl_scl = 9;
+  // Time the DNS block list lookups may take together: a zone that has not
+  // answered by then is traced (dnsbl_timeout) and ignored; mail continues.
+  std::chrono::milliseconds dnsbl_timeout{1500};
   std::vector<std::string> roles{"inbound"};
 };
+
+// Runs fn after delay (a timer of the caller's event loop; pure modules have none).
+using Scheduler = std::function<void(std::chrono::milliseconds, std::move_only_function<void()>)>;
 
 // "user@domain" matches itself; "domain" matches addresses at it and its subdomains.
 bool sender_listed(const std::string& sender, const std::vector<std::string>& list);
@@ -34,13 +42,16 @@ std::string dnsbl_query(const std::string& ip, const std::string& zone);
 
 class ConnectionFilter : public pipeline::Filter {
  public:
-  ConnectionFilter(ConnectionConfig config, dns::Resolver& resolver) : config_(std::move(config)), resolver_(resolver) {}
+  // Without a scheduler the DNSBL lookups wait for the resolver's own timeout.
+  ConnectionFilter(ConnectionConfig config, dns::Resolver& resolver, Scheduler scheduler = {})
+      : config_(std::move(config)), resolver_(resolver), scheduler_(std::move(scheduler)) {}
   std::string name() const override { return "connection"; }
   void on_message(pipeline::MessageContext& context, Done done) override;
 
  private:
   ConnectionConfig config_;
   dns::Resolver& resolver_;
+  Scheduler scheduler_;
 };
 
 }  // namespace mailmoat::filters

@@ -20,6 +20,11 @@ policy::MessageFacts facts_of(const pipeline::MessageContext& ctx, const RulesCo
   in.helo = ctx.connection.helo;
   in.role = ctx.connection.role;
   in.tls = ctx.connection.tls.active;
+  in.connector = ctx.connection.tls.connector;
+  in.domain_secured = ctx.connection.tls.domain_secured;
+  for (const auto& a : ctx.attachments)
+    in.attachments.push_back({a.name, a.extension, a.true_type, a.size, a.executable, a.password_protected,
+                              a.scan_incomplete, a.verdict});
   in.scl = ctx.scl;
   in.auth = {ctx.auth.spf, ctx.auth.dkim, ctx.auth.dmarc, ctx.auth.arc, ctx.auth.compauth, ctx.auth.dmarc_policy};
   in.internal_domains = config.internal_domains;
@@ -84,7 +89,7 @@ std::vector<pipeline::TraceNote> explain(const policy::Evaluation& ev) {
   return notes;
 }
 
-pipeline::Verdict apply_decision(const policy::Decision& d, pipeline::MessageContext& ctx) {
+pipeline::Verdict apply_decision(const policy::Decision& d, pipeline::MessageContext& ctx, std::int64_t now_unix) {
   using policy::Outcome;
   pipeline::Verdict v;
   v.filter = "rules";
@@ -127,11 +132,21 @@ pipeline::Verdict apply_decision(const policy::Decision& d, pipeline::MessageCon
     ctx.edits.headers.push_back(
         {pipeline::HeaderEdit::Op::replace, "Subject", d.subject_prefix + current_header(ctx, "Subject")});
   if (d.scl) ctx.scl = *d.scl;
+  if (!d.route.empty()) ctx.delivery.route = d.route;
+  ctx.delivery.require_tls |= d.require_tls;
+  if (d.hold_minutes > 0) {
+    std::int64_t until = now_unix + d.hold_minutes * 60;
+    if (until > ctx.delivery.hold_until) {
+      ctx.delivery.hold_until = until;
+      ctx.delivery.hold_reason = "held for " + std::to_string(d.hold_minutes) + " minutes by rule '" + d.hold_by + "'";
+    }
+  }
   return v;
 }
 
-RulesFilter::RulesFilter(RulesConfig config, std::shared_ptr<const policy::RuleSet> rules, Clock clock)
-    : config_(std::move(config)), rules_(std::move(rules)), clock_(std::move(clock)) {}
+RulesFilter::RulesFilter(RulesConfig config, std::shared_ptr<const policy::RuleSet> rules, Clock clock,
+                         policy::Pass pass)
+    : config_(std::move(config)), rules_(std::move(rules)), clock_(std::move(clock)), pass_(pass) {}
 
 void RulesFilter::set_rules(std::shared_ptr<const policy::RuleSet> rules) {
   std::lock_guard lock(mu_);
@@ -145,16 +160,30 @@ std::shared_ptr<const policy::RuleSet> RulesFilter::rules() const {
 
 void RulesFilter::on_message(pipeline::MessageContext& ctx, Done done) {
   auto rules = this->rules();
-  if (!rules || rules->rules.empty()) {
+  bool wanted = false;  // does this pass have a rule to run? (building facts is the main cost)
+  if (rules && !(pass_ == policy::Pass::attachments && ctx.rules_stopped))
+    for (const auto& r : rules->rules) wanted |= pass_ != policy::Pass::attachments || r.needs_attachments;
+  if (!wanted) {
     done(pipeline::Verdict::accept());
     return;
   }
   auto facts = facts_of(ctx, config_);
-  auto ev = policy::evaluate(*rules, facts, clock_());
+  const std::int64_t now = clock_();
+  auto ev = policy::evaluate(*rules, facts, now, pass_);
   for (auto& n : explain(ev)) ctx.notes.push_back(std::move(n));
-  for (const auto& m : ev.matched)
+  for (const auto& m : ev.matched) {
     if (!m.audit) ctx.verdict_reasons.push_back(rule_reason(m.rule));
-  done(apply_decision(ev.decision, ctx));
+    ctx.rules_stopped |= m.stopped;
+  }
+  // A message refused with a temporary failure comes back: notify on its final outcome only.
+  if (ev.decision.outcome != policy::Outcome::tempfail)
+    for (auto& n : send_notices(ev.decision.notices, facts, ctx.queue_id, notify_, now)) ctx.notes.push_back(std::move(n));
+  auto verdict = apply_decision(ev.decision, ctx, now);
+  const auto& d = ev.decision;
+  if (ctx.connection.role == "milter" && (!d.route.empty() || d.require_tls || d.hold_minutes > 0))
+    ctx.notes.push_back({"rules", "rule_note",
+                         "route, require_tls and hold are not applied in milter mode: the MTA delivers the message"});
+  done(std::move(verdict));
 }
 
 }  // namespace mailmoat::filters

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "filters/rules/notify.h"
 #include "pipeline/filter.h"
 #include "policy/evaluator.h"
 #include "policy/rules.h"
@@ -30,7 +31,9 @@ policy::MessageFacts facts_of(const pipeline::MessageContext& ctx, const RulesCo
 
 // Applies a decision to the context: envelope changes, header edits, SCL and
 // reason codes; returns the verdict for the chain.
-pipeline::Verdict apply_decision(const policy::Decision& decision, pipeline::MessageContext& ctx);
+// `now_unix` dates a timed hold.
+pipeline::Verdict apply_decision(const policy::Decision& decision, pipeline::MessageContext& ctx,
+                                 std::int64_t now_unix);
 
 // The reason code of a rule in X-Mailmoat-Verdict: "rule:" and its name in lower-case words joined by '-'.
 std::string rule_reason(const std::string& rule_name);
@@ -41,11 +44,16 @@ std::vector<pipeline::TraceNote> explain(const policy::Evaluation& evaluation);
 class RulesFilter : public pipeline::Filter {
  public:
   using Clock = std::function<std::int64_t()>;  // unix seconds
-  RulesFilter(RulesConfig config, std::shared_ptr<const policy::RuleSet> rules, Clock clock);
-  std::string name() const override { return "rules"; }
+  // `pass`: content (before Safe Attachments: rules without attachment
+  // conditions) or attachments (after it: only rules with them).
+  RulesFilter(RulesConfig config, std::shared_ptr<const policy::RuleSet> rules, Clock clock,
+              policy::Pass pass = policy::Pass::content);
+  std::string name() const override { return pass_ == policy::Pass::attachments ? "rules-attachments" : "rules"; }
   void on_message(pipeline::MessageContext& context, Done done) override;
 
   void set_rules(std::shared_ptr<const policy::RuleSet> rules);
+  // Where `notify` actions queue their messages; set once before mail flows.
+  void set_notify(NotifySettings settings) { notify_ = std::move(settings); }
   std::shared_ptr<const policy::RuleSet> rules() const;
 
  private:
@@ -53,6 +61,8 @@ class RulesFilter : public pipeline::Filter {
   mutable std::mutex mu_;
   std::shared_ptr<const policy::RuleSet> rules_;
   Clock clock_;
+  policy::Pass pass_;
+  NotifySettings notify_;
 };
 
 }  // namespace mailmoat::filters

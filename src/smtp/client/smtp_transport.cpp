@@ -615,8 +615,15 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
   const std::size_t n = j.recipients.size();
   const std::uint16_t default_port = options.mode == SmtpTransportOptions::Mode::lmtp ? 24 : 25;
   std::optional<TlsPlan> tls_plan;
+  if (options.mode == SmtpTransportOptions::Mode::lmtp && j.require_tls)
+    co_return tls_failed(n, "a transport rule requires verified TLS and LMTP delivery has none", "");
   if (options.mode != SmtpTransportOptions::Mode::lmtp) {
     tls::ClientPolicy policy = options.tls_policies->for_domain(j.domain, j.requiretls);
+    if (j.require_tls && !tls::authenticates(policy.level)) {
+      // A rule's require_tls: verified TLS to the next hop; a failure defers, never clear text.
+      policy.level = tls::Level::verify;
+      policy.origin += " raised to verify by a transport rule";
+    }
     if (policy.level != tls::Level::none) {
       auto context = contexts->get(policy);
       if (!context)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "util/address_list.h"
 #include "util/strings.h"
 
 namespace mailmoat::smtp {
@@ -120,6 +121,9 @@ Session::Step Session::on_mail(const Command& c) {
     return error(Reply(555, "5.5.4", "REQUIRETLS is not supported here"));
   if (c.mail.requiretls && !tls_active_)
     return error(Reply(530, "5.7.10", "REQUIRETLS needs a TLS session (RFC 8689)"));
+  // The block list needs no message facts: refuse before any content is sent.
+  if (!c.path.address.empty() && util::sender_listed(c.path.address, cfg_.blocked_senders))
+    return error(Reply(550, "5.7.1", "Sender address rejected: on the block list"));
   txn_ = Transaction{};
   txn_.sender = c.path;
   txn_.params = c.mail;

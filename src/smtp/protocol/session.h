@@ -36,6 +36,8 @@ struct SessionConfig {
   // RFC 8689: only advertised when delivery can honour it (verified TLS to the
   // next hop); until the TLS policy work lands, it is off and REQUIRETLS is refused.
   bool requiretls = false;
+  // connection.sender_block: refused at MAIL FROM (lower case addresses, or domains with subdomains).
+  std::vector<std::string> blocked_senders;
 };
 
 struct Recipient {

@@ -161,6 +161,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     c.starttls_available = tls_context_ != nullptr;
     // RFC 8689: outbound delivery honours REQUIRETLS (verified TLS, next hop offering it).
     c.requiretls = c.starttls_available;
+    c.blocked_senders = s.blocked_senders;
     return c;
   }
 

@@ -44,6 +44,8 @@ struct ServerSettings {
   std::vector<util::Network> relay_networks;
   // Clients refused at connect (554 5.7.1 instead of the greeting; RFC 5321 §3.1).
   std::vector<util::Network> blocked_networks;
+  // Envelope senders refused at MAIL FROM (550 5.7.1): addresses, or domains with subdomains; lower case.
+  std::vector<std::string> blocked_senders;
   std::size_t max_recipients = 1000;
   std::size_t max_errors = 10;
   std::size_t max_command_line = 512;
