@@ -4,7 +4,7 @@
 // preview of malware items is admin-only. Preview, allow-sender and
 // false-positive are newer routes: when the gateway lacks them the page says so.
 import { useState } from 'preact/hooks';
-import { api, NotAvailable, Session } from './api';
+import { api, ApiError, NotAvailable, Session } from './api';
 import { ErrorLine, NotAvailableNote, Table, useAction, useApi } from './ui';
 import { formatTime, queryString } from './logic';
 
@@ -17,6 +17,12 @@ type Preview = {
   attachments: { name: string; type: string; size: number; sha256: string; verdict: string }[];
 };
 
+// The item is listed, so its id is valid: a 404 or 400 from preview,
+// allow-sender or false-positive means this gateway lacks the route.
+function unavailable(e: unknown) {
+  return e instanceof NotAvailable || (e instanceof ApiError && (e.status === 404 || e.status === 400));
+}
+
 function PreviewPane({ item, admin }: { item: Item; admin: boolean }) {
   const [preview, setPreview] = useState<Preview | null>(null);
   const [note, setNote] = useState('');
@@ -26,7 +32,7 @@ function PreviewPane({ item, admin }: { item: Item; admin: boolean }) {
     try {
       setPreview(await api<Preview>('GET', `/api/v1/quarantine/${item.id}/preview`));
     } catch (e) {
-      setNote(e instanceof NotAvailable ? 'Preview is not available on this gateway.' : (e as Error).message);
+      setNote(unavailable(e) ? 'Preview is not available on this gateway.' : (e as Error).message);
     }
   }
   if (blocked) return <p class="note">Malware items are previewed by admins only.</p>;
@@ -51,11 +57,22 @@ function PreviewPane({ item, admin }: { item: Item; admin: boolean }) {
   );
 }
 
-function Actions({ item, onDone }: { item: Item; onDone: () => void }) {
+type Run = (what: string, fn: () => Promise<unknown>) => Promise<void>;
+
+// Runs a contract route (records2) and reports "not available" when missing.
+function optional(fn: () => Promise<unknown>) {
+  return async () => {
+    try {
+      await fn();
+    } catch (e) {
+      throw unavailable(e) ? new NotAvailable('not available') : e;
+    }
+  };
+}
+
+function Actions({ item, run }: { item: Item; run: Run }) {
   const [some, setSome] = useState<string[]>([]);
-  const act = useAction();
   const held = item.state === 'held';
-  const run = (what: string, fn: () => Promise<unknown>) => act.run(what, fn).then(onDone);
   return (
     <div class="actions">
       {held ? (
@@ -76,11 +93,10 @@ function Actions({ item, onDone }: { item: Item; onDone: () => void }) {
       {item.state !== 'deleted' ? (
         <button type="button" onClick={() => run('Delete', () => api('POST', `/api/v1/quarantine/${item.id}/delete`, {}))}>Delete</button>
       ) : null}
-      <button type="button" onClick={() => run('Allow sender', () => api('POST', `/api/v1/quarantine/${item.id}/allow-sender`, {}))}>Allow sender</button>
-      <button type="button" onClick={() => run('Report false positive', () => api('POST', `/api/v1/quarantine/${item.id}/false-positive`, {}))}>
+      <button type="button" onClick={() => run('Allow sender', optional(() => api('POST', `/api/v1/quarantine/${item.id}/allow-sender`, {})))}>Allow sender</button>
+      <button type="button" onClick={() => run('Report false positive', optional(() => api('POST', `/api/v1/quarantine/${item.id}/false-positive`, {})))}>
         Report false positive
       </button>
-      {act.line}
     </div>
   );
 }
@@ -139,7 +155,7 @@ export function QuarantinePage({ session }: { session: Session }) {
           <p>From {it.sender} · {it.reason} ({it.policy}) · expires {formatTime(it.expires_at)}
             {it.released_to?.length ? ` · released to ${it.released_to.join(', ')}` : ''}</p>
           <PreviewPane item={it} admin={admin} />
-          {admin ? <Actions item={it} onDone={list.reload} /> : <p class="note">Viewers cannot release or delete.</p>}
+          {admin ? <Actions item={it} run={(what, fn) => bulk.run(what, fn).then(list.reload)} /> : <p class="note">Viewers cannot release or delete.</p>}
         </article>
       ))}
     </section>

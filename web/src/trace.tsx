@@ -85,7 +85,6 @@ function describe(detail: unknown): string {
   if (typeof detail === 'string') return detail;
   if (typeof detail !== 'object') return String(detail);
   return Object.entries(detail as Record<string, unknown>)
-    .filter(([k]) => k !== 'authentication_results')
     .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join('  ');
 }
@@ -95,8 +94,10 @@ export function TraceDetail({ id }: { id: string }) {
   if (d.error) return <ErrorLine text={d.error} />;
   if (!d.data) return <p>Loading…</p>;
   const first = d.data.records[0];
+  // The auth filter's event holds what went into the Authentication-Results header.
   const authResults = d.data.events
-    .map((e) => (e.detail && typeof e.detail === 'object' ? (e.detail as any).authentication_results : undefined))
+    .filter((e) => e.type === 'authentication')
+    .map((e) => (e.detail && typeof e.detail === 'object' ? (e.detail as any).detail : e.detail))
     .filter((x): x is string => typeof x === 'string');
   const quarantined = d.data.events.find((e) => e.type === 'quarantined');
   return (
@@ -113,7 +114,7 @@ export function TraceDetail({ id }: { id: string }) {
       <Table label="Recipients" head={['recipient', 'status']} rows={d.data.records.map((r) => [r.recipient, r.status])} />
       {authResults.length ? (
         <>
-          <h2>Authentication-Results</h2>
+          <h2>Authentication results</h2>
           {authResults.map((a) => <pre class="wrap">{a}</pre>)}
         </>
       ) : null}
