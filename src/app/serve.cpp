@@ -20,6 +20,7 @@
 #include "app/milter_setup.h"
 #include "app/session_api.h"
 #include "app/console_static.h"
+#include "app/console_api.h"
 #include "app/resolver_setup.h"
 #include "app/rules_setup.h"
 #include "app/trace_wiring.h"
@@ -433,6 +434,7 @@ int serve(const ServeOptions& options) {
   add_session_routes(router, accounts, api_auth);
   add_user_routes(router, accounts, api_auth);
   add_console_routes(router, cfg.http.console_dir);
+  add_console_read_routes(router, *(*stores)->trace, api_auth);
   add_queue_routes(router, queue_manager, api_auth);
   add_trace_routes(router, *(*stores)->trace, api_auth);
   QuarantineService quarantine(*(*stores)->quarantine, *(*stores)->audit, queue_manager, hostname,

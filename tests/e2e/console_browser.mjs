@@ -6,7 +6,8 @@
 // Then: sign in; the dashboard totals match what was sent; search the trace
 // and open a timeline; release a quarantined message and find it in the
 // Maildir and the trace; the click shows in the URL trace; a viewer cannot
-// release; the script subject is text. Screenshots: <out>/console-*.png.
+// release; the script subject is text; the policies page tests a message.
+// Screenshots: <out>/console-*.png.
 // Usage: node console_browser.mjs --binary PATH/mailmoat --out DIR
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
@@ -42,6 +43,14 @@ async function waitFor(fn, what, ms = 20000) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(150);
   }
+}
+
+function withAttachment({ from, to, subject, id }) {
+  return [`From: <${from}>`, `To: <${to[0]}>`, `Subject: ${subject}`, 'Date: Sat, 28 Nov 2026 12:00:00 +0000',
+    `Message-ID: <${id}@e2e.example>`, 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b1"', '',
+    '--b1', 'Content-Type: text/plain; charset=utf-8', '', 'See the attached report.', '',
+    '--b1', 'Content-Type: text/plain; name="report.txt"', 'Content-Disposition: attachment; filename="report.txt"', '',
+    'Quarterly numbers: all fine.', '', '--b1--', ''].join('\r\n');
 }
 
 function message({ from, to, subject, body, id }) {
@@ -90,7 +99,7 @@ async function main() {
       execFileSync(binary, ['admin', 'user', 'create', '--name', name, '--role', role, ...common], { input: `${PASSWORDS[name]}\n` });
 
     const send = (m, expectFail = false) => {
-      fs.writeFileSync(`${tmp}/msg.eml`, message(m));
+      fs.writeFileSync(`${tmp}/msg.eml`, m.attach ? withAttachment(m) : message(m));
       try {
         execFileSync('swaks', ['--server', smtpHost, '--port', smtpPort, '--from', m.from, '--to', m.to.join(','),
           '--helo', 'client.test', '--data', `@${tmp}/msg.eml`, '--silent', '2']);
@@ -104,6 +113,7 @@ async function main() {
     check(send({ from: 'news@example.com', to: ['u@localhost'], subject: XSS, body: '<p>xss</p>', id: 'm2' }), 'sent m2');
     check(send({ from: 'news@example.com', to: ['u@localhost'], subject: 'A link', id: 'm3',
       body: '<p><a href="http://blocked.test/x">blocked</a></p>' }), 'sent m3');
+    check(send({ from: 'reports@example.com', to: ['u@localhost'], subject: 'Report attached', id: 'm4', attach: true }), 'sent m4');
     check(send({ from: 'boss@partner.example', to: ['q1@localhost', 'q2@localhost'], subject: 'Please quarantine me', body: '<p>held</p>', id: 'q1' }), 'sent q1');
     check(send({ from: 'boss@partner.example', to: ['q3@localhost'], subject: 'Also quarantine me', body: '<p>held</p>', id: 'q2' }), 'sent q2');
     check(send({ from: 'spammer@bad.example', to: ['u@localhost'], subject: 'Buy now', body: '<p>spam</p>', id: 's1' }, true),
@@ -111,10 +121,10 @@ async function main() {
 
     // What the gateway delivered, and the rewritten link in m3.
     const inbox = `${tmp}/var/mailboxes/u@localhost/new`;
-    await waitFor(() => fs.existsSync(inbox) && fs.readdirSync(inbox).length === 3, 'three messages for u@localhost');
+    await waitFor(() => fs.existsSync(inbox) && fs.readdirSync(inbox).length === 4, 'four messages for u@localhost');
     const mails = fs.readdirSync(inbox).map((f) => fs.readFileSync(path.join(inbox, f), 'utf8'));
     const link = mails.map((m) => m.match(/href="([^"]*\/v1\/l\?[^"]*)"/)).find(Boolean)[1].replaceAll('&amp;', '&');
-    const expected = { 'inbound/delivered': 3, 'inbound/quarantined': 3, 'inbound/rejected': 1 };
+    const expected = { 'inbound/delivered': 4, 'inbound/quarantined': 3, 'inbound/rejected': 1 };
     await waitFor(async () => {
       const s = await apiGet(`/api/v1/stats?since=${Date.now() * 1000 - 3.6e9}&until=${Date.now() * 1000 + 3.6e9}`);
       const sum = {};
@@ -163,6 +173,8 @@ async function main() {
     const totalsRows = await page.$$eval('[aria-label=Totals] tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
     const shown = Object.fromEntries(totalsRows);
     for (const [k, v] of Object.entries(expected)) check(shown[k] === String(v), `dashboard shows ${k} = ${v} (shows ${shown[k]})`);
+    const spf = await pageWait(page, () => document.querySelector('[aria-label="Authentication pass rates"] tbody tr td:nth-child(2)')?.textContent, null, 'pass rates').catch(() => '');
+    check(spf === '0% (0/7)', `SPF pass rate over the 7 inbound messages (none has SPF; shows ${spf})`);
     await shot(page, 'dashboard');
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'dashboard-phone');
@@ -235,6 +247,26 @@ async function main() {
     await page.click('nav >> text=Queue');
     await page.waitForSelector('h2:text("TLS failures by destination")');
     await shot(page, 'queue');
+
+    // Attachments: the report.txt of m4 with its verdict and types.
+    await page.click('nav >> text=Attachments');
+    const att = await pageWait(page, () => [...document.querySelectorAll('[aria-label=Attachments] tbody tr')].map((r) => r.textContent).find((t) => t.includes('report.txt')), null, 'the attachment row').catch(() => '');
+    check(att.includes('text/plain'), `the attachment is listed with its type and verdict (${att})`);
+    await shot(page, 'attachments');
+
+    // Policies: test a message against the rules (the records work's route; or "not available").
+    await page.click('nav >> text=Policies');
+    fs.writeFileSync(`${tmp}/test.eml`, message({ from: 'boss@partner.example', to: ['u@localhost'], subject: 'Please quarantine me', body: 'x', id: 't1' }));
+    await page.setInputFiles('input[name=eml]', `${tmp}/test.eml`);
+    await page.fill('input[name=rcpt]', 'u@localhost');
+    await page.click('form[aria-label="Test a message"] button[type=submit]');
+    const tested = await pageWait(page, () => document.querySelector('[aria-label="Test result"], [role=alert]')?.textContent, null, 'the rules test').catch(() => '');
+    check(tested.includes('Hold quarantine-me') || tested.includes('not available on this gateway'),
+      `the rules test names the matching rule or says the route is not available (${tested.slice(0, 80)})`);
+    await page.click('button:text-is("Reload rules")');
+    const reloaded = await pageWait(page, () => document.querySelector('[role=status]')?.textContent, null, 'the reload').catch(() => '');
+    check(/Reloaded 2 rule|not available/.test(reloaded), `reload reports its outcome (${reloaded})`);
+    await shot(page, 'policies');
 
     await page.click('header button:text-is("Sign out")');
     await page.waitForSelector('form[aria-label="Sign in"]');

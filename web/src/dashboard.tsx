@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { ErrorLine, Table, useApi } from './ui';
-import { domainOf, HOUR_US, hourlySeries, HourCount, queueByState, QueueMessage, tlsFailuresByDestination, topN, totals, VERDICTS } from './logic';
+import { authPassRates, percent, domainOf, HOUR_US, hourlySeries, HourCount, queueByState, QueueMessage, tlsFailuresByDestination, topN, totals, VERDICTS } from './logic';
 
 const COLORS: Record<string, string> = {
   delivered: '#1a7f37', spam: '#9a6700', quarantined: '#8250df', rejected: '#cf222e', failed: '#57606a', pending: '#0969da',
@@ -39,6 +39,9 @@ export function Dashboard() {
   const queue = useApi<{ messages: QueueMessage[] }>('/api/v1/queue');
   const blocked = useApi<{ records: { sender: string; status: string }[] }>(`/api/v1/trace?since=${since}&limit=1000`);
   const clicks = useApi<{ clicks: { url: string; verdict: string; action: string }[] }>(`/api/v1/clicks?since=${since}&limit=1000`);
+  const auth = useApi<{ events: { detail: { detail?: string } }[] }>(`/api/v1/events?kind=authentication&since=${since}&until=${now}&limit=5000`);
+  // One "results" event per message; the auth filter's other notes (its verdict) are not results.
+  const rates = authPassRates((auth.data?.events ?? []).filter((e) => (e.detail as any)?.event === 'results').map((e) => e.detail?.detail ?? ''));
   const counts = stats.data?.counts ?? [];
   const chart = hourlySeries(counts, since, now, direction);
   const sums = totals(counts);
@@ -73,6 +76,11 @@ export function Dashboard() {
         <div>
           <h2>Messages by direction and status</h2>
           <Table label="Totals" head={['direction / status', 'messages']} rows={[...sums.entries()].map(([k, v]) => [k, v])} />
+        </div>
+        <div>
+          <h2>Inbound authentication pass rates</h2>
+          <Table label="Authentication pass rates" head={['method', 'pass rate']}
+            rows={[['SPF', percent(rates.spf)], ['DKIM', percent(rates.dkim)], ['DMARC', percent(rates.dmarc)]]} />
         </div>
         <div>
           <h2>Queue by state</h2>

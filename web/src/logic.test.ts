@@ -71,3 +71,20 @@ describe('forms', () => {
     expect(formatTime(0)).toBe('');
   });
 });
+
+import { authPassRates, parseKv, percent } from './logic';
+
+describe('trace details', () => {
+  it('parses key=value details with quoted values', () => {
+    const kv = parseKv('name="my file.pdf" declared_type=application/pdf size=12 verdict=clean reasons="a; b" duration_ms=7');
+    expect(kv).toMatchObject({ name: 'my file.pdf', declared_type: 'application/pdf', size: '12', verdict: 'clean', reasons: 'a; b', duration_ms: '7' });
+  });
+  it('computes SPF/DKIM/DMARC pass rates; a missing method did not pass', () => {
+    const r = authPassRates(['spf=pass dkim=pass dmarc=pass', 'spf=fail dmarc=none action=none', 'spf=pass dkim=fail dmarc=fail']);
+    expect(r.spf).toEqual({ pass: 2, total: 3 });
+    expect(r.dkim).toEqual({ pass: 1, total: 3 });
+    expect(r.dmarc).toEqual({ pass: 1, total: 3 });
+    expect(percent(r.spf)).toBe('67% (2/3)');
+    expect(percent({ pass: 0, total: 0 })).toBe('no mail');
+  });
+});

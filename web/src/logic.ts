@@ -111,3 +111,30 @@ export function inputToMicros(value: string): number | undefined {
   const t = Date.parse(value.length === 16 ? `${value}:00Z` : value);
   return Number.isNaN(t) ? undefined : t * 1000;
 }
+
+// `key=value key="quoted value"` as the filters write trace details.
+export function parseKv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const re = /([a-z_][a-z0-9_.-]*)=(?:"((?:[^"\\]|\\.)*)"|(\S*))/gi;
+  for (const m of text.matchAll(re)) out[m[1].toLowerCase()] = m[2] !== undefined ? m[2] : m[3];
+  return out;
+}
+
+export type Rate = { pass: number; total: number };
+// SPF, DKIM and DMARC pass rates from the auth filter's result lines
+// ("spf=pass dkim=fail dmarc=pass ..."); a method absent from a line did not pass.
+export function authPassRates(lines: string[]): Record<'spf' | 'dkim' | 'dmarc', Rate> {
+  const r = { spf: { pass: 0, total: 0 }, dkim: { pass: 0, total: 0 }, dmarc: { pass: 0, total: 0 } };
+  for (const line of lines) {
+    const kv = parseKv(line);
+    for (const k of ['spf', 'dkim', 'dmarc'] as const) {
+      r[k].total++;
+      if (kv[k] === 'pass') r[k].pass++;
+    }
+  }
+  return r;
+}
+
+export function percent(r: Rate): string {
+  return r.total ? `${Math.round((100 * r.pass) / r.total)}% (${r.pass}/${r.total})` : 'no mail';
+}

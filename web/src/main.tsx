@@ -1,5 +1,5 @@
 // The admin console: sign-in, then pages chosen by the URL hash (#/trace,
-// #/trace/ID, #/quarantine, #/clicks, #/queue). Served by `mailmoat serve`
+// #/trace/ID, #/quarantine, #/clicks, #/queue, #/policies). Served by `mailmoat serve`
 // under /console/ with CSP default-src 'self'; talks only to the admin API.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -8,6 +8,8 @@ import { Dashboard } from './dashboard';
 import { TracePage, TraceDetail } from './trace';
 import { QuarantinePage } from './quarantine';
 import { ClicksPage, QueuePage } from './operations';
+import { PoliciesPage } from './policies';
+import { AttachmentsPage } from './attachments';
 import './style.css';
 
 function SignIn({ onSession }: { onSession: (s: Session) => void }) {
@@ -49,7 +51,9 @@ const PAGES: [string, string][] = [
   ['#/trace', 'Message trace'],
   ['#/quarantine', 'Quarantine'],
   ['#/clicks', 'URL trace'],
+  ['#/attachments', 'Attachments'],
   ['#/queue', 'Queue'],
+  ['#/policies', 'Policies'],
 ];
 
 function useHash() {
@@ -69,6 +73,8 @@ function Page({ hash, session }: { hash: string; session: Session }) {
   if (path === '/quarantine') return <QuarantinePage session={session} />;
   if (path === '/clicks') return <ClicksPage />;
   if (path === '/queue') return <QueuePage session={session} />;
+  if (path === '/attachments') return <AttachmentsPage />;
+  if (path === '/policies') return <PoliciesPage session={session} />;
   return <Dashboard />;
 }
 
