@@ -435,6 +435,7 @@ int serve(const ServeOptions& options) {
   add_user_routes(router, accounts, api_auth);
   add_console_routes(router, cfg.http.console_dir);
   add_console_read_routes(router, *(*stores)->trace, api_auth);
+  add_policy_read_routes(router, cfg, api_auth);
   add_queue_routes(router, queue_manager, api_auth);
   add_trace_routes(router, *(*stores)->trace, api_auth);
   QuarantineService quarantine(*(*stores)->quarantine, *(*stores)->audit, queue_manager, hostname,

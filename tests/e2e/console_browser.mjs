@@ -256,6 +256,13 @@ async function main() {
 
     // Policies: test a message against the rules (the records work's route; or "not available").
     await page.click('nav >> text=Policies');
+    const policies = await pageWait(page, () => {
+      const t = document.querySelector('main')?.textContent ?? '';
+      return t.includes('Hold quarantine-me') ? t : null;
+    }, null, 'the active rules').catch(() => '');
+    check(policies.includes('Hold quarantine-me') && /\[links\][^\[]*enabled = true/.test(policies),
+      'the policies page shows the active rules file and the Safe Links configuration');
+    for (const s of await page.$$('main details summary')) await s.click();
     fs.writeFileSync(`${tmp}/test.eml`, message({ from: 'boss@partner.example', to: ['u@localhost'], subject: 'Please quarantine me', body: 'x', id: 't1' }));
     await page.setInputFiles('input[name=eml]', `${tmp}/test.eml`);
     await page.fill('input[name=rcpt]', 'u@localhost');

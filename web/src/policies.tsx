@@ -1,13 +1,12 @@
-// Policies: reload the transport rules and test a message (.eml upload) against
-// them, over POST /api/v1/rules/reload and POST /api/v1/rules/test (the records
-// work's routes). A gateway without those routes is told apart ("not available").
-// The read-only views of rules, Safe Links / Safe Attachments policies and
-// partner connectors are not built yet (they need a read route for the active
-// configuration).
+// Policies: read-only views of the effective configuration of transport rules,
+// verdict, connection filtering, TLS and partner connectors, Safe Links and
+// Safe Attachments (GET /api/v1/policies, secrets hidden) and the rules file;
+// reload the rules and test a message (.eml upload) over POST /api/v1/rules/reload
+// and /api/v1/rules/test (the records work's routes; "not available" without them).
 import { useState } from 'preact/hooks';
 import { api, ApiError, NotAvailable, Session } from './api';
 import { queryString } from './logic';
-import { Table } from './ui';
+import { ErrorLine, Table, useApi } from './ui';
 
 type TestResult = {
   outcome: string; reason?: string; smtp_reply?: string; scl: number; recipients: string[];
@@ -26,6 +25,17 @@ export function PoliciesPage({ session }: { session: Session }) {
   const [file, setFile] = useState<File | null>(null);
   const [result, setResult] = useState<TestResult | null>(null);
   const [error, setError] = useState('');
+  const active = useApi<{ sections: { name: string; toml: string }[]; rules_file: string; rules_text?: string }>('/api/v1/policies');
+  const section = (prefix: string) => (active.data?.sections ?? []).filter((s) => s.name === prefix || s.name.startsWith(`${prefix}.`));
+  const view = (title: string, prefixes: string[]) => {
+    const parts = prefixes.flatMap(section);
+    return (
+      <details>
+        <summary>{title}</summary>
+        {parts.length ? parts.map((p) => <pre class="wrap">{p.toml}</pre>) : <p class="note">not configured</p>}
+      </details>
+    );
+  };
   async function doReload() {
     try {
       const r = await api<{ rules: number; loaded_from: string }>('POST', '/api/v1/rules/reload', {});
@@ -49,7 +59,19 @@ export function PoliciesPage({ session }: { session: Session }) {
   return (
     <section aria-labelledby="p-h">
       <h1 id="p-h">Policies</h1>
+      <ErrorLine text={active.error} />
+      <h2>Active configuration</h2>
+      <p class="note">As the gateway runs it (secrets hidden).</p>
+      {view('Safe Links policies', ['links'])}
+      {view('Safe Attachments policies', ['attachments'])}
+      {view('TLS and partner connectors', ['tls'])}
+      {view('Connection filtering and spam verdict', ['connection', 'verdict'])}
       <h2>Transport rules</h2>
+      {view('Rules settings', ['rules'])}
+      <details>
+        <summary>Rules file {active.data?.rules_file || '(none configured)'}</summary>
+        <pre class="wrap">{active.data?.rules_text ?? ''}</pre>
+      </details>
       {session.role === 'admin' ? <button type="button" onClick={doReload}>Reload rules</button> : null}
       {reload ? <p role="status">{reload}</p> : null}
       <h2>Test a message</h2>
@@ -71,8 +93,6 @@ export function PoliciesPage({ session }: { session: Session }) {
           <Table label="Header edits" head={['op', 'name', 'value']} rows={result.header_edits.map((h) => [h.op, h.name, h.value])} />
         </div>
       ) : null}
-      <p class="note">Read-only views of the active rules, Safe Links and Safe Attachments policies and partner
-        connectors are not part of this console yet.</p>
     </section>
   );
 }
