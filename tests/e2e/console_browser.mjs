@@ -200,6 +200,15 @@ async function main() {
     // Quarantine: release the first item to all its recipients.
     await page.click('nav >> text=Quarantine');
     await pageWait(page, () => document.querySelectorAll('[aria-label="Quarantined messages"] tbody tr button').length === 2, null, 'two held items');
+    // The date filter: nothing was quarantined after 2030.
+    await page.fill('form[aria-label="Filter the quarantine"] input[name=since]', '2030-01-01T00:00');
+    await page.click('form[aria-label="Filter the quarantine"] button[type=submit]');
+    const none = await pageWait(page, () => document.querySelector('[aria-label="Quarantined messages"] tbody')?.textContent === 'nothing', null, 'an empty filter result').catch(() => false);
+    check(none, 'a date filter after the messages shows nothing');
+    await page.fill('form[aria-label="Filter the quarantine"] input[name=since]', '');
+    await page.fill('form[aria-label="Filter the quarantine"] input[name=sender]', 'boss@*');
+    await page.click('form[aria-label="Filter the quarantine"] button[type=submit]');
+    await pageWait(page, () => document.querySelectorAll('[aria-label="Quarantined messages"] tbody tr button').length === 2, null, 'the sender filter');
     const row = page.locator('[aria-label="Quarantined messages"] tbody tr', { hasText: 'Please quarantine me' });
     await row.locator('button:text-is("Open")').click();
     await page.waitForSelector('article.card');

@@ -6,7 +6,7 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, NotAvailable, Session } from './api';
 import { ErrorLine, NotAvailableNote, Table, useAction, useApi } from './ui';
-import { formatTime, queryString } from './logic';
+import { formatTime, inputToMicros, queryString } from './logic';
 
 type Item = {
   id: number; reason: string; policy: string; sender: string; recipients: string[]; subject: string;
@@ -103,7 +103,7 @@ function Actions({ item, run }: { item: Item; run: Run }) {
 
 export function QuarantinePage({ session }: { session: Session }) {
   const admin = session.role === 'admin';
-  const [form, setForm] = useState({ reason: '', sender: '', recipient: '', state: 'held' });
+  const [form, setForm] = useState({ reason: '', sender: '', recipient: '', state: 'held', since: '', until: '' });
   const [query, setQuery] = useState('?state=held&limit=50');
   const [open, setOpen] = useState<number | null>(null);
   const [picked, setPicked] = useState<number[]>([]);
@@ -124,13 +124,18 @@ export function QuarantinePage({ session }: { session: Session }) {
     <section aria-labelledby="q-h">
       <h1 id="q-h">Quarantine</h1>
       <form class="search" aria-label="Filter the quarantine"
-        onSubmit={(e) => { e.preventDefault(); setQuery(queryString({ ...form, limit: 50 })); }}>
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQuery(queryString({ ...form, since: inputToMicros(form.since), until: inputToMicros(form.until), limit: 50 }));
+        }}>
         {input('reason', 'Reason')}
         {input('sender', 'Sender')}
         {input('recipient', 'Recipient')}
         <label>State <select value={form.state} onChange={(e) => setForm({ ...form, state: e.currentTarget.value })}>
           <option value="held">held</option><option value="released">released</option><option value="deleted">deleted</option><option value="">any</option>
         </select></label>
+        <label>From (UTC) <input type="datetime-local" name="since" value={form.since} onInput={(e) => setForm({ ...form, since: e.currentTarget.value })} /></label>
+        <label>To (UTC) <input type="datetime-local" name="until" value={form.until} onInput={(e) => setForm({ ...form, until: e.currentTarget.value })} /></label>
         <button type="submit">Filter</button>
       </form>
       <ErrorLine text={list.error} />
