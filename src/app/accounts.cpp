@@ -6,6 +6,7 @@
 
 #include "log/log.h"
 #include "store/stores.h"
+#include "util/cookie.h"
 #include "util/strings.h"
 
 namespace mailmoat::app {
@@ -74,11 +75,7 @@ std::string session_json(const Session& s) {
 std::string session_cookie(const http::Request& req) {
   for (const auto& [name, value] : req.headers) {
     if (!util::iequals(name, "Cookie")) continue;
-    for (auto part : util::split(value, ';')) {
-      auto p = util::trim(part);
-      auto eq = p.find('=');
-      if (eq != std::string_view::npos && p.substr(0, eq) == kSessionCookie) return std::string(p.substr(eq + 1));
-    }
+    if (auto v = util::cookie_value(value, kSessionCookie)) return std::string(*v);
   }
   return {};
 }
