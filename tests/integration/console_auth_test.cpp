@@ -161,6 +161,36 @@ TEST(ConsoleAuth, RepeatedFailuresLockTheAccountWith429AndAreAudited) {
   EXPECT_EQ(gw.log().find("guess number"), std::string::npos);
 }
 
+TEST(ConsoleAuth, OverHttpsTheCookieIsSecure) {
+  TempDir certs;
+  ASSERT_EQ(std::system(("cd " + certs.path() +
+                         " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2"
+                         " -subj /CN=admin.mailmoat.test -keyout key.pem -out cert.pem 2>/dev/null")
+                            .c_str()),
+            0);
+  const std::vector<std::string> tls{"http.tls_cert=\"" + certs.file("cert.pem") + "\"",
+                                     "http.tls_key=\"" + certs.file("key.pem") + "\""};
+  Gateway gw;
+  ASSERT_TRUE(gw.start(tls)) << gw.log();
+  std::vector<std::string> args{"admin", "user", "create", "--name", "sam", "--role", "viewer"};
+  for (const auto& t : tls) args.insert(args.end(), {"--set", t});
+  ASSERT_EQ(cli(gw, args, "sam password 123\n").exit_code, 0);
+  certs.write("body.json", R"({"user":"sam","password":"sam password 123"})");
+  const std::string cmd = "curl -sk -i -X POST -H 'Content-Type: application/json' --data-binary @" +
+                          certs.file("body.json") + " https://" + gw.http_address() + "/api/v1/session";
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ::pclose(p);
+  }
+  const std::string cookie = header_value(out.substr(out.find('\n') + 1), "Set-Cookie");
+  EXPECT_NE(cookie.find("mailmoat_session="), std::string::npos) << out;
+  EXPECT_NE(cookie.find("; Secure"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+}
+
 TEST(ConsoleAuth, BadSignInBodiesGetClearErrors) {
   Gateway gw;
   ASSERT_TRUE(gw.start()) << gw.log();
