@@ -8,6 +8,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "app/accounts.h"
 #include "app/api_support.h"
 #include "log/log.h"
 #include "store/stores.h"
@@ -56,6 +57,8 @@ bool cross_site(const http::Request& req) {
 
 }  // namespace
 
+bool cross_site_request(const http::Request& request) { return cross_site(request); }
+
 std::string_view to_string(Role r) { return r == Role::admin ? "admin" : "viewer"; }
 
 std::optional<Role> parse_role(std::string_view s) {
@@ -99,12 +102,30 @@ std::variant<Principal, http::Response> ApiAuth::check(const http::Request& req,
   if (cross_site(req)) return api_error(403, "cross-site request refused");
   std::string h = req.header("Authorization");
   const std::string prefix = "Bearer ";
+  if (h.empty() && accounts_ && !session_cookie(req).empty()) return check_session(req, needed);
   if (!h.starts_with(prefix)) return api_error(401, "authentication required");
   auto who = identify(h.substr(prefix.size()));
   if (!who) return api_error(401, "authentication required");
   if (needed == Role::admin && who->role != Role::admin)
     return api_error(403, "this action needs the admin role");
   return *who;
+}
+
+std::variant<Principal, http::Response> ApiAuth::check_session(const http::Request& req, Role needed) const {
+  auto session = accounts_->find_session(session_cookie(req));
+  if (!session) return api_error(401, "session expired or unknown; sign in again");
+  // SameSite=Strict already keeps other sites' requests from carrying the
+  // cookie; the token is the second lock for every state change.
+  const bool safe = req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS";
+  if (!safe) {
+    std::string presented = req.header("X-CSRF-Token");
+    if (presented.size() != session->csrf.size() ||
+        CRYPTO_memcmp(presented.data(), session->csrf.data(), presented.size()) != 0)
+      return api_error(403, "missing or wrong X-CSRF-Token for this session");
+  }
+  if (needed == Role::admin && session->role != Role::admin)
+    return api_error(403, "this action needs the admin role");
+  return Principal{"user:" + session->user, session->role};
 }
 
 util::Result<std::string> ApiAuth::create(const std::string& name, Role role, const std::string& created_by) {

@@ -5,6 +5,8 @@
 // as SHA-256 hashes in the shared store's settings (so every node sharing the
 // store accepts them; a 256-bit random token needs no slow hash). Viewers read;
 // admins act. Browser-originated cross-site requests are refused outright.
+// With user accounts (app/accounts.h) a console session cookie is a third
+// credential; state-changing requests made with it must carry its CSRF token.
 #pragma once
 
 #include <optional>
@@ -21,6 +23,8 @@ class AuditLog;
 }
 
 namespace mailmoat::app {
+
+class Accounts;
 
 enum class Role { viewer, admin };
 std::string_view to_string(Role r);
@@ -49,16 +53,23 @@ class ApiAuth {
   util::Result<std::string> create(const std::string& name, Role role, const std::string& created_by);
   util::Result<std::vector<TokenInfo>> list() const;
   util::Result<void> revoke(const std::string& name);
+  // Accept console sessions of these accounts besides bearer tokens.
+  void use_accounts(Accounts& accounts) { accounts_ = &accounts; }
   // Appends to the audit log (failures are logged, never block the action).
   void audit(const Principal& who, const std::string& action, const std::string& target,
              const std::string& detail = {}) const;
 
  private:
   std::optional<Principal> identify(const std::string& presented) const;
+  std::variant<Principal, http::Response> check_session(const http::Request& request, Role needed) const;
   std::string bootstrap_;
+  Accounts* accounts_ = nullptr;
   store::Settings& settings_;
   store::AuditLog& audit_;
 };
+
+// True for a browser request sent from another site (Sec-Fetch-Site, Origin).
+bool cross_site_request(const http::Request& request);
 
 // A handler that runs only for a caller with `needed` (else 401/403).
 using GuardedHandler = std::function<http::Response(const http::Request&, const Principal&)>;

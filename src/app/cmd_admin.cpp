@@ -26,9 +26,11 @@ void add_admin_command(CLI::App& app, AdminCommand& cmd) {
   auto* revoke = token->add_subcommand("revoke", "Revoke a token by name");
   revoke->add_option("name", cmd.name, "Token name")->required();
   revoke->callback([&cmd] { cmd.action = "token-revoke"; });
+  add_user_subcommands(*admin, cmd);
 }
 
 int run_admin_command(const AdminCommand& cmd) {
+  if (cmd.action.starts_with("user-")) return run_user_command(cmd);
   util::Result<nlohmann::json> j = util::fail("");
   if (cmd.action == "token-create") {
     nlohmann::json body{{"name", cmd.name}, {"role", cmd.role}};

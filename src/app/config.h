@@ -120,6 +120,8 @@ struct Config {
     std::string listen = "127.0.0.1:8025";
     std::string tls_cert;  // PEM chain; with tls_key: HTTPS (required off loopback)
     std::string tls_key;
+    std::int64_t session_minutes = 60;  // console sessions: idle and absolute lifetime
+    std::string console_dir;            // built console assets; empty: the build's <build>/console
   } http;
   struct Store {
     std::string url;  // empty: SQLite file in the data directory

@@ -36,6 +36,11 @@ Schema bind_schema(Config& c) {
       {.key = "tls_cert", .target = &c.http.tls_cert,
        .doc = "PEM certificate chain: the listener speaks HTTPS (required when listen is not a loopback address)"},
       {.key = "tls_key", .target = &c.http.tls_key, .doc = "PEM private key of tls_cert"},
+      {.key = "session_minutes", .target = &c.http.session_minutes,
+       .doc = "admin console sessions end after this many idle minutes, and this long after sign-in in any case",
+       .min = 1, .max = 1440},
+      {.key = "console_dir", .target = &c.http.console_dir,
+       .doc = "directory of the built admin console served under /console/; empty: the one this binary was built with"},
   }});
   s.sections.push_back(Section{"store", {
       {.key = "url", .target = &c.store.url,

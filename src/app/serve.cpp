@@ -19,6 +19,9 @@
 #include "app/config.h"
 #include "app/milter_setup.h"
 #include "app/privileges.h"
+#include "app/session_api.h"
+#include "app/console_static.h"
+#include "app/console_api.h"
 #include "app/resolver_setup.h"
 #include "app/rules_setup.h"
 #include "app/trace_wiring.h"
@@ -438,6 +441,14 @@ int serve(const ServeOptions& options) {
   }
   ApiAuth api_auth(*admin_token, *(*stores)->settings, *(*stores)->audit);
   add_token_routes(router, api_auth);
+  store::SystemClock account_clock;
+  Accounts accounts(*(*stores)->settings, account_clock, cfg.http.session_minutes);
+  api_auth.use_accounts(accounts);
+  add_session_routes(router, accounts, api_auth);
+  add_user_routes(router, accounts, api_auth);
+  add_console_routes(router, cfg.http.console_dir);
+  add_console_read_routes(router, *(*stores)->trace, api_auth);
+  add_policy_read_routes(router, cfg, api_auth);
   add_queue_routes(router, queue_manager, api_auth);
   add_trace_routes(router, *(*stores)->trace, api_auth);
   QuarantineService quarantine(*(*stores)->quarantine, *(*stores)->audit, queue_manager, hostname,

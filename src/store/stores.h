@@ -16,9 +16,24 @@
 
 namespace mailmoat::store {
 
+// Events of one type across messages (console: authentication results,
+// attachment verdicts). `filter`, when set, keeps only events whose detail
+// names that filter ({"filter":"..."}, as the trace wiring writes notes).
+struct EventQuery {
+  EventType type = EventType::note;
+  std::string filter;
+  Micros since = 0;
+  Micros until = 0;
+  std::size_t limit = 500;
+};
+
 class TraceStore {
  public:
   virtual ~TraceStore() = default;
+  // Newest first, at most query.limit (capped at 5000). Backends without it fail.
+  virtual util::Result<std::vector<StoredEvent>> events(const EventQuery&) {
+    return util::fail("this trace store cannot list events");
+  }
   // Applies the events in order in one transaction: all or none.
   virtual util::Result<void> append(std::span<const TraceEvent> events) = 0;
   // Newest first (received_at, then insertion order), `limit` per page.

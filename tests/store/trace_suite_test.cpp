@@ -283,6 +283,33 @@ TEST_P(TraceSuite, HourlyCountsByDirectionAndStatus) {
                      {h0 + kHour, Direction::inbound, TraceStatus::received, 1}}));
 }
 
+TEST_P(TraceSuite, EventsOfOneKindAcrossMessagesNewestFirstInTheWindow) {
+  add({receive("e1", kT0, "s@x.test", {"a@y.test"}), receive("e2", kT0 + 100, "s@x.test", {"a@y.test"})});
+  add({TraceEvent{"e1", kT0 + 1, EventType::authentication, "", std::nullopt,
+                  R"({"detail":"spf=pass dkim=pass dmarc=pass","event":"results","filter":"auth"})", std::nullopt},
+       TraceEvent{"e1", kT0 + 2, EventType::note, "", std::nullopt,
+                  R"({"detail":"name=\"a.pdf\" verdict=clean","event":"attachment","filter":"attachments"})", std::nullopt},
+       TraceEvent{"e1", kT0 + 3, EventType::note, "", std::nullopt,
+                  R"({"detail":"rule x","event":"rule_matched","filter":"rules"})", std::nullopt},
+       TraceEvent{"e2", kT0 + 101, EventType::authentication, "", std::nullopt,
+                  R"({"detail":"spf=fail dmarc=fail","event":"results","filter":"auth"})", std::nullopt}});
+  auto auth = stores->trace->events({.type = EventType::authentication, .since = kT0, .until = kT0 + 1000});
+  ASSERT_TRUE(auth.has_value()) << auth.error().message;
+  ASSERT_EQ(auth->size(), 2u);
+  EXPECT_EQ((*auth)[0].trace_id, "e2");
+  EXPECT_EQ((*auth)[1].trace_id, "e1");
+  auto att = stores->trace->events({.type = EventType::note, .filter = "attachments", .since = kT0, .until = kT0 + 1000});
+  ASSERT_TRUE(att.has_value()) << att.error().message;
+  ASSERT_EQ(att->size(), 1u);
+  EXPECT_NE((*att)[0].detail.find("a.pdf"), std::string::npos);
+  auto window = stores->trace->events({.type = EventType::authentication, .since = kT0 + 50, .until = kT0 + 1000});
+  ASSERT_TRUE(window.has_value());
+  EXPECT_EQ(window->size(), 1u);
+  auto limited = stores->trace->events({.type = EventType::authentication, .since = kT0, .until = kT0 + 1000, .limit = 1});
+  ASSERT_TRUE(limited.has_value());
+  EXPECT_EQ(limited->size(), 1u);
+}
+
 TEST_P(TraceSuite, ReplayingTheSameReceiveIsIdempotent) {
   auto e = receive("r1", kT0, "s@x.test", {"r@y.test"});
   add({e});

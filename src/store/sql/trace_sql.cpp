@@ -107,6 +107,33 @@ class SqlTraceStore final : public TraceStore {
     return d;
   }
 
+  util::Result<std::vector<StoredEvent>> events(const EventQuery& q) override {
+    std::lock_guard lock(s_->mu);
+    std::string sql =
+        "SELECT trace_id, at, type, recipient, status, detail FROM trace_events WHERE at >= ? AND at < ? AND type = ?";
+    std::vector<Value> args{Value{q.since}, Value{q.until}, Value{std::string(to_string(q.type))}};
+    if (!q.filter.empty()) {
+      sql += " AND detail LIKE ?";
+      args.push_back(Value{"%\"filter\":\"" + q.filter + "\"%"});
+    }
+    sql += " ORDER BY at DESC, id DESC LIMIT ?";
+    args.push_back(Value{static_cast<std::int64_t>(std::clamp<std::size_t>(q.limit, 1, 5000))});
+    auto rows = s_->conn->query(sql, args);
+    if (!rows) return std::unexpected(rows.error());
+    std::vector<StoredEvent> out;
+    for (const auto& r : *rows) {
+      StoredEvent e;
+      e.trace_id = r.text(0);
+      e.at = r.integer(1);
+      e.type = parse_event_type(r.text(2)).value_or(EventType::note);
+      e.recipient = r.text(3);
+      if (!r.is_null(4)) e.status = parse_trace_status(r.text(4));
+      e.detail = r.text(5);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
   util::Result<std::vector<HourlyCount>> hourly_counts(Micros since, Micros until) override {
     constexpr std::int64_t kHour = 3'600'000'000;
     std::lock_guard lock(s_->mu);
