@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "app/attachments_queue.h"
 #include "attachments/clamd.h"
 #include "attachments/sandbox/pool.h"
 #include "attachments/yara_rules.h"
@@ -45,14 +46,39 @@ class Runtime : public AttachmentsRuntime {
       auto shared = std::make_shared<std::move_only_function<void()>>(std::move(work));
       boost::asio::post(threads_, [shared] { (*shared)(); });
     };
+    services.copy = [this](const pipeline::MessageContext& ctx, const std::string& to, const std::string& reason) {
+      if (!queue_) return std::string("no queue");
+      auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+      return queue_copy(*queue_, copy_from_, to, monitor_copy_message(ctx.message, ctx.queue_id, copy_from_, to, reason, now.count()),
+                        "monitor copy of " + ctx.queue_id + ": " + reason);
+    };
     filter_ = std::make_shared<filters::AttachmentFilter>(attachments_config(cfg), std::move(services));
     log::info("attachments.ready", {{"workers", st.workers}, {"clamd", cfg.attachments.clamd.empty() ? "off" : cfg.attachments.clamd},
                                     {"policies", cfg.attachments.policies.size()}});
   }
-  ~Runtime() override { threads_.join(); }
+  ~Runtime() override {
+    threads_.join();
+    holds_.reset();
+  }
   std::shared_ptr<filters::AttachmentFilter> filter() override { return filter_; }
+  void connect_queue(queue::QueueManager& queue, const std::string& hostname) override {
+    queue_ = &queue;
+    copy_from_ = "postmaster@" + hostname;
+    holds_ = std::make_shared<AttachmentHolds>(queue, *filter_, [this](std::move_only_function<void()> work) {
+      auto shared = std::make_shared<std::move_only_function<void()>>(std::move(work));
+      boost::asio::post(threads_, [shared] { (*shared)(); });
+    });
+    // The queue outlives this runtime in serve(): late events find it gone.
+    queue.on_event([weak = std::weak_ptr<AttachmentHolds>(holds_)](const queue::QueueEvent& e) {
+      if (auto holds = weak.lock()) holds->on_event(e);
+    });
+    holds_->resume();
+  }
 
  private:
+  queue::QueueManager* queue_ = nullptr;
+  std::string copy_from_;
+  std::shared_ptr<AttachmentHolds> holds_;
   boost::asio::thread_pool threads_;
   std::shared_ptr<attachments::sandbox::WorkerPool> pool_;
   std::shared_ptr<attachments::ClamdClient> clamd_;
@@ -74,6 +100,7 @@ filters::AttachmentsConfig attachments_config(const Config& cfg) {
   }
   out.block_suspicious = a.block_at == "suspicious";
   out.cache_entries = static_cast<std::size_t>(a.cache_entries);
+  out.fast_path = std::chrono::milliseconds(a.fast_path_ms);
   out.limits.max_depth = static_cast<std::size_t>(a.max_archive_depth);
   out.limits.max_files = static_cast<std::size_t>(a.max_archive_files);
   out.limits.max_bytes = static_cast<std::uint64_t>(a.max_archive_bytes);
@@ -93,6 +120,7 @@ filters::AttachmentsConfig attachments_config(const Config& cfg) {
     fp.block_on_timeout = p.on_timeout == "block";
     fp.block_on_error = p.on_error == "block";
     fp.analyze_internal = p.analyze_internal;
+    fp.copy_to = p.copy_to;
     out.policies.push_back(std::move(fp));
   }
   return out;

@@ -7,6 +7,7 @@
 
 #include "app/config.h"
 #include "filters/attachments/attachment_filter.h"
+#include "queue/manager.h"
 #include "util/error.h"
 
 namespace mailmoat::app {
@@ -15,6 +16,9 @@ class AttachmentsRuntime {
  public:
   virtual ~AttachmentsRuntime() = default;
   virtual std::shared_ptr<filters::AttachmentFilter> filter() = 0;
+  // Holds in the queue (analysis after queueing, resumed here for the holds
+  // the spool kept over a restart) and monitor copies, which go through `queue`.
+  virtual void connect_queue(queue::QueueManager& queue, const std::string& hostname) = 0;
 };
 
 // nullptr when [attachments] enabled = false; an error when the YARA rules

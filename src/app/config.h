@@ -100,6 +100,7 @@ struct AttachmentPolicyConfig {
   std::string on_timeout = "block";                // block | deliver
   std::string on_error = "block";                  // block | deliver
   bool analyze_internal = false;
+  std::string copy_to;                             // monitor: copies of malicious mail go here
 };
 
 struct Config {
@@ -246,6 +247,7 @@ struct Config {
     std::int64_t cache_entries = 10000;
     std::string clamd;  // "unix:/path" or "host:port"; empty: no ClamAV
     std::string yara_rules_dir;  // *.yar / *.yara compiled at start; empty: no YARA
+    std::int64_t fast_path_ms = 300;  // block: no hold when analysis finishes within this
     std::vector<AttachmentPolicyConfig> policies{AttachmentPolicyConfig{}};
   } attachments;
   std::vector<RouteConfig> routes{RouteConfig{{"localhost"}, "maildir", ""}, RouteConfig{}};

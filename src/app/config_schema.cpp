@@ -243,6 +243,8 @@ Schema bind_schema(Config& c) {
       {.key = "clamd", .target = &c.attachments.clamd, .doc = "clamd socket: unix:/path or host:port; empty: no ClamAV"},
       {.key = "yara_rules_dir", .target = &c.attachments.yara_rules_dir,
        .doc = "directory of YARA rules (*.yar, *.yara) compiled at start; empty: no YARA"},
+      {.key = "fast_path_ms", .target = &c.attachments.fast_path_ms,
+       .doc = "block: analysis finished within this at end of data needs no hold", .min = 0, .max = 600000},
   }});
   s.arrays.push_back(TableArray{
       "smtp.listener", "one table per SMTP listener",
@@ -330,6 +332,8 @@ Schema bind_schema(Config& c) {
              .check = Check::one_of, .choices = {"block", "deliver"}},
             {.key = "analyze_internal", .target = &p.analyze_internal,
              .doc = "also analyse mail from relay and submission listeners"},
+            {.key = "copy_to", .target = &p.copy_to,
+             .doc = "monitor: address that receives a copy of messages with malicious attachments"},
         };
       }});
   return s;

@@ -305,6 +305,7 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   auto attachments_runtime = std::move(*attachments_made);
+  if (attachments_runtime) attachments_runtime->connect_queue(queue_manager, hostname);
   auto chain = std::make_shared<pipeline::FilterChain>();
   std::shared_ptr<pipeline::Filter> signing_filter;
   std::unique_ptr<RulesReloader> rules_reloader;

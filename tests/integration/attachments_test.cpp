@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <filesystem>
 #include <fstream>
@@ -198,6 +201,111 @@ TEST(Attachments, YaraRulesFromADirectoryQuarantineMatches) {
   b.push_back("attachments.yara_rules_dir=" + broken.path());
   EXPECT_FALSE(bad.start(b));
   EXPECT_NE(bad.log().find("bad.yar"), std::string::npos) << bad.log();
+}
+
+// Polls the trace until it contains `what` (events after the 250 are recorded asynchronously).
+std::string trace_until(const Gateway& gw, const std::string& id, const std::string& what) {
+  std::string t;
+  for (int i = 0; i < 100; ++i) {
+    t = trace_of(gw, id);
+    if (t.find(what) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return t;
+}
+
+TEST(Attachments, BlockHoldsTheMessageWhileAnalysisRunsThenQuarantinesOrReleases) {
+  Gateway gw;
+  auto o = policy("block");
+  o.push_back("attachments.fast_path_ms=0");  // every analysis happens after queueing
+  ASSERT_TRUE(gw.start(o)) << gw.log();
+  std::string bad = send(gw, with("invoice.docm", s::docm_with_autoopen()));
+  ASSERT_EQ(reply_code(bad), 250) << bad;
+  std::string good = send(gw, with("paper.pdf", s::plain_pdf()));
+  ASSERT_EQ(reply_code(good), 250) << good;
+  ASSERT_TRUE(delivered(gw, 1));
+  EXPECT_TRUE(quarantined(gw, queue_id(bad)));
+  auto box = mailbox(gw.data_dir(), "u@localhost");
+  ASSERT_EQ(box.size(), 1u);
+  EXPECT_NE(box[0].find("paper.pdf"), std::string::npos);
+
+  std::string t = trace_until(gw, queue_id(bad), "hold_done");
+  EXPECT_NE(t.find("analysis pending"), std::string::npos) << t;  // the hold, with its reason
+  EXPECT_NE(t.find("verdict=pending"), std::string::npos) << t;
+  EXPECT_NE(t.find("auto-exec macro autoopen"), std::string::npos) << t;  // the analysis in the queue
+  EXPECT_NE(t.find("outcome=quarantined"), std::string::npos) << t;
+  EXPECT_NE(t.find("waited_ms="), std::string::npos) << t;
+  std::string c = trace_until(gw, queue_id(good), "hold_done");
+  EXPECT_NE(c.find("verdict=clean"), std::string::npos) << c;
+  EXPECT_NE(c.find("outcome=released"), std::string::npos) << c;
+  EXPECT_NE(c.find("released for delivery"), std::string::npos) << c;
+}
+
+TEST(Attachments, BlockFastPathDecidesAtEndOfDataWithoutAHold) {
+  Gateway gw;
+  auto o = policy("block");
+  o.push_back("attachments.fast_path_ms=3000");
+  ASSERT_TRUE(gw.start(o)) << gw.log();
+  std::string r = send(gw, with("paper.pdf", s::plain_pdf()));
+  ASSERT_EQ(reply_code(r), 250) << r;
+  ASSERT_TRUE(delivered(gw, 1));
+  std::string t = trace_of(gw, queue_id(r));
+  EXPECT_NE(t.find("hold=none (analysis finished within the fast path of 3000 ms)"), std::string::npos) << t;
+  EXPECT_EQ(t.find("analysis pending"), std::string::npos) << t;
+}
+
+TEST(Attachments, HeldMessagesAreAnalysedAgainAfterARestart) {
+  // A "clamd" that accepts connections and never answers keeps the analysis
+  // of the held message running (its budget is a minute) until the kill.
+  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(silent, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int port = free_port();
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(silent, 16), 0);
+  Gateway gw;
+  std::vector<std::string> o{"attachments.workers=1", "attachments.policy.0.action=block",
+                             "attachments.policy.0.budget_ms=60000", "attachments.fast_path_ms=0"};
+  auto slow = o;
+  slow.push_back("attachments.clamd=127.0.0.1:" + std::to_string(port));
+  ASSERT_TRUE(gw.start(slow)) << gw.log();
+  std::string r = send(gw, with("invoice.docm", s::docm_with_autoopen()));
+  ASSERT_EQ(reply_code(r), 250) << r;
+  std::string id = queue_id(r);
+  ASSERT_NE(trace_until(gw, id, "analysis pending").find("analysis pending"), std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  gw.kill9();
+  ::close(silent);
+  ASSERT_TRUE(gw.start(o)) << gw.log();  // no clamd now: the analysis finishes
+  EXPECT_TRUE(quarantined(gw, id)) << gw.log();
+  std::string t = trace_until(gw, id, "hold_done");
+  EXPECT_NE(t.find("resumed after a restart"), std::string::npos) << t;
+  EXPECT_NE(t.find("outcome=quarantined"), std::string::npos) << t;
+  EXPECT_TRUE(mailbox(gw.data_dir(), "u@localhost").empty());
+}
+
+TEST(Attachments, MonitorSendsACopyOfMaliciousMailToTheCopyAddress) {
+  Gateway gw;
+  auto o = policy("monitor");
+  o.push_back("attachments.policy.0.copy_to=soc@localhost");
+  ASSERT_TRUE(gw.start(o)) << gw.log();
+  std::string r = send(gw, with("invoice.docm", s::docm_with_autoopen()));
+  ASSERT_EQ(reply_code(r), 250) << r;
+  ASSERT_TRUE(delivered(gw, 1));  // the recipient gets it at once
+  auto copies = wait_for_mail(gw.data_dir(), "soc@localhost", 1, std::chrono::seconds(10));
+  ASSERT_EQ(copies.size(), 1u);
+  EXPECT_NE(copies[0].find("X-Mailmoat-Monitor-Copy: " + queue_id(r)), std::string::npos) << copies[0];
+  EXPECT_NE(copies[0].find("Content-Type: message/rfc822"), std::string::npos);
+  EXPECT_NE(copies[0].find("auto-exec macro autoopen"), std::string::npos);
+  EXPECT_NE(copies[0].find("invoice.docm"), std::string::npos);
+  EXPECT_NE(trace_of(gw, queue_id(r)).find("copy queued to soc@localhost"), std::string::npos);
+  // A clean message is not copied.
+  ASSERT_EQ(reply_code(send(gw, with("paper.pdf", s::plain_pdf()))), 250);
+  ASSERT_TRUE(delivered(gw, 2));
+  EXPECT_EQ(mailbox(gw.data_dir(), "soc@localhost").size(), 1u);
 }
 
 // clamd with a database written here (TESTING.md: no freshclam, no network).

@@ -31,16 +31,6 @@ bool is_timeout(const Analysis& a) {
   });
 }
 
-// What the policy makes of one attachment's outcome.
-enum class Outcome { pass, bad, error, timeout };
-
-Outcome outcome(const AttachmentFacts& f, bool block_suspicious) {
-  const Analysis& a = f.analysis;
-  if (a.verdict == Verdict::malicious) return Outcome::bad;
-  if (a.verdict == Verdict::suspicious && block_suspicious) return Outcome::bad;
-  if (a.verdict == Verdict::scan_error) return is_timeout(a) ? Outcome::timeout : Outcome::error;
-  return Outcome::pass;
-}
 
 pipeline::AttachmentFact to_fact(const AttachmentFacts& f) {
   return pipeline::AttachmentFact{f.name,      f.extension, f.declared_type, f.true_type,
@@ -49,11 +39,12 @@ pipeline::AttachmentFact to_fact(const AttachmentFacts& f) {
                                   f.analysis.reasons};
 }
 
-std::string trace_detail(const AttachmentFacts& f, std::int64_t duration_ms) {
+std::string trace_detail(const AttachmentFacts& f, std::int64_t duration_ms, bool pending = false) {
+  std::string verdict = pending ? "pending" : std::string(attachments::to_string(f.analysis.verdict));
+  std::string reasons = pending ? "analysis continues with the message held in the queue" : join(f.analysis.reasons, "; ");
   return "name=\"" + f.name + "\" declared_type=" + f.declared_type + " true_type=" + f.true_type +
          " size=" + std::to_string(f.size) + " sha256=" + f.sha256 + " analyzers=" + join(f.analysis.analyzers, ",") +
-         " verdict=" + std::string(attachments::to_string(f.analysis.verdict)) + " reasons=\"" +
-         join(f.analysis.reasons, "; ") + "\" duration_ms=" + std::to_string(duration_ms);
+         " verdict=" + verdict + " reasons=\"" + reasons + "\" duration_ms=" + std::to_string(duration_ms);
 }
 
 std::string label(const AttachmentFacts& f) { return f.name.empty() ? "(unnamed " + f.true_type + ")" : f.name; }
@@ -71,35 +62,43 @@ AttachmentFilter::AttachmentFilter(AttachmentsConfig config, AttachmentServices 
                    [](const AttachmentPolicy& a, const AttachmentPolicy& b) { return a.priority < b.priority; });
 }
 
+
 void AttachmentFilter::on_message(pipeline::MessageContext& context, Done done) {
   const AttachmentPolicy* policy = select_policy(config_.policies, context.envelope);
-  auto work = [this, &context, policy, done = std::move(done)]() mutable { done(process(context, policy)); };
+  auto work = [this, &context, policy, done = std::move(done)]() mutable {
+    done(process(context, policy, AnalysisPhase::end_of_data));
+  };
   if (services_.run) services_.run(std::move(work));
   else work();
 }
 
-pipeline::Verdict AttachmentFilter::process(pipeline::MessageContext& ctx, const AttachmentPolicy* policy) {
-  const auto start = Clock::now();
-  attachments::TriageResult t = attachments::triage(ctx.message, config_.triage, &cache_);
-  if (t.attachments.empty()) return pipeline::Verdict::accept();
-  const AttachmentAction action = policy ? policy->action : AttachmentAction::off;
-  const bool internal = ctx.connection.role == "relay" || ctx.connection.role == "submission";
-  const bool analyse = action != AttachmentAction::off && services_.analyze && (!internal || policy->analyze_internal);
-  std::vector<std::string> passwords = analyse ? attachments::passwords_in_text(t.message_text) : std::vector<std::string>{};
-  const auto budget = policy ? policy->budget : std::chrono::milliseconds(0);
+pipeline::Verdict AttachmentFilter::analyse_held(pipeline::MessageContext& context) {
+  return process(context, select_policy(config_.policies, context.envelope), AnalysisPhase::held);
+}
 
+// Analyses every attachment not decided by triage within `limit`; with
+// `may_hold`, one that does not finish in time is `pending` (analysed again,
+// with the whole budget, once the message is held) rather than a timeout.
+std::vector<AttachmentFilter::Outcome> AttachmentFilter::analyse_each(pipeline::MessageContext& ctx,
+                                                                      attachments::TriageResult& t, bool analyse,
+                                                                      std::chrono::milliseconds limit, bool may_hold) {
+  const auto start = Clock::now();
+  std::vector<std::string> passwords = analyse ? attachments::passwords_in_text(t.message_text) : std::vector<std::string>{};
   std::vector<Outcome> outcomes;
   for (std::size_t i = 0; i < t.attachments.size(); ++i) {
     AttachmentFacts& f = t.attachments[i];
     const auto began = Clock::now();
+    bool pending = false;
     if (!f.decided && analyse) {
-      auto left = budget - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
+      auto left = limit - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
       if (left.count() <= 0) {
+        pending = may_hold;
         f.analysis.scan_incomplete = true;
-        f.analysis.flag(Verdict::scan_error, "scan incomplete: time budget of " + std::to_string(budget.count()) + " ms spent");
+        f.analysis.flag(Verdict::scan_error, "scan incomplete: time budget of " + std::to_string(limit.count()) + " ms spent");
       } else {
         Analysis deep = services_.analyze({f.name, t.contents[i], passwords, config_.limits, false}, left);
         if (services_.antivirus && deep.verdict != Verdict::scan_error) deep.merge(services_.antivirus(t.contents[i], left));
+        pending = may_hold && deep.verdict == Verdict::scan_error && is_timeout(deep);
         // An archive opened with a password from this message is not a
         // property of the content alone: it is not cached.
         if (!deep.password_protected) cache_.store(f.sha256, deep);
@@ -107,12 +106,35 @@ pipeline::Verdict AttachmentFilter::process(pipeline::MessageContext& ctx, const
       }
     }
     if (t.truncated) f.analysis.scan_incomplete = true;
-    ctx.attachments.push_back(to_fact(f));
-    ctx.notes.push_back({"attachments", "attachment", trace_detail(f, ms_since(began))});
+    if (!pending) ctx.attachments.push_back(to_fact(f));
+    ctx.notes.push_back({"attachments", "attachment", trace_detail(f, ms_since(began), pending)});
     // Triage lists and banned types decide under every policy, "off" included.
-    bool listed = f.decided && f.analysis.verdict == Verdict::malicious;
-    outcomes.push_back(listed ? Outcome::bad : analyse ? outcome(f, config_.block_suspicious) : Outcome::pass);
+    const Analysis& a = f.analysis;
+    bool listed = f.decided && a.verdict == Verdict::malicious;
+    Outcome o = Outcome::pass;
+    if (pending) o = Outcome::pending;
+    else if (listed || (analyse && (a.verdict == Verdict::malicious || (a.verdict == Verdict::suspicious && config_.block_suspicious))))
+      o = Outcome::bad;
+    else if (analyse && a.verdict == Verdict::scan_error)
+      o = is_timeout(a) ? Outcome::timeout : Outcome::error;
+    outcomes.push_back(o);
   }
+  return outcomes;
+}
+
+pipeline::Verdict AttachmentFilter::process(pipeline::MessageContext& ctx, const AttachmentPolicy* policy,
+                                            AnalysisPhase phase) {
+  const auto start = Clock::now();
+  attachments::TriageResult t = attachments::triage(ctx.message, config_.triage, &cache_);
+  if (t.attachments.empty()) return pipeline::Verdict::accept();
+  const AttachmentAction action = policy ? policy->action : AttachmentAction::off;
+  const bool internal = ctx.connection.role == "relay" || ctx.connection.role == "submission";
+  const bool analyse = action != AttachmentAction::off && services_.analyze && (!internal || policy->analyze_internal);
+  const auto budget = policy ? policy->budget : std::chrono::milliseconds(0);
+  // Only block holds: replace must rewrite the message before it is spooled.
+  const bool may_hold = phase == AnalysisPhase::end_of_data && action == AttachmentAction::block && analyse &&
+                        config_.fast_path < budget;
+  std::vector<Outcome> outcomes = analyse_each(ctx, t, analyse, may_hold ? config_.fast_path : budget, may_hold);
 
   auto counts = [&](Outcome o) { return std::count(outcomes.begin(), outcomes.end(), o); };
   const bool block_timeout = policy && policy->block_on_timeout, block_error = policy && policy->block_on_error;
@@ -123,37 +145,32 @@ pipeline::Verdict AttachmentFilter::process(pipeline::MessageContext& ctx, const
                         std::string(to_string(action)) + " attachments=" + std::to_string(outcomes.size()) +
                         " bad=" + std::to_string(counts(Outcome::bad)) + " errors=" + std::to_string(counts(Outcome::error)) +
                         " timeouts=" + std::to_string(counts(Outcome::timeout)) + " duration_ms=" + std::to_string(ms_since(start));
+  if (may_hold && counts(Outcome::pending) == 0)
+    summary += " hold=none (analysis finished within the fast path of " + std::to_string(config_.fast_path.count()) + " ms)";
   std::size_t first_blocking = outcomes.size();
   for (std::size_t i = 0; i < outcomes.size() && first_blocking == outcomes.size(); ++i)
     if (blocking(outcomes[i])) first_blocking = i;
+  if (first_blocking == outcomes.size() && counts(Outcome::pending) > 0) {
+    pipeline::Verdict v;
+    v.disposition = pipeline::Disposition::hold;
+    v.filter = "attachments";
+    v.reason = std::string(kPendingReason) + " (policy " + policy->name + ", " + std::to_string(counts(Outcome::pending)) +
+               " of " + std::to_string(outcomes.size()) + " attachments not finished within the fast path of " +
+               std::to_string(config_.fast_path.count()) + " ms)";
+    ctx.notes.push_back({"attachments", "held", summary + " pending=" + std::to_string(counts(Outcome::pending)) +
+                                                    " outcome=held (analysis continues in the queue)"});
+    return v;
+  }
   bool monitor_only = action == AttachmentAction::monitor &&
                       !(first_blocking < outcomes.size() && t.attachments[first_blocking].decided);
   if (first_blocking == outcomes.size() || monitor_only) {
-    ctx.notes.push_back({"attachments", monitor_only && first_blocking < outcomes.size() ? "monitor" : "pass",
-                         summary + (monitor_only && first_blocking < outcomes.size() ? " outcome=delivered (monitor)" : " outcome=delivered")});
+    const bool flagged = monitor_only && first_blocking < outcomes.size();
+    ctx.notes.push_back({"attachments", flagged ? "monitor" : "pass",
+                         summary + (flagged ? " outcome=delivered (monitor)" : " outcome=delivered")});
+    if (flagged && !policy->copy_to.empty() && services_.copy) monitor_copy(ctx, *policy, t.attachments[first_blocking]);
     return pipeline::Verdict::accept();
   }
-  if (action == AttachmentAction::replace) {
-    // Apply what earlier filters asked for first (docs: cross-filter edits),
-    // then find the parts to replace by their SHA-256 in the final bytes.
-    pipeline::apply_edits(ctx.message, ctx.edits);
-    ctx.edits.headers.clear();
-    ctx.edits.body.reset();
-    auto walk = attachments::walk_mime(ctx.message);
-    std::vector<attachments::PartReplacement> replacements;
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
-      if (!blocking(outcomes[i])) continue;
-      const auto& f = t.attachments[i];
-      for (const auto& part : walk.parts)
-        if (attachments::sha256_hex(part.content) == f.sha256)
-          replacements.push_back({part.leaf_index, "mailmoat Safe Attachments removed the attachment \"" + label(f) +
-                                                       "\" (" + std::string(attachments::to_string(f.analysis.verdict)) +
-                                                       ": " + first_reason(f) + ").\r\nAsk your administrator if you need it.\r\n"});
-    }
-    ctx.message = attachments::replace_parts(ctx.message, replacements);
-    ctx.notes.push_back({"attachments", "replaced", summary + " replaced=" + std::to_string(replacements.size()) + " outcome=delivered"});
-    return pipeline::Verdict::accept();
-  }
+  if (action == AttachmentAction::replace) return replace(ctx, t, outcomes, blocking, summary);
   const auto& f = t.attachments[first_blocking];
   pipeline::Verdict v;
   v.disposition = pipeline::Disposition::quarantine;
@@ -163,6 +180,39 @@ pipeline::Verdict AttachmentFilter::process(pipeline::MessageContext& ctx, const
              first_reason(f) + ")";
   ctx.notes.push_back({"attachments", "quarantine", summary + " outcome=quarantined"});
   return v;
+}
+
+void AttachmentFilter::monitor_copy(pipeline::MessageContext& ctx, const AttachmentPolicy& policy,
+                                    const attachments::AttachmentFacts& f) {
+  std::string reason = "attachment \"" + label(f) + "\": " + std::string(attachments::to_string(f.analysis.verdict)) +
+                       " (" + first_reason(f) + ")";
+  std::string error = services_.copy(ctx, policy.copy_to, reason);
+  ctx.notes.push_back({"attachments", "monitor_copy",
+                       error.empty() ? "copy queued to " + policy.copy_to : "copy to " + policy.copy_to + " failed: " + error});
+}
+
+pipeline::Verdict AttachmentFilter::replace(pipeline::MessageContext& ctx, const attachments::TriageResult& t,
+                                            const std::vector<Outcome>& outcomes,
+                                            const std::function<bool(Outcome)>& blocking, const std::string& summary) {
+  // Apply what earlier filters asked for first (docs: cross-filter edits),
+  // then find the parts to replace by their SHA-256 in the final bytes.
+  pipeline::apply_edits(ctx.message, ctx.edits);
+  ctx.edits.headers.clear();
+  ctx.edits.body.reset();
+  auto walk = attachments::walk_mime(ctx.message);
+  std::vector<attachments::PartReplacement> replacements;
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    if (!blocking(outcomes[i])) continue;
+    const auto& f = t.attachments[i];
+    for (const auto& part : walk.parts)
+      if (attachments::sha256_hex(part.content) == f.sha256)
+        replacements.push_back({part.leaf_index, "mailmoat Safe Attachments removed the attachment \"" + label(f) +
+                                                     "\" (" + std::string(attachments::to_string(f.analysis.verdict)) +
+                                                     ": " + first_reason(f) + ").\r\nAsk your administrator if you need it.\r\n"});
+  }
+  ctx.message = attachments::replace_parts(ctx.message, replacements);
+  ctx.notes.push_back({"attachments", "replaced", summary + " replaced=" + std::to_string(replacements.size()) + " outcome=delivered"});
+  return pipeline::Verdict::accept();
 }
 
 }  // namespace mailmoat::filters

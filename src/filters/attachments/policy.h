@@ -26,6 +26,7 @@ struct AttachmentPolicy {
   bool block_on_timeout = true;            // on_timeout = "block" (else "deliver")
   bool block_on_error = true;              // on_error = "block" (else "deliver")
   bool analyze_internal = false;           // mail from relay/submission listeners
+  std::string copy_to;                     // monitor: where copies of malicious mail go ("" none)
 };
 
 struct AttachmentsConfig {
@@ -34,6 +35,9 @@ struct AttachmentsConfig {
   bool block_suspicious = true;  // block_at = "suspicious" (else only "malicious")
   std::size_t cache_entries = 10000;
   std::vector<AttachmentPolicy> policies;
+  // block: analysis that finishes within this at end of data needs no hold;
+  // otherwise the message is held in the queue while analysis goes on.
+  std::chrono::milliseconds fast_path{300};
 };
 
 std::string_view to_string(AttachmentAction a);

@@ -1,0 +1,165 @@
+#include "app/attachments_queue.h"
+
+#include <future>
+#include <random>
+
+#include "log/log.h"
+#include "pipeline/chain.h"
+#include "util/time.h"
+
+namespace mailmoat::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::int64_t unix_millis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string random_token() {
+  std::random_device rd;
+  std::string out;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 24; ++i) out += kHex[rd() % 16];
+  return out;
+}
+
+// Header text from untrusted input: printable ASCII only, one line.
+std::string header_safe(std::string_view s) {
+  std::string out;
+  for (char c : s) out += (c >= 0x20 && c <= 0x7e) ? c : '_';
+  return out.substr(0, 400);
+}
+
+}  // namespace
+
+bool is_attachment_hold(const std::string& hold_reason) {
+  return hold_reason.starts_with("attachments: " + std::string(filters::kPendingReason));
+}
+
+AttachmentHolds::AttachmentHolds(queue::QueueManager& queue, filters::AttachmentFilter& filter, Run run)
+    : queue_(queue), filter_(filter), run_(std::move(run)) {}
+
+void AttachmentHolds::on_event(const queue::QueueEvent& e) {
+  if (e.type != "held" || !e.message || !is_attachment_hold(e.message->hold_reason)) return;
+  {
+    std::lock_guard lock(mu_);
+    if (!busy_.insert(e.queue_id).second) return;
+    held_at_[e.queue_id] = Clock::now();
+  }
+  run_([this, id = e.queue_id] { analyse(id); });
+}
+
+std::size_t AttachmentHolds::resume() {
+  std::size_t n = 0;
+  for (const auto& m : queue_.list()) {
+    if (!m.held || !is_attachment_hold(m.hold_reason)) continue;
+    {
+      std::lock_guard lock(mu_);
+      if (!busy_.insert(m.id).second) continue;
+    }
+    ++n;
+    queue_.note(m.id, "attachments.resumed", "analysis of the held message resumed after a restart");
+    run_([this, id = m.id] { analyse(id); });
+  }
+  if (n > 0) log::info("attachments.holds_resumed", {{"messages", n}});
+  return n;
+}
+
+void AttachmentHolds::analyse(const std::string& id) {
+  auto finished = [this, &id] {
+    std::lock_guard lock(mu_);
+    busy_.erase(id);
+    held_at_.erase(id);
+  };
+  auto meta = queue_.find(id);
+  if (!meta || !meta->held || !is_attachment_hold(meta->hold_reason)) return finished();
+  auto bytes = queue_.read_message(id);
+  if (!bytes) {
+    // Stays held (visible in `mailmoat queue list`); an administrator may release it.
+    log::error("attachments.hold_read_failed", {{"id", id}, {"error", bytes.error().message}});
+    queue_.note(id, "attachments.error", "cannot read the held message: " + bytes.error().message);
+    return finished();
+  }
+  pipeline::MessageContext ctx;
+  ctx.queue_id = id;
+  ctx.message = std::move(*bytes);
+  ctx.envelope = meta->envelope;
+  ctx.connection.role = meta->role;
+  ctx.connection.listener = meta->listener;
+  ctx.connection.client_address = meta->client_address;
+  ctx.connection.helo = meta->helo;
+  const auto began = Clock::now();
+  pipeline::Verdict v = filter_.analyse_held(ctx);
+  const auto analysis_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
+  std::int64_t waited_ms = unix_millis() - meta->received_at * 1000;  // after a restart: since it was received
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = held_at_.find(id); it != held_at_.end())
+      waited_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - it->second).count();
+  }
+  for (const auto& n : ctx.notes) queue_.note(id, "attachments." + n.event, n.detail);
+  const std::string timing =
+      "analysis_ms=" + std::to_string(analysis_ms) + " waited_ms=" + std::to_string(waited_ms);
+  if (v.disposition == pipeline::Disposition::quarantine) {
+    queue_.note(id, "attachments.hold_done", timing + " outcome=quarantined");
+    queue_.release_to_quarantine(id, v.category.empty() ? v.filter : v.category, v.filter + ": " + v.reason);
+  } else if (v.disposition == pipeline::Disposition::accept) {
+    queue_.note(id, "attachments.hold_done", timing + " outcome=released");
+    queue_.release_after(id, "attachments: analysis finished (" + timing + "), released for delivery");
+  } else {
+    queue_.note(id, "attachments.error", "unexpected verdict after analysis; the message stays held: " + v.reason);
+  }
+  log::info("attachments.hold_done", {{"id", id}, {"analysis_ms", analysis_ms}, {"waited_ms", waited_ms},
+                                      {"outcome", v.disposition == pipeline::Disposition::quarantine ? "quarantined"
+                                                                                                      : "released"}});
+  finished();
+}
+
+std::string monitor_copy_message(const std::string& original, const std::string& queue_id, const std::string& from,
+                                 const std::string& to, const std::string& reason, std::int64_t unix_now) {
+  const std::string boundary = "=_mailmoat_copy_" + random_token();
+  std::string subject = header_safe(pipeline::header_value(original, "Subject"));
+  std::string out;
+  out += "From: mailmoat Safe Attachments <" + from + ">\r\n";
+  out += "To: <" + to + ">\r\n";
+  out += "Subject: [Safe Attachments monitor] " + subject + "\r\n";
+  out += "Date: " + util::rfc5322_date(unix_now) + "\r\n";
+  out += "Message-ID: <" + random_token() + "." + queue_id + "@mailmoat>\r\n";
+  out += "X-Mailmoat-Monitor-Copy: " + header_safe(queue_id) + "\r\n";
+  out += "MIME-Version: 1.0\r\n";
+  out += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n";
+  out += "--" + boundary + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n";
+  out += "A Safe Attachments monitor policy delivered message " + queue_id + " to its recipients,\r\n";
+  out += "but found a malicious attachment:\r\n\r\n  " + header_safe(reason) + "\r\n\r\n";
+  out += "The original message is attached.\r\n";
+  out += "--" + boundary + "\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"original.eml\"\r\n\r\n";
+  out += original;
+  if (!original.ends_with("\r\n")) out += "\r\n";
+  out += "--" + boundary + "--\r\n";
+  return out;
+}
+
+std::string queue_copy(pipeline::MessageSink& sink, const std::string& from, const std::string& to, std::string message,
+                       const std::string& note) {
+  auto ctx = std::make_shared<pipeline::MessageContext>();
+  ctx->queue_id = sink.next_queue_id();
+  ctx->connection.role = "local";
+  ctx->connection.listener = "attachments";
+  ctx->connection.client_address = "127.0.0.1";
+  ctx->envelope.sender = from;
+  ctx->envelope.body_type = "8BITMIME";
+  ctx->envelope.recipients.push_back({to, "", ""});
+  ctx->message = std::move(message);
+  ctx->notes.push_back({"attachments", "monitor_copy", note});
+  pipeline::Submission submission;
+  submission.context = ctx;
+  std::promise<util::Result<void>> queued;
+  auto future = queued.get_future();
+  sink.submit(std::move(submission), [&queued](util::Result<void> r) { queued.set_value(std::move(r)); });
+  auto r = future.get();
+  return r ? std::string() : r.error().message;
+}
+
+}  // namespace mailmoat::app
