@@ -11,6 +11,7 @@ namespace mailmoat::app {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr std::string_view kDynamicMarker = "dynamic delivery";
 
 std::int64_t unix_millis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -38,8 +39,9 @@ bool is_attachment_hold(const std::string& hold_reason) {
   return hold_reason.starts_with("attachments: " + std::string(filters::kPendingReason));
 }
 
-AttachmentHolds::AttachmentHolds(queue::QueueManager& queue, filters::AttachmentFilter& filter, Run run)
-    : queue_(queue), filter_(filter), run_(std::move(run)) {}
+AttachmentHolds::AttachmentHolds(queue::QueueManager& queue, filters::AttachmentFilter& filter, Run run,
+                                 std::shared_ptr<DynamicStore> dynamic)
+    : queue_(queue), filter_(filter), run_(std::move(run)), dynamic_(std::move(dynamic)) {}
 
 void AttachmentHolds::on_event(const queue::QueueEvent& e) {
   if (e.type != "held" || !e.message || !is_attachment_hold(e.message->hold_reason)) return;
@@ -102,6 +104,10 @@ void AttachmentHolds::analyse(const std::string& id) {
   for (const auto& n : ctx.notes) queue_.note(id, "attachments." + n.event, n.detail);
   const std::string timing =
       "analysis_ms=" + std::to_string(analysis_ms) + " waited_ms=" + std::to_string(waited_ms);
+  if (meta->hold_reason.find(kDynamicMarker) != std::string::npos) {
+    finish_dynamic(id, ctx, v, timing);
+    return finished();
+  }
   if (v.disposition == pipeline::Disposition::quarantine) {
     queue_.note(id, "attachments.hold_done", timing + " outcome=quarantined");
     queue_.release_to_quarantine(id, v.category.empty() ? v.filter : v.category, v.filter + ": " + v.reason);
@@ -115,6 +121,63 @@ void AttachmentHolds::analyse(const std::string& id) {
                                       {"outcome", v.disposition == pipeline::Disposition::quarantine ? "quarantined"
                                                                                                       : "released"}});
   finished();
+}
+
+void AttachmentHolds::finish_dynamic(const std::string& id, const pipeline::MessageContext& ctx,
+                                     const pipeline::Verdict& v, const std::string& timing) {
+  const bool clean = v.disposition == pipeline::Disposition::accept;
+  if (!clean && v.disposition != pipeline::Disposition::quarantine) {
+    queue_.note(id, "attachments.error", "unexpected verdict after analysis; the original stays held: " + v.reason);
+    return;
+  }
+  if (!dynamic_) {
+    queue_.note(id, "attachments.error", "no dynamic delivery store; the original stays held");
+    return;
+  }
+  // The outcome first: the links must not say "being scanned" for a message gone from the queue.
+  if (auto saved = dynamic_->save(id, {clean ? "clean" : "malicious", v.reason}, ctx.message); !saved) {
+    log::error("attachments.dynamic_store_failed", {{"id", id}, {"error", saved.error().message}});
+    queue_.note(id, "attachments.error", "cannot record the outcome (" + saved.error().message + "); the original stays held");
+    return;
+  }
+  if (!clean) {
+    queue_.note(id, "attachments.hold_done", timing + " outcome=quarantined (dynamic delivery original; links show it blocked)");
+    queue_.release_to_quarantine(id, v.category.empty() ? v.filter : v.category, v.filter + ": " + v.reason);
+    return;
+  }
+  const filters::AttachmentPolicy* policy = filter_.policy_for(ctx.envelope);
+  if (policy && policy->deliver_original) {
+    queue_.note(id, "attachments.hold_done", timing + " outcome=released (dynamic delivery: the original in full)");
+    queue_.release_after(id, "attachments: analysis finished clean (" + timing + "), the original is delivered in full");
+  } else {
+    queue_.note(id, "attachments.hold_done", timing + " outcome=clean (dynamic delivery: attachments served by their links)");
+    queue_.remove(id, "attachments: analysis finished clean; the original is kept for its attachment links, not delivered "
+                      "(deliver_original = false)");
+  }
+}
+
+std::string hold_dynamic_original(pipeline::MessageSink& sink, const pipeline::MessageContext& ctx,
+                                  const std::string& original, std::string& error) {
+  auto copy = std::make_shared<pipeline::MessageContext>();
+  copy->queue_id = sink.next_queue_id();
+  copy->connection = ctx.connection;
+  copy->envelope = ctx.envelope;
+  copy->message = "X-Mailmoat-Dynamic-Delivery: original; placeholder-copy=" + header_safe(ctx.queue_id) + "\r\n" + original;
+  copy->notes.push_back({"attachments", "dynamic_original",
+                         "original of " + ctx.queue_id + " (delivered with placeholders), held while analysis runs"});
+  pipeline::Submission submission;
+  submission.context = copy;
+  submission.hold = true;
+  submission.hold_reason = "attachments: " + std::string(filters::kPendingReason) + " (" + std::string(kDynamicMarker) +
+                           " original of " + ctx.queue_id + ")";
+  std::promise<util::Result<void>> queued;
+  auto future = queued.get_future();
+  sink.submit(std::move(submission), [&queued](util::Result<void> r) { queued.set_value(std::move(r)); });
+  if (auto r = future.get(); !r) {
+    error = r.error().message;
+    return {};
+  }
+  return copy->queue_id;
 }
 
 std::string monitor_copy_message(const std::string& original, const std::string& queue_id, const std::string& from,

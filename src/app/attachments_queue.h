@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 
+#include "app/attachments_dynamic.h"
 #include "filters/attachments/attachment_filter.h"
 #include "queue/manager.h"
 
@@ -22,7 +23,8 @@ namespace mailmoat::app {
 class AttachmentHolds {
  public:
   using Run = std::function<void(std::move_only_function<void()>)>;
-  AttachmentHolds(queue::QueueManager& queue, filters::AttachmentFilter& filter, Run run);
+  AttachmentHolds(queue::QueueManager& queue, filters::AttachmentFilter& filter, Run run,
+                  std::shared_ptr<DynamicStore> dynamic = nullptr);
   // Queue observer: a hold placed by the filter starts its analysis.
   void on_event(const queue::QueueEvent& e);
   // Starts the analysis of every hold of ours the spool held at start; returns how many.
@@ -30,10 +32,15 @@ class AttachmentHolds {
 
  private:
   void analyse(const std::string& id);
+  // A dynamic_delivery original: record the outcome for its links, then
+  // quarantine it, deliver it in full (deliver_original) or drop it from the queue.
+  void finish_dynamic(const std::string& id, const pipeline::MessageContext& ctx, const pipeline::Verdict& v,
+                      const std::string& timing);
 
   queue::QueueManager& queue_;
   filters::AttachmentFilter& filter_;
   Run run_;
+  std::shared_ptr<DynamicStore> dynamic_;
   std::mutex mu_;
   std::set<std::string> busy_;
   std::map<std::string, std::chrono::steady_clock::time_point> held_at_;
@@ -46,6 +53,11 @@ bool is_attachment_hold(const std::string& hold_reason);
 // and whose second part is the original (message/rfc822).
 std::string monitor_copy_message(const std::string& original, const std::string& queue_id, const std::string& from,
                                  const std::string& to, const std::string& reason, std::int64_t unix_now);
+
+// Spools the dynamic_delivery original of `ctx` held (marked with a header) and
+// returns its queue id once durable, or "" with `error`.
+std::string hold_dynamic_original(pipeline::MessageSink& sink, const pipeline::MessageContext& ctx,
+                                  const std::string& original, std::string& error);
 
 // Queues `message` from `from` to `to`; returns "" once it is durable, else the reason.
 std::string queue_copy(pipeline::MessageSink& sink, const std::string& from, const std::string& to,

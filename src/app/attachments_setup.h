@@ -7,6 +7,7 @@
 
 #include "app/config.h"
 #include "filters/attachments/attachment_filter.h"
+#include "http/router.h"
 #include "queue/manager.h"
 #include "util/error.h"
 
@@ -19,6 +20,8 @@ class AttachmentsRuntime {
   // Holds in the queue (analysis after queueing, resumed here for the holds
   // the spool kept over a restart) and monitor copies, which go through `queue`.
   virtual void connect_queue(queue::QueueManager& queue, const std::string& hostname) = 0;
+  // GET /v1/a (Dynamic Delivery's attachment links) when a policy uses dynamic_delivery.
+  virtual void add_routes(http::Router& router) = 0;
 };
 
 // nullptr when [attachments] enabled = false; an error when the YARA rules

@@ -95,12 +95,13 @@ struct AttachmentPolicyConfig {
   std::int64_t priority = 100;                     // lowest number wins among matching policies
   std::vector<std::string> recipient_domains{"*"};
   std::vector<std::string> recipients;
-  std::string action = "block";                    // off | monitor | block | replace
+  std::string action = "block";                    // off | monitor | block | replace | dynamic_delivery
   std::int64_t budget_ms = 2000;
   std::string on_timeout = "block";                // block | deliver
   std::string on_error = "block";                  // block | deliver
   bool analyze_internal = false;
   std::string copy_to;                             // monitor: copies of malicious mail go here
+  bool deliver_original = false;                   // dynamic_delivery: deliver the original once clean
 };
 
 struct Config {

@@ -323,8 +323,8 @@ Schema bind_schema(Config& c) {
             {.key = "priority", .target = &p.priority, .doc = "lower wins", .min = 0, .max = 1000000},
             {.key = "recipient_domains", .target = &p.recipient_domains, .doc = "recipient domains, or \"*\""},
             {.key = "recipients", .target = &p.recipients, .doc = "recipient addresses"},
-            {.key = "action", .target = &p.action, .doc = "off, monitor, block or replace",
-             .check = Check::one_of, .choices = {"off", "monitor", "block", "replace"}},
+            {.key = "action", .target = &p.action, .doc = "off, monitor, block, replace or dynamic_delivery",
+             .check = Check::one_of, .choices = {"off", "monitor", "block", "replace", "dynamic_delivery"}},
             {.key = "budget_ms", .target = &p.budget_ms, .doc = "analysis time for one message", .min = 1, .max = 600000},
             {.key = "on_timeout", .target = &p.on_timeout, .doc = "block or deliver when the budget runs out",
              .check = Check::one_of, .choices = {"block", "deliver"}},
@@ -334,6 +334,8 @@ Schema bind_schema(Config& c) {
              .doc = "also analyse mail from relay and submission listeners"},
             {.key = "copy_to", .target = &p.copy_to,
              .doc = "monitor: address that receives a copy of messages with malicious attachments"},
+            {.key = "deliver_original", .target = &p.deliver_original,
+             .doc = "dynamic_delivery: also deliver the original message once its attachments are clean"},
         };
       }});
   return s;

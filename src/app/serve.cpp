@@ -446,6 +446,7 @@ int serve(const ServeOptions& options) {
   add_dmarc_report_routes(router, dmarc_reports, api_auth);
   add_click_trace_routes(router, *(*stores)->clicks, api_auth);
   if (links_runtime) http::add_click_routes(router, links_runtime->clicks);
+  if (attachments_runtime) attachments_runtime->add_routes(router);
 
   http::Server http_server(io, router);
   if (!cfg.http.tls_cert.empty()) {

@@ -497,7 +497,7 @@ bool QueueManager::release_after(const std::string& id, const std::string& detai
   return true;
 }
 
-bool QueueManager::remove(const std::string& id) {
+bool QueueManager::remove(const std::string& id, const std::string& detail) {
   {
     std::lock_guard lock(impl_->mu);
     auto it = impl_->entries.find(id);
@@ -508,7 +508,7 @@ bool QueueManager::remove(const std::string& id) {
     impl_->entries.erase(it);
   }
   impl_->spool.remove(id);
-  impl_->emit(id, "deleted", "", "by administrator");
+  impl_->emit(id, "deleted", "", detail);
   return true;
 }
 

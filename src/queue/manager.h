@@ -77,7 +77,7 @@ class QueueManager : public pipeline::MessageSink {
   std::optional<QueuedMessage> find(const std::string& id) const;
   bool hold(const std::string& id);
   bool release(const std::string& id);
-  bool remove(const std::string& id);
+  bool remove(const std::string& id, const std::string& detail = "by administrator");
   // For holds the gateway places itself (Safe Attachments analysis after
   // queueing): the spooled bytes, a release with a reason of our own or into
   // the quarantine store, and notes for the trace (emitted as events).

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include "harness.h"
@@ -306,6 +307,98 @@ TEST(Attachments, MonitorSendsACopyOfMaliciousMailToTheCopyAddress) {
   ASSERT_EQ(reply_code(send(gw, with("paper.pdf", s::plain_pdf()))), 250);
   ASSERT_TRUE(delivered(gw, 2));
   EXPECT_EQ(mailbox(gw.data_dir(), "soc@localhost").size(), 1u);
+}
+
+// The /v1/a link in a placeholder part, as a request target ("" when none).
+std::string attachment_link(const std::string& mail, const std::string& http) {
+  std::smatch m;
+  std::regex re("http://" + std::regex_replace(http, std::regex(R"(\.)"), R"(\.)") +
+                R"((/v1/a\?m=[A-Za-z0-9._%-]+&p=[0-9]+&s=[A-Za-z0-9_-]+))");
+  return std::regex_search(mail, m, re) ? m[1].str() : std::string();
+}
+
+std::string param(const std::string& target, const std::string& name) {
+  auto at = target.find(name + "=");
+  if (at == std::string::npos) return {};
+  auto end = target.find('&', at);
+  return target.substr(at + name.size() + 1, end == std::string::npos ? std::string::npos : end - at - name.size() - 1);
+}
+
+std::vector<std::string> dynamic_policy(const std::string& http, bool deliver_original) {
+  return {"http.listen=" + http, "attachments.workers=1", "attachments.policy.0.action=dynamic_delivery",
+          "attachments.policy.0.budget_ms=10000", "attachments.fast_path_ms=0",
+          std::string("attachments.policy.0.deliver_original=") + (deliver_original ? "true" : "false")};
+}
+
+TEST(Attachments, DynamicDeliveryDeliversThePlaceholderThenServesTheCleanFileAndTheOriginal) {
+  const std::string http = "127.0.0.1:" + std::to_string(free_port());
+  Gateway gw;
+  ASSERT_TRUE(gw.start(dynamic_policy(http, true))) << gw.log();
+  std::string r = send(gw, s::message("Body text arrives at once.", {{"paper.pdf", "application/pdf", s::plain_pdf()}}));
+  ASSERT_EQ(reply_code(r), 250) << r;
+  auto box = wait_for_mail(gw.data_dir(), "u@localhost", 2, std::chrono::seconds(20));
+  ASSERT_EQ(box.size(), 2u) << gw.log();
+  const std::string& placeholder = box[0].find("X-Mailmoat-Dynamic-Delivery") == std::string::npos ? box[0] : box[1];
+  const std::string& original = &placeholder == &box[0] ? box[1] : box[0];
+  EXPECT_NE(placeholder.find("Body text arrives at once."), std::string::npos) << placeholder;
+  EXPECT_NE(placeholder.find("is scanning the attachment \"paper.pdf\""), std::string::npos) << placeholder;
+  EXPECT_EQ(placeholder.find("%PDF"), std::string::npos) << placeholder;
+  EXPECT_NE(original.find("X-Mailmoat-Dynamic-Delivery: original; placeholder-copy=" + queue_id(r)), std::string::npos);
+  EXPECT_NE(original.find("filename=\"paper.pdf\""), std::string::npos);
+
+  std::string link = attachment_link(placeholder, http);
+  ASSERT_FALSE(link.empty()) << placeholder;
+  auto got = http_request(http, "GET", link);
+  EXPECT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(got.body, s::plain_pdf());
+  EXPECT_NE(got.headers.find("application/pdf"), std::string::npos) << got.headers;
+  EXPECT_NE(got.headers.find("attachment; filename=\"paper.pdf\""), std::string::npos) << got.headers;
+  EXPECT_NE(got.headers.find("nosniff"), std::string::npos) << got.headers;
+  // A link whose signature does not match is refused; so is another part of the same message.
+  std::string forged = link.substr(0, link.find("&p=")) + "&p=0&s=" + param(link, "s");
+  EXPECT_EQ(http_request(http, "GET", forged).status, 403);
+  std::string t = trace_until(gw, queue_id(r), "dynamic");
+  EXPECT_NE(t.find("outcome=delivered (dynamic delivery"), std::string::npos) << t;
+  std::string o = trace_until(gw, param(link, "m"), "hold_done");
+  EXPECT_NE(o.find("the original in full"), std::string::npos) << o;
+}
+
+TEST(Attachments, DynamicDeliveryBlocksTheLinkAndQuarantinesAMaliciousOriginal) {
+  const std::string http = "127.0.0.1:" + std::to_string(free_port());
+  Gateway gw;
+  ASSERT_TRUE(gw.start(dynamic_policy(http, true))) << gw.log();
+  std::string r = send(gw, s::message("Invoice attached.", {{"invoice.docm", "application/octet-stream", s::docm_with_autoopen()}}));
+  ASSERT_EQ(reply_code(r), 250) << r;
+  auto box = wait_for_mail(gw.data_dir(), "u@localhost", 1, std::chrono::seconds(10));
+  ASSERT_EQ(box.size(), 1u);
+  std::string link = attachment_link(box[0], http);
+  ASSERT_FALSE(link.empty()) << box[0];
+  const std::string original_id = param(link, "m");
+  EXPECT_TRUE(quarantined(gw, original_id)) << gw.log();
+  auto blocked = http_request(http, "GET", link);
+  EXPECT_EQ(blocked.status, 403);
+  EXPECT_NE(blocked.body.find("auto-exec macro autoopen"), std::string::npos) << blocked.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(mailbox(gw.data_dir(), "u@localhost").size(), 1u);  // the original never arrives
+}
+
+TEST(Attachments, DynamicDeliveryWithoutDeliverOriginalServesTheFileOnly) {
+  const std::string http = "127.0.0.1:" + std::to_string(free_port());
+  Gateway gw;
+  ASSERT_TRUE(gw.start(dynamic_policy(http, false))) << gw.log();
+  std::string r = send(gw, s::message("Notes.", {{"notes.bin", "application/octet-stream", "harmless bytes"}}));
+  ASSERT_EQ(reply_code(r), 250) << r;
+  auto box = wait_for_mail(gw.data_dir(), "u@localhost", 1, std::chrono::seconds(10));
+  ASSERT_EQ(box.size(), 1u);
+  std::string link = attachment_link(box[0], http);
+  ASSERT_FALSE(link.empty()) << box[0];
+  std::string o = trace_until(gw, param(link, "m"), "hold_done");
+  EXPECT_NE(o.find("outcome=clean (dynamic delivery"), std::string::npos) << o;
+  auto got = http_request(http, "GET", link);
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.body, "harmless bytes");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(mailbox(gw.data_dir(), "u@localhost").size(), 1u);
 }
 
 // clamd with a database written here (TESTING.md: no freshclam, no network).

@@ -131,8 +131,9 @@ pipeline::Verdict AttachmentFilter::process(pipeline::MessageContext& ctx, const
   const bool internal = ctx.connection.role == "relay" || ctx.connection.role == "submission";
   const bool analyse = action != AttachmentAction::off && services_.analyze && (!internal || policy->analyze_internal);
   const auto budget = policy ? policy->budget : std::chrono::milliseconds(0);
-  // Only block holds: replace must rewrite the message before it is spooled.
-  const bool may_hold = phase == AnalysisPhase::end_of_data && action == AttachmentAction::block && analyse &&
+  // block and dynamic_delivery hold; replace must rewrite the message before it is spooled.
+  const bool may_hold = phase == AnalysisPhase::end_of_data &&
+                        (action == AttachmentAction::block || action == AttachmentAction::dynamic_delivery) && analyse &&
                         config_.fast_path < budget;
   std::vector<Outcome> outcomes = analyse_each(ctx, t, analyse, may_hold ? config_.fast_path : budget, may_hold);
 
@@ -151,6 +152,8 @@ pipeline::Verdict AttachmentFilter::process(pipeline::MessageContext& ctx, const
   for (std::size_t i = 0; i < outcomes.size() && first_blocking == outcomes.size(); ++i)
     if (blocking(outcomes[i])) first_blocking = i;
   if (first_blocking == outcomes.size() && counts(Outcome::pending) > 0) {
+    if (action == AttachmentAction::dynamic_delivery)
+      if (auto delivered = dynamic(ctx, t, outcomes, summary)) return *delivered;
     pipeline::Verdict v;
     v.disposition = pipeline::Disposition::hold;
     v.filter = "attachments";
@@ -180,6 +183,46 @@ pipeline::Verdict AttachmentFilter::process(pipeline::MessageContext& ctx, const
              first_reason(f) + ")";
   ctx.notes.push_back({"attachments", "quarantine", summary + " outcome=quarantined"});
   return v;
+}
+
+// Delivers the body now: each pending attachment becomes a placeholder part
+// that links to it; the original (with earlier filters' edits) is held in the
+// queue, analysed there, and the link serves the attachment once it is clean.
+std::optional<pipeline::Verdict> AttachmentFilter::dynamic(pipeline::MessageContext& ctx,
+                                                           const attachments::TriageResult& t,
+                                                           const std::vector<Outcome>& outcomes,
+                                                           const std::string& summary) {
+  if (!services_.hold_original || !services_.attachment_link) return std::nullopt;
+  std::string original = ctx.message;
+  pipeline::apply_edits(original, ctx.edits);
+  std::string error;
+  std::string original_id = services_.hold_original(ctx, original, error);
+  if (original_id.empty()) {
+    ctx.notes.push_back({"attachments", "dynamic_error", "the original could not be held (" + error +
+                                                             "): the whole message is held instead"});
+    return std::nullopt;
+  }
+  ctx.message = std::move(original);
+  ctx.edits.headers.clear();
+  ctx.edits.body.reset();
+  auto walk = attachments::walk_mime(ctx.message);
+  std::vector<attachments::PartReplacement> replacements;
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    if (outcomes[i] != Outcome::pending) continue;
+    const auto& f = t.attachments[i];
+    for (const auto& part : walk.parts)
+      if (attachments::sha256_hex(part.content) == f.sha256)
+        replacements.push_back(
+            {part.leaf_index, "mailmoat Safe Attachments is scanning the attachment \"" + label(f) + "\" (" +
+                                  std::to_string(f.size) + " bytes).\r\nIt is being scanned; once it is proven safe "
+                                  "you can download it here:\r\n\r\n" +
+                                  services_.attachment_link(original_id, part.leaf_index) + "\r\n"});
+  }
+  ctx.message = attachments::replace_parts(ctx.message, replacements);
+  ctx.notes.push_back({"attachments", "dynamic",
+                       summary + " placeholders=" + std::to_string(replacements.size()) + " original=" + original_id +
+                           " outcome=delivered (dynamic delivery; the original is held while analysis runs)"});
+  return pipeline::Verdict::accept();
 }
 
 void AttachmentFilter::monitor_copy(pipeline::MessageContext& ctx, const AttachmentPolicy& policy,

@@ -4,7 +4,9 @@
 // (quarantine the message; analysis that does not finish within the fast
 // path at end of data goes on with the message held in the queue, see
 // `analyse_held`), replace (swap each bad attachment for a text part naming
-// it and the reason). Runs off the I/O thread through `run`; talks to the
+// it and the reason), dynamic_delivery (deliver at once with each attachment
+// still under analysis replaced by a placeholder linking to it; the original
+// is held in the queue and analysed there). Runs off the I/O thread through `run`; talks to the
 // sandbox, clamd and the queue only through the functions it is given.
 #pragma once
 
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "attachments/analyze.h"
@@ -31,6 +34,11 @@ struct AttachmentServices {
   // monitor's copy_to: queues a copy of the message (as an attachment) to
   // `to`; returns once it is durable, or the reason it is not.
   std::function<std::string(const pipeline::MessageContext&, const std::string& to, const std::string& reason)> copy;
+  // dynamic_delivery: spools `original` held (analysis continues on it) and
+  // returns its queue id once durable, or "" with `error` set.
+  std::function<std::string(const pipeline::MessageContext&, const std::string& original, std::string& error)> hold_original;
+  // dynamic_delivery: the signed link to leaf part `part` of held message `id`.
+  std::function<std::string(const std::string& id, std::size_t part)> attachment_link;
 };
 
 // Where a message's analysis happens: at end of data (may hold the message
@@ -50,12 +58,17 @@ class AttachmentFilter : public pipeline::Filter {
   // The analysis of a message held in the queue: the policy's whole budget,
   // never a hold again; blocking (call off the I/O threads).
   pipeline::Verdict analyse_held(pipeline::MessageContext& context);
+  const AttachmentPolicy* policy_for(const pipeline::Envelope& envelope) const {
+    return select_policy(config_.policies, envelope);
+  }
 
  private:
   enum class Outcome { pass, bad, error, timeout, pending };
   pipeline::Verdict process(pipeline::MessageContext& ctx, const AttachmentPolicy* policy, AnalysisPhase phase);
   std::vector<Outcome> analyse_each(pipeline::MessageContext& ctx, attachments::TriageResult& t, bool analyse,
                                     std::chrono::milliseconds limit, bool may_hold);
+  std::optional<pipeline::Verdict> dynamic(pipeline::MessageContext& ctx, const attachments::TriageResult& t,
+                                           const std::vector<Outcome>& outcomes, const std::string& summary);
   void monitor_copy(pipeline::MessageContext& ctx, const AttachmentPolicy& policy, const attachments::AttachmentFacts& f);
   pipeline::Verdict replace(pipeline::MessageContext& ctx, const attachments::TriageResult& t,
                             const std::vector<Outcome>& outcomes, const std::function<bool(Outcome)>& blocking,

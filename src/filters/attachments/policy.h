@@ -14,7 +14,7 @@
 
 namespace mailmoat::filters {
 
-enum class AttachmentAction { off, monitor, block, replace };
+enum class AttachmentAction { off, monitor, block, replace, dynamic_delivery };
 
 struct AttachmentPolicy {
   std::string name = "default";
@@ -27,6 +27,7 @@ struct AttachmentPolicy {
   bool block_on_error = true;              // on_error = "block" (else "deliver")
   bool analyze_internal = false;           // mail from relay/submission listeners
   std::string copy_to;                     // monitor: where copies of malicious mail go ("" none)
+  bool deliver_original = false;           // dynamic_delivery: deliver the original once proven clean
 };
 
 struct AttachmentsConfig {
