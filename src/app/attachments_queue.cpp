@@ -180,6 +180,31 @@ std::string hold_dynamic_original(pipeline::MessageSink& sink, const pipeline::M
   return copy->queue_id;
 }
 
+std::string queue_split_copy(pipeline::MessageSink& sink, const pipeline::MessageContext& copy,
+                             const pipeline::Verdict& verdict) {
+  pipeline::Submission submission;
+  auto ctx = std::make_shared<pipeline::MessageContext>(copy);
+  pipeline::apply_edits(ctx->message, ctx->edits);
+  switch (verdict.disposition) {
+    case pipeline::Disposition::accept: break;
+    case pipeline::Disposition::hold:
+      submission.hold = true;
+      submission.hold_reason = verdict.filter + ": " + verdict.reason;
+      break;
+    case pipeline::Disposition::quarantine:
+      submission.quarantine_reason = verdict.category.empty() ? verdict.filter : verdict.category;
+      submission.quarantine_policy = verdict.filter + ": " + verdict.reason;
+      break;
+    default: return "unexpected verdict for a copy: " + verdict.reason;
+  }
+  submission.context = ctx;
+  std::promise<util::Result<void>> queued;
+  auto future = queued.get_future();
+  sink.submit(std::move(submission), [&queued](util::Result<void> r) { queued.set_value(std::move(r)); });
+  auto r = future.get();
+  return r ? std::string() : r.error().message;
+}
+
 std::string monitor_copy_message(const std::string& original, const std::string& queue_id, const std::string& from,
                                  const std::string& to, const std::string& reason, std::int64_t unix_now) {
   const std::string boundary = "=_mailmoat_copy_" + random_token();

@@ -59,6 +59,10 @@ std::string monitor_copy_message(const std::string& original, const std::string&
 std::string hold_dynamic_original(pipeline::MessageSink& sink, const pipeline::MessageContext& ctx,
                                   const std::string& original, std::string& error);
 
+// Queues a per-policy copy (AttachmentFilter's split) as `verdict` says.
+std::string queue_split_copy(pipeline::MessageSink& sink, const pipeline::MessageContext& copy,
+                             const pipeline::Verdict& verdict);
+
 // Queues `message` from `from` to `to`; returns "" once it is durable, else the reason.
 std::string queue_copy(pipeline::MessageSink& sink, const std::string& from, const std::string& to,
                        std::string message, const std::string& note);

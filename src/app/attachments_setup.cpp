@@ -56,6 +56,10 @@ class Runtime : public AttachmentsRuntime {
       return queue_copy(*queue_, copy_from_, to, monitor_copy_message(ctx.message, ctx.queue_id, copy_from_, to, reason, now.count()),
                         "monitor copy of " + ctx.queue_id + ": " + reason);
     };
+    services.new_queue_id = [this] { return queue_ ? queue_->next_queue_id() : std::string(); };
+    services.queue_split = [this](const pipeline::MessageContext& copy, const pipeline::Verdict& v) {
+      return queue_ ? queue_split_copy(*queue_, copy, v) : std::string("no queue");
+    };
     if (signer_) {
       services.hold_original = [this](const pipeline::MessageContext& ctx, const std::string& original, std::string& error) {
         if (!queue_) {

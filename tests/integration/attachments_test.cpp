@@ -182,6 +182,29 @@ TEST(Attachments, PoliciesAreChosenByRecipientAndPriority) {
   EXPECT_TRUE(quarantined(gw, queue_id(r)));
 }
 
+TEST(Attachments, RecipientsWithDifferentPoliciesGetCopiesOfTheirOwn) {
+  Gateway gw;
+  ASSERT_TRUE(gw.start({"attachments.workers=1", "smtp.accepted_domains=[\"localhost\",\"lab.test\"]",
+                        "route.0.domains=[\"localhost\",\"lab.test\"]", "attachments.policy.0.action=block",
+                        "attachments.policy.0.budget_ms=4000", "attachments.policy.1.name=lab",
+                        "attachments.policy.1.priority=10", "attachments.policy.1.recipient_domains=[\"lab.test\"]",
+                        "attachments.policy.1.action=monitor"}))
+      << gw.log();
+  SmtpClient c;
+  ASSERT_TRUE(c.connect(gw.smtp_address()));
+  std::string r = c.send_message("sender@example.org", {"u@localhost", "analyst@lab.test", "second@lab.test"},
+                                 with("invoice.docm", s::docm_with_autoopen()));
+  ASSERT_EQ(reply_code(r), 250) << r;
+  // The lab recipients (monitor) get it; u@localhost's copy (block) is quarantined.
+  ASSERT_TRUE(delivered(gw, 1, "analyst@lab.test"));
+  ASSERT_TRUE(delivered(gw, 1, "second@lab.test"));
+  EXPECT_TRUE(quarantined(gw, queue_id(r)));
+  EXPECT_TRUE(mailbox(gw.data_dir(), "u@localhost").empty());
+  std::string t = trace_of(gw, queue_id(r));
+  EXPECT_NE(t.find("recipients analyst@lab.test,second@lab.test (policy lab) go as message"), std::string::npos) << t;
+  EXPECT_NE(t.find("outcome=quarantined"), std::string::npos) << t;
+}
+
 TEST(Attachments, YaraRulesFromADirectoryQuarantineMatches) {
   TempDir rules;
   rules.write("marker.yar", "rule Integration_Marker { strings: $m = \"MAILMOAT-IT-MARKER\" condition: $m }\n");

@@ -64,12 +64,53 @@ AttachmentFilter::AttachmentFilter(AttachmentsConfig config, AttachmentServices 
 
 
 void AttachmentFilter::on_message(pipeline::MessageContext& context, Done done) {
-  const AttachmentPolicy* policy = select_policy(config_.policies, context.envelope);
-  auto work = [this, &context, policy, done = std::move(done)]() mutable {
-    done(process(context, policy, AnalysisPhase::end_of_data));
-  };
+  auto work = [this, &context, done = std::move(done)]() mutable { done(split_by_policy(context)); };
   if (services_.run) services_.run(std::move(work));
   else work();
+}
+
+// Recipients whose policies differ get copies of their own, each handled by
+// its policy, so one copy is never delivered two ways. The first recipient's
+// group stays on this message. Milter mode cannot fork the MTA's message: there
+// the matching policy with the lowest priority number applies to all.
+pipeline::Verdict AttachmentFilter::split_by_policy(pipeline::MessageContext& ctx) {
+  std::vector<std::pair<const AttachmentPolicy*, std::vector<pipeline::EnvelopeRecipient>>> groups;
+  for (const auto& r : ctx.envelope.recipients) {
+    pipeline::Envelope one;
+    one.recipients.push_back(r);
+    const AttachmentPolicy* p = select_policy(config_.policies, one);
+    auto it = std::find_if(groups.begin(), groups.end(), [p](const auto& g) { return g.first == p; });
+    if (it == groups.end()) groups.push_back({p, {r}});
+    else it->second.push_back(r);
+  }
+  const bool can_split = services_.queue_split && services_.new_queue_id && ctx.connection.role != "milter";
+  if (groups.size() <= 1 || !can_split)
+    return process(ctx, select_policy(config_.policies, ctx.envelope), AnalysisPhase::end_of_data);
+  for (std::size_t g = 1; g < groups.size(); ++g) {
+    pipeline::MessageContext copy = ctx;
+    copy.queue_id = services_.new_queue_id();
+    copy.envelope.recipients = groups[g].second;
+    pipeline::apply_edits(copy.message, copy.edits);
+    copy.edits.headers.clear();
+    copy.edits.body.reset();
+    copy.notes.push_back({"attachments", "split", "copy of " + ctx.queue_id + " for the recipients of policy " +
+                                                      (groups[g].first ? groups[g].first->name : "(none)")});
+    pipeline::Verdict v = process(copy, groups[g].first, AnalysisPhase::end_of_data);
+    if (std::string error = services_.queue_split(copy, v); !error.empty()) {
+      pipeline::Verdict fail;
+      fail.disposition = pipeline::Disposition::tempfail;
+      fail.filter = "attachments";
+      fail.reason = "cannot queue the copy for policy " + (groups[g].first ? groups[g].first->name : "(none)") + ": " + error;
+      return fail;
+    }
+    std::string names;
+    for (const auto& r : groups[g].second) names += (names.empty() ? "" : ",") + r.address;
+    ctx.notes.push_back({"attachments", "split", "recipients " + names + " (policy " +
+                                                     (groups[g].first ? groups[g].first->name : "(none)") +
+                                                     ") go as message " + copy.queue_id});
+  }
+  ctx.envelope.recipients = groups[0].second;
+  return process(ctx, groups[0].first, AnalysisPhase::end_of_data);
 }
 
 pipeline::Verdict AttachmentFilter::analyse_held(pipeline::MessageContext& context) {

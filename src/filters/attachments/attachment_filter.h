@@ -37,6 +37,11 @@ struct AttachmentServices {
   // dynamic_delivery: spools `original` held (analysis continues on it) and
   // returns its queue id once durable, or "" with `error` set.
   std::function<std::string(const pipeline::MessageContext&, const std::string& original, std::string& error)> hold_original;
+  // Per-recipient policies: a fresh queue id, and queueing a copy of the
+  // message for a recipient group as its verdict says (accept, hold,
+  // quarantine); returns "" once durable, else the reason.
+  std::function<std::string()> new_queue_id;
+  std::function<std::string(const pipeline::MessageContext&, const pipeline::Verdict&)> queue_split;
   // dynamic_delivery: the signed link to leaf part `part` of held message `id`.
   std::function<std::string(const std::string& id, std::size_t part)> attachment_link;
 };
@@ -65,6 +70,7 @@ class AttachmentFilter : public pipeline::Filter {
  private:
   enum class Outcome { pass, bad, error, timeout, pending };
   pipeline::Verdict process(pipeline::MessageContext& ctx, const AttachmentPolicy* policy, AnalysisPhase phase);
+  pipeline::Verdict split_by_policy(pipeline::MessageContext& ctx);
   std::vector<Outcome> analyse_each(pipeline::MessageContext& ctx, attachments::TriageResult& t, bool analyse,
                                     std::chrono::milliseconds limit, bool may_hold);
   std::optional<pipeline::Verdict> dynamic(pipeline::MessageContext& ctx, const attachments::TriageResult& t,
