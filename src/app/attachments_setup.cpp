@@ -8,6 +8,7 @@
 #include "app/attachments_dynamic.h"
 #include "app/attachments_queue.h"
 #include "app/links_setup.h"
+#include "attachments/cape.h"
 #include "attachments/clamd.h"
 #include "attachments/sandbox/pool.h"
 #include "attachments/yara_rules.h"
@@ -56,6 +57,18 @@ class Runtime : public AttachmentsRuntime {
       return queue_copy(*queue_, copy_from_, to, monitor_copy_message(ctx.message, ctx.queue_id, copy_from_, to, reason, now.count()),
                         "monitor copy of " + ctx.queue_id + ": " + reason);
     };
+    if (!cfg.attachments.cape.empty()) {
+      attachments::CapeSettings cs;
+      cs.address = cfg.attachments.cape;
+      cs.token = cfg.attachments.cape_token;
+      cs.poll_interval = std::chrono::milliseconds(cfg.attachments.cape_poll_ms);
+      cs.malicious_score = static_cast<double>(cfg.attachments.cape_malicious_score);
+      cs.suspicious_score = static_cast<double>(cfg.attachments.cape_suspicious_score);
+      auto cape = std::make_shared<attachments::CapeClient>(cs);
+      services.dynamic_sandbox = [cape](std::string_view name, std::string_view content, std::chrono::milliseconds b) {
+        return cape->analyze(name, content, b);
+      };
+    }
     services.new_queue_id = [this] { return queue_ ? queue_->next_queue_id() : std::string(); };
     services.queue_split = [this](const pipeline::MessageContext& copy, const pipeline::Verdict& v) {
       return queue_ ? queue_split_copy(*queue_, copy, v) : std::string("no queue");
@@ -74,6 +87,7 @@ class Runtime : public AttachmentsRuntime {
     }
     filter_ = std::make_shared<filters::AttachmentFilter>(attachments_config(cfg), std::move(services));
     log::info("attachments.ready", {{"workers", st.workers}, {"clamd", cfg.attachments.clamd.empty() ? "off" : cfg.attachments.clamd},
+                                    {"cape", cfg.attachments.cape.empty() ? "off" : cfg.attachments.cape},
                                     {"policies", cfg.attachments.policies.size()}});
   }
   ~Runtime() override {
@@ -129,6 +143,7 @@ filters::AttachmentsConfig attachments_config(const Config& cfg) {
   out.block_suspicious = a.block_at == "suspicious";
   out.cache_entries = static_cast<std::size_t>(a.cache_entries);
   out.fast_path = std::chrono::milliseconds(a.fast_path_ms);
+  out.dynamic_budget = std::chrono::milliseconds(a.cape_budget_ms);
   out.limits.max_depth = static_cast<std::size_t>(a.max_archive_depth);
   out.limits.max_files = static_cast<std::size_t>(a.max_archive_files);
   out.limits.max_bytes = static_cast<std::uint64_t>(a.max_archive_bytes);

@@ -249,6 +249,13 @@ struct Config {
     std::string clamd;  // "unix:/path" or "host:port"; empty: no ClamAV
     std::string yara_rules_dir;  // *.yar / *.yara compiled at start; empty: no YARA
     std::int64_t fast_path_ms = 300;  // block: no hold when analysis finishes within this
+    // CAPE v2 dynamic sandbox for files static analysis finds suspicious; "" = off.
+    std::string cape = "";               // host:port (plain HTTP)
+    std::string cape_token;              // API token (secret)
+    std::int64_t cape_budget_ms = 300000;
+    std::int64_t cape_poll_ms = 5000;
+    std::int64_t cape_malicious_score = 7;
+    std::int64_t cape_suspicious_score = 4;
     std::vector<AttachmentPolicyConfig> policies{AttachmentPolicyConfig{}};
   } attachments;
   std::vector<RouteConfig> routes{RouteConfig{{"localhost"}, "maildir", ""}, RouteConfig{}};

@@ -245,6 +245,17 @@ Schema bind_schema(Config& c) {
        .doc = "directory of YARA rules (*.yar, *.yara) compiled at start; empty: no YARA"},
       {.key = "fast_path_ms", .target = &c.attachments.fast_path_ms,
        .doc = "block: analysis finished within this at end of data needs no hold", .min = 0, .max = 600000},
+      {.key = "cape", .target = &c.attachments.cape,
+       .doc = "CAPE v2 API host:port for files static analysis finds suspicious; empty: off"},
+      {.key = "cape_token", .target = &c.attachments.cape_token, .doc = "CAPE API token", .secret = true},
+      {.key = "cape_budget_ms", .target = &c.attachments.cape_budget_ms, .doc = "time CAPE gets per file",
+       .min = 1000, .max = 3600000},
+      {.key = "cape_poll_ms", .target = &c.attachments.cape_poll_ms, .doc = "interval between task status polls",
+       .min = 10, .max = 600000},
+      {.key = "cape_malicious_score", .target = &c.attachments.cape_malicious_score,
+       .doc = "CAPE malscore at or above which a file is malicious", .min = 0, .max = 10},
+      {.key = "cape_suspicious_score", .target = &c.attachments.cape_suspicious_score,
+       .doc = "CAPE malscore at or above which a file is suspicious", .min = 0, .max = 10},
   }});
   s.arrays.push_back(TableArray{
       "smtp.listener", "one table per SMTP listener",

@@ -424,6 +424,42 @@ TEST(Attachments, DynamicDeliveryWithoutDeliverOriginalServesTheFileOnly) {
   EXPECT_EQ(mailbox(gw.data_dir(), "u@localhost").size(), 1u);
 }
 
+// CAPE v2: a local server following CAPE's documented REST API
+// (tests/integration/scripts/fake_cape.py), not a real CAPE.
+TEST(Attachments, SuspiciousFilesGoToCapeAfterQueueingAndItsScoreDecides) {
+  TempDir dir;
+  const int port = free_port();
+  Process cape({"/usr/bin/python3", std::string(MAILMOAT_SOURCE_DIR) + "/tests/integration/scripts/fake_cape.py",
+                std::to_string(port), dir.file("cape.log")});
+  ASSERT_TRUE(wait_for_port("127.0.0.1:" + std::to_string(port)));
+  Gateway gw;
+  ASSERT_TRUE(gw.start({"attachments.workers=1", "attachments.block_at=malicious", "attachments.policy.0.action=block",
+                        "attachments.policy.0.budget_ms=20000", "attachments.cape=127.0.0.1:" + std::to_string(port),
+                        "attachments.cape_token=secret-cape-token", "attachments.cape_poll_ms=100"}))
+      << gw.log();
+  // A script the static analyzers call suspicious; CAPE's score 9 makes it malicious.
+  std::string bad = send(gw, with("run.js", "var s = new ActiveXObject('WScript.Shell'); s.Run('calc');"));
+  ASSERT_EQ(reply_code(bad), 250) << bad;
+  // The same kind of file that CAPE scores 1: delivered (block_at = malicious).
+  std::string fine = send(gw, with("tool.js", "console.log('hello');"));
+  ASSERT_EQ(reply_code(fine), 250) << fine;
+  EXPECT_TRUE(quarantined(gw, queue_id(bad))) << gw.log();
+  ASSERT_TRUE(delivered(gw, 1));
+  EXPECT_NE(mailbox(gw.data_dir(), "u@localhost")[0].find("tool.js"), std::string::npos);
+  std::string t = trace_until(gw, queue_id(bad), "hold_done");
+  EXPECT_NE(t.find("verdict=pending"), std::string::npos) << t;
+  EXPECT_NE(t.find("cape: score 9.0"), std::string::npos) << t;
+  std::string f = trace_until(gw, queue_id(fine), "hold_done");
+  EXPECT_NE(f.find("analyzers=triage,names"), std::string::npos) << f;
+  EXPECT_NE(f.find("cape"), std::string::npos) << f;
+  std::ifstream in(dir.file("cape.log"));
+  std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("submit 1 Token secret-cape-token"), std::string::npos) << log;
+  EXPECT_NE(log.find("view 1 running"), std::string::npos) << log;  // polled until reported
+  EXPECT_NE(log.find("report 1 9.0"), std::string::npos) << log;
+  EXPECT_EQ(gw.log().find("secret-cape-token"), std::string::npos);  // never logged
+}
+
 // clamd with a database written here (TESTING.md: no freshclam, no network).
 class Clamd {
  public:

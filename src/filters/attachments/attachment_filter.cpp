@@ -122,7 +122,8 @@ pipeline::Verdict AttachmentFilter::analyse_held(pipeline::MessageContext& conte
 // with the whole budget, once the message is held) rather than a timeout.
 std::vector<AttachmentFilter::Outcome> AttachmentFilter::analyse_each(pipeline::MessageContext& ctx,
                                                                       attachments::TriageResult& t, bool analyse,
-                                                                      std::chrono::milliseconds limit, bool may_hold) {
+                                                                      std::chrono::milliseconds limit, bool may_hold,
+                                                                      AnalysisPhase phase) {
   const auto start = Clock::now();
   std::vector<std::string> passwords = analyse ? attachments::passwords_in_text(t.message_text) : std::vector<std::string>{};
   std::vector<Outcome> outcomes;
@@ -140,9 +141,17 @@ std::vector<AttachmentFilter::Outcome> AttachmentFilter::analyse_each(pipeline::
         Analysis deep = services_.analyze({f.name, t.contents[i], passwords, config_.limits, false}, left);
         if (services_.antivirus && deep.verdict != Verdict::scan_error) deep.merge(services_.antivirus(t.contents[i], left));
         pending = may_hold && deep.verdict == Verdict::scan_error && is_timeout(deep);
+        // Suspicious to the static analyzers: the dynamic sandbox decides, after
+        // queueing only (its budget is minutes). Not cached before it ran.
+        Analysis combined = f.analysis;  // name checks ran in triage
+        combined.merge(deep);
+        const bool dynamic = services_.dynamic_sandbox && combined.verdict == Verdict::suspicious;
+        if (dynamic && may_hold) pending = true;
+        if (dynamic && phase == AnalysisPhase::held)
+          deep.merge(services_.dynamic_sandbox(f.name, t.contents[i], config_.dynamic_budget));
         // An archive opened with a password from this message is not a
         // property of the content alone: it is not cached.
-        if (!deep.password_protected) cache_.store(f.sha256, deep);
+        if (!deep.password_protected && !(dynamic && phase != AnalysisPhase::held)) cache_.store(f.sha256, deep);
         f.analysis.merge(deep);
       }
     }
@@ -176,7 +185,7 @@ pipeline::Verdict AttachmentFilter::process(pipeline::MessageContext& ctx, const
   const bool may_hold = phase == AnalysisPhase::end_of_data &&
                         (action == AttachmentAction::block || action == AttachmentAction::dynamic_delivery) && analyse &&
                         config_.fast_path < budget;
-  std::vector<Outcome> outcomes = analyse_each(ctx, t, analyse, may_hold ? config_.fast_path : budget, may_hold);
+  std::vector<Outcome> outcomes = analyse_each(ctx, t, analyse, may_hold ? config_.fast_path : budget, may_hold, phase);
 
   auto counts = [&](Outcome o) { return std::count(outcomes.begin(), outcomes.end(), o); };
   const bool block_timeout = policy && policy->block_on_timeout, block_error = policy && policy->block_on_error;

@@ -29,6 +29,9 @@ struct AttachmentServices {
   std::function<attachments::Analysis(const attachments::AnalysisRequest&, std::chrono::milliseconds deadline)> analyze;
   // Antivirus (clamd INSTREAM); empty when not configured.
   std::function<attachments::Analysis(std::string_view content, std::chrono::milliseconds deadline)> antivirus;
+  // Dynamic sandbox (CAPE) for files static analysis finds suspicious; empty when off.
+  std::function<attachments::Analysis(std::string_view name, std::string_view content, std::chrono::milliseconds budget)>
+      dynamic_sandbox;
   // Runs blocking work away from the I/O threads.
   std::function<void(std::move_only_function<void()>)> run;
   // monitor's copy_to: queues a copy of the message (as an attachment) to
@@ -72,7 +75,7 @@ class AttachmentFilter : public pipeline::Filter {
   pipeline::Verdict process(pipeline::MessageContext& ctx, const AttachmentPolicy* policy, AnalysisPhase phase);
   pipeline::Verdict split_by_policy(pipeline::MessageContext& ctx);
   std::vector<Outcome> analyse_each(pipeline::MessageContext& ctx, attachments::TriageResult& t, bool analyse,
-                                    std::chrono::milliseconds limit, bool may_hold);
+                                    std::chrono::milliseconds limit, bool may_hold, AnalysisPhase phase);
   std::optional<pipeline::Verdict> dynamic(pipeline::MessageContext& ctx, const attachments::TriageResult& t,
                                            const std::vector<Outcome>& outcomes, const std::string& summary);
   void monitor_copy(pipeline::MessageContext& ctx, const AttachmentPolicy& policy, const attachments::AttachmentFacts& f);

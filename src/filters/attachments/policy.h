@@ -39,6 +39,8 @@ struct AttachmentsConfig {
   // block: analysis that finishes within this at end of data needs no hold;
   // otherwise the message is held in the queue while analysis goes on.
   std::chrono::milliseconds fast_path{300};
+  // Time the dynamic sandbox (CAPE) gets per file, after queueing.
+  std::chrono::milliseconds dynamic_budget{300000};
 };
 
 std::string_view to_string(AttachmentAction a);
