@@ -84,7 +84,15 @@ std::string served_type(const std::string& declared) {
       return "application/octet-stream";
     }
   }
-  return slash ? declared : "application/octet-stream";
+  if (!slash) return "application/octet-stream";
+  // Types a browser renders as a document run script in our origin: never those.
+  std::string lower;
+  for (char c : declared) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (std::string_view page : {"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml",
+                                "text/xsl", "application/javascript", "text/javascript"})
+    if (lower == page) return "application/octet-stream";
+  if (lower.starts_with("multipart/") || lower.starts_with("message/")) return "application/octet-stream";
+  return declared;
 }
 
 std::string disposition(const std::string& name) {

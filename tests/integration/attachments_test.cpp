@@ -409,7 +409,8 @@ TEST(Attachments, DynamicDeliveryWithoutDeliverOriginalServesTheFileOnly) {
   const std::string http = "127.0.0.1:" + std::to_string(free_port());
   Gateway gw;
   ASSERT_TRUE(gw.start(dynamic_policy(http, false))) << gw.log();
-  std::string r = send(gw, s::message("Notes.", {{"notes.bin", "application/octet-stream", "harmless bytes"}}));
+  std::string r = send(gw, s::message("Notes.", {{"notes.bin", "application/octet-stream", "harmless bytes"},
+                                                  {"page.html", "text/html", "<p>plain page</p>"}}));
   ASSERT_EQ(reply_code(r), 250) << r;
   auto box = wait_for_mail(gw.data_dir(), "u@localhost", 1, std::chrono::seconds(10));
   ASSERT_EQ(box.size(), 1u);
@@ -420,6 +421,15 @@ TEST(Attachments, DynamicDeliveryWithoutDeliverOriginalServesTheFileOnly) {
   auto got = http_request(http, "GET", link);
   EXPECT_EQ(got.status, 200);
   EXPECT_EQ(got.body, "harmless bytes");
+  // An HTML attachment is served as a download of octets, never as a page of our origin.
+  std::string rest = box[0].substr(box[0].find(link) + link.size());
+  std::string page_link = attachment_link(rest, http);
+  ASSERT_FALSE(page_link.empty()) << box[0];
+  auto page = http_request(http, "GET", page_link);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body, "<p>plain page</p>");
+  EXPECT_NE(page.headers.find("application/octet-stream"), std::string::npos) << page.headers;
+  EXPECT_EQ(page.headers.find("text/html"), std::string::npos) << page.headers;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(mailbox(gw.data_dir(), "u@localhost").size(), 1u);
 }
