@@ -5,6 +5,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "app/attachments_dynamic.h"
+#include "app/attachments_queue.h"
+#include "app/links_setup.h"
+#include "attachments/cape.h"
 #include "attachments/clamd.h"
 #include "attachments/sandbox/pool.h"
 #include "attachments/yara_rules.h"
@@ -22,7 +26,9 @@ std::string self_path() {
 
 class Runtime : public AttachmentsRuntime {
  public:
-  Runtime(const Config& cfg, std::string yara_file) : threads_(static_cast<std::size_t>(cfg.attachments.workers)) {
+  Runtime(const Config& cfg, std::string yara_file, std::shared_ptr<const links::AttachmentLinkSigner> signer)
+      : signer_(std::move(signer)), threads_(static_cast<std::size_t>(cfg.attachments.workers)) {
+    if (signer_) dynamic_ = std::make_shared<DynamicStore>(cfg.server.data_dir + "/attachments/dynamic");
     attachments::sandbox::SandboxSettings st;
     st.binary = self_path();
     st.workers = static_cast<std::size_t>(cfg.attachments.workers);
@@ -45,14 +51,76 @@ class Runtime : public AttachmentsRuntime {
       auto shared = std::make_shared<std::move_only_function<void()>>(std::move(work));
       boost::asio::post(threads_, [shared] { (*shared)(); });
     };
+    services.copy = [this](const pipeline::MessageContext& ctx, const std::string& to, const std::string& reason) {
+      if (!queue_) return std::string("no queue");
+      auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+      return queue_copy(*queue_, copy_from_, to, monitor_copy_message(ctx.message, ctx.queue_id, copy_from_, to, reason, now.count()),
+                        "monitor copy of " + ctx.queue_id + ": " + reason);
+    };
+    if (!cfg.attachments.cape.empty()) {
+      attachments::CapeSettings cs;
+      cs.address = cfg.attachments.cape;
+      cs.token = cfg.attachments.cape_token;
+      cs.poll_interval = std::chrono::milliseconds(cfg.attachments.cape_poll_ms);
+      cs.malicious_score = static_cast<double>(cfg.attachments.cape_malicious_score);
+      cs.suspicious_score = static_cast<double>(cfg.attachments.cape_suspicious_score);
+      auto cape = std::make_shared<attachments::CapeClient>(cs);
+      services.dynamic_sandbox = [cape](std::string_view name, std::string_view content, std::chrono::milliseconds b) {
+        return cape->analyze(name, content, b);
+      };
+    }
+    services.new_queue_id = [this] { return queue_ ? queue_->next_queue_id() : std::string(); };
+    services.queue_split = [this](const pipeline::MessageContext& copy, const pipeline::Verdict& v) {
+      return queue_ ? queue_split_copy(*queue_, copy, v) : std::string("no queue");
+    };
+    if (signer_) {
+      services.hold_original = [this](const pipeline::MessageContext& ctx, const std::string& original, std::string& error) {
+        if (!queue_) {
+          error = "no queue";
+          return std::string();
+        }
+        return hold_dynamic_original(*queue_, ctx, original, error);
+      };
+      services.attachment_link = [signer = signer_](const std::string& id, std::size_t part) {
+        return signer->link(id, std::to_string(part));
+      };
+    }
     filter_ = std::make_shared<filters::AttachmentFilter>(attachments_config(cfg), std::move(services));
     log::info("attachments.ready", {{"workers", st.workers}, {"clamd", cfg.attachments.clamd.empty() ? "off" : cfg.attachments.clamd},
+                                    {"cape", cfg.attachments.cape.empty() ? "off" : cfg.attachments.cape},
                                     {"policies", cfg.attachments.policies.size()}});
   }
-  ~Runtime() override { threads_.join(); }
+  ~Runtime() override {
+    threads_.join();
+    holds_.reset();
+  }
   std::shared_ptr<filters::AttachmentFilter> filter() override { return filter_; }
+  void connect_queue(queue::QueueManager& queue, const std::string& hostname) override {
+    queue_ = &queue;
+    copy_from_ = "postmaster@" + hostname;
+    holds_ = std::make_shared<AttachmentHolds>(
+        queue, *filter_,
+        [this](std::move_only_function<void()> work) {
+          auto shared = std::make_shared<std::move_only_function<void()>>(std::move(work));
+          boost::asio::post(threads_, [shared] { (*shared)(); });
+        },
+        dynamic_);
+    // The queue outlives this runtime in serve(): late events find it gone.
+    queue.on_event([weak = std::weak_ptr<AttachmentHolds>(holds_)](const queue::QueueEvent& e) {
+      if (auto holds = weak.lock()) holds->on_event(e);
+    });
+    holds_->resume();
+  }
+  void add_routes(http::Router& router) override {
+    if (signer_ && queue_) add_attachment_link_routes(router, signer_, dynamic_, *queue_);
+  }
 
  private:
+  std::shared_ptr<const links::AttachmentLinkSigner> signer_;
+  std::shared_ptr<DynamicStore> dynamic_;
+  queue::QueueManager* queue_ = nullptr;
+  std::string copy_from_;
+  std::shared_ptr<AttachmentHolds> holds_;
   boost::asio::thread_pool threads_;
   std::shared_ptr<attachments::sandbox::WorkerPool> pool_;
   std::shared_ptr<attachments::ClamdClient> clamd_;
@@ -74,6 +142,8 @@ filters::AttachmentsConfig attachments_config(const Config& cfg) {
   }
   out.block_suspicious = a.block_at == "suspicious";
   out.cache_entries = static_cast<std::size_t>(a.cache_entries);
+  out.fast_path = std::chrono::milliseconds(a.fast_path_ms);
+  out.dynamic_budget = std::chrono::milliseconds(a.cape_budget_ms);
   out.limits.max_depth = static_cast<std::size_t>(a.max_archive_depth);
   out.limits.max_files = static_cast<std::size_t>(a.max_archive_files);
   out.limits.max_bytes = static_cast<std::uint64_t>(a.max_archive_bytes);
@@ -85,14 +155,17 @@ filters::AttachmentsConfig attachments_config(const Config& cfg) {
     fp.recipient_domains.clear();
     for (const auto& d : p.recipient_domains) fp.recipient_domains.push_back(util::to_lower(d));
     for (const auto& r : p.recipients) fp.recipients.push_back(util::to_lower(r));
-    fp.action = p.action == "off"       ? filters::AttachmentAction::off
-                : p.action == "monitor" ? filters::AttachmentAction::monitor
-                : p.action == "replace" ? filters::AttachmentAction::replace
-                                        : filters::AttachmentAction::block;
+    fp.action = p.action == "off"                ? filters::AttachmentAction::off
+                : p.action == "monitor"          ? filters::AttachmentAction::monitor
+                : p.action == "replace"          ? filters::AttachmentAction::replace
+                : p.action == "dynamic_delivery" ? filters::AttachmentAction::dynamic_delivery
+                                                 : filters::AttachmentAction::block;
     fp.budget = std::chrono::milliseconds(p.budget_ms);
     fp.block_on_timeout = p.on_timeout == "block";
     fp.block_on_error = p.on_error == "block";
     fp.analyze_internal = p.analyze_internal;
+    fp.copy_to = p.copy_to;
+    fp.deliver_original = p.deliver_original;
     out.policies.push_back(std::move(fp));
   }
   return out;
@@ -109,7 +182,19 @@ util::Result<std::unique_ptr<AttachmentsRuntime>> make_attachments(const Config&
     if (auto saved = (*rules)->save(yara_file); !saved) return util::fail(saved.error().message);
     log::info("attachments.yara", {{"files", (*rules)->files()}, {"compiled", yara_file}});
   }
-  return std::unique_ptr<AttachmentsRuntime>(std::make_unique<Runtime>(cfg, std::move(yara_file)));
+  // Dynamic Delivery's placeholder links are signed with the Safe Links keys.
+  std::shared_ptr<const links::AttachmentLinkSigner> signer;
+  bool dynamic = false;
+  for (const auto& p : cfg.attachments.policies) dynamic |= p.action == "dynamic_delivery";
+  if (dynamic) {
+    auto keys = link_keys(cfg);
+    auto url = keys ? links_public_url(cfg) : util::Result<std::string>(util::fail(keys.error().message));
+    auto made = url ? links::AttachmentLinkSigner::create(*url, *keys)
+                    : util::Result<links::AttachmentLinkSigner>(util::fail(url.error().message));
+    if (!made) return util::fail("attachments: dynamic_delivery needs signed links: " + made.error().message);
+    signer = std::make_shared<const links::AttachmentLinkSigner>(std::move(*made));
+  }
+  return std::unique_ptr<AttachmentsRuntime>(std::make_unique<Runtime>(cfg, std::move(yara_file), std::move(signer)));
 }
 
 }  // namespace mailmoat::app

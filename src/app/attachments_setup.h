@@ -7,6 +7,8 @@
 
 #include "app/config.h"
 #include "filters/attachments/attachment_filter.h"
+#include "http/router.h"
+#include "queue/manager.h"
 #include "util/error.h"
 
 namespace mailmoat::app {
@@ -15,6 +17,11 @@ class AttachmentsRuntime {
  public:
   virtual ~AttachmentsRuntime() = default;
   virtual std::shared_ptr<filters::AttachmentFilter> filter() = 0;
+  // Holds in the queue (analysis after queueing, resumed here for the holds
+  // the spool kept over a restart) and monitor copies, which go through `queue`.
+  virtual void connect_queue(queue::QueueManager& queue, const std::string& hostname) = 0;
+  // GET /v1/a (Dynamic Delivery's attachment links) when a policy uses dynamic_delivery.
+  virtual void add_routes(http::Router& router) = 0;
 };
 
 // nullptr when [attachments] enabled = false; an error when the YARA rules

@@ -96,11 +96,13 @@ struct AttachmentPolicyConfig {
   std::int64_t priority = 100;                     // lowest number wins among matching policies
   std::vector<std::string> recipient_domains{"*"};
   std::vector<std::string> recipients;
-  std::string action = "block";                    // off | monitor | block | replace
+  std::string action = "block";                    // off | monitor | block | replace | dynamic_delivery
   std::int64_t budget_ms = 2000;
   std::string on_timeout = "block";                // block | deliver
   std::string on_error = "block";                  // block | deliver
   bool analyze_internal = false;
+  std::string copy_to;                             // monitor: copies of malicious mail go here
+  bool deliver_original = false;                   // dynamic_delivery: deliver the original once clean
 };
 
 struct Config {
@@ -251,6 +253,14 @@ struct Config {
     std::int64_t cache_entries = 10000;
     std::string clamd;  // "unix:/path" or "host:port"; empty: no ClamAV
     std::string yara_rules_dir;  // *.yar / *.yara compiled at start; empty: no YARA
+    std::int64_t fast_path_ms = 300;  // block: no hold when analysis finishes within this
+    // CAPE v2 dynamic sandbox for files static analysis finds suspicious; "" = off.
+    std::string cape = "";               // host:port (plain HTTP)
+    std::string cape_token;              // API token (secret)
+    std::int64_t cape_budget_ms = 300000;
+    std::int64_t cape_poll_ms = 5000;
+    std::int64_t cape_malicious_score = 7;
+    std::int64_t cape_suspicious_score = 4;
     std::vector<AttachmentPolicyConfig> policies{AttachmentPolicyConfig{}};
   } attachments;
   std::vector<RouteConfig> routes{RouteConfig{"", {"localhost"}, "maildir", ""}, RouteConfig{}};

@@ -255,6 +255,19 @@ Schema bind_schema(Config& c) {
       {.key = "clamd", .target = &c.attachments.clamd, .doc = "clamd socket: unix:/path or host:port; empty: no ClamAV"},
       {.key = "yara_rules_dir", .target = &c.attachments.yara_rules_dir,
        .doc = "directory of YARA rules (*.yar, *.yara) compiled at start; empty: no YARA"},
+      {.key = "fast_path_ms", .target = &c.attachments.fast_path_ms,
+       .doc = "block: analysis finished within this at end of data needs no hold", .min = 0, .max = 600000},
+      {.key = "cape", .target = &c.attachments.cape,
+       .doc = "CAPE v2 API host:port for files static analysis finds suspicious; empty: off"},
+      {.key = "cape_token", .target = &c.attachments.cape_token, .doc = "CAPE API token", .secret = true},
+      {.key = "cape_budget_ms", .target = &c.attachments.cape_budget_ms, .doc = "time CAPE gets per file",
+       .min = 1000, .max = 3600000},
+      {.key = "cape_poll_ms", .target = &c.attachments.cape_poll_ms, .doc = "interval between task status polls",
+       .min = 10, .max = 600000},
+      {.key = "cape_malicious_score", .target = &c.attachments.cape_malicious_score,
+       .doc = "CAPE malscore at or above which a file is malicious", .min = 0, .max = 10},
+      {.key = "cape_suspicious_score", .target = &c.attachments.cape_suspicious_score,
+       .doc = "CAPE malscore at or above which a file is suspicious", .min = 0, .max = 10},
   }});
   s.arrays.push_back(TableArray{
       "smtp.listener", "one table per SMTP listener",
@@ -335,8 +348,8 @@ Schema bind_schema(Config& c) {
             {.key = "priority", .target = &p.priority, .doc = "lower wins", .min = 0, .max = 1000000},
             {.key = "recipient_domains", .target = &p.recipient_domains, .doc = "recipient domains, or \"*\""},
             {.key = "recipients", .target = &p.recipients, .doc = "recipient addresses"},
-            {.key = "action", .target = &p.action, .doc = "off, monitor, block or replace",
-             .check = Check::one_of, .choices = {"off", "monitor", "block", "replace"}},
+            {.key = "action", .target = &p.action, .doc = "off, monitor, block, replace or dynamic_delivery",
+             .check = Check::one_of, .choices = {"off", "monitor", "block", "replace", "dynamic_delivery"}},
             {.key = "budget_ms", .target = &p.budget_ms, .doc = "analysis time for one message", .min = 1, .max = 600000},
             {.key = "on_timeout", .target = &p.on_timeout, .doc = "block or deliver when the budget runs out",
              .check = Check::one_of, .choices = {"block", "deliver"}},
@@ -344,6 +357,10 @@ Schema bind_schema(Config& c) {
              .check = Check::one_of, .choices = {"block", "deliver"}},
             {.key = "analyze_internal", .target = &p.analyze_internal,
              .doc = "also analyse mail from relay and submission listeners"},
+            {.key = "copy_to", .target = &p.copy_to,
+             .doc = "monitor: address that receives a copy of messages with malicious attachments"},
+            {.key = "deliver_original", .target = &p.deliver_original,
+             .doc = "dynamic_delivery: also deliver the original message once its attachments are clean"},
         };
       }});
   return s;

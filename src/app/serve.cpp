@@ -316,6 +316,7 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   auto attachments_runtime = std::move(*attachments_made);
+  if (attachments_runtime) attachments_runtime->connect_queue(queue_manager, hostname);
   auto chain = std::make_shared<pipeline::FilterChain>();
   std::shared_ptr<pipeline::Filter> signing_filter;
   std::shared_ptr<filters::SigningFilter> signer;  // the same filter, for SIGHUP key reloads
@@ -469,6 +470,7 @@ int serve(const ServeOptions& options) {
   add_dmarc_report_routes(router, dmarc_reports, api_auth);
   add_click_trace_routes(router, *(*stores)->clicks, api_auth);
   if (links_runtime) http::add_click_routes(router, links_runtime->clicks);
+  if (attachments_runtime) attachments_runtime->add_routes(router);
 
   http::Server http_server(io, router);
   if (!cfg.http.tls_cert.empty()) {

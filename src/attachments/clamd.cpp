@@ -1,5 +1,7 @@
 #include "attachments/clamd.h"
 
+#include "attachments/net_io.h"
+
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -11,68 +13,6 @@
 
 namespace mailmoat::attachments {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) close(fd);
-  }
-};
-
-bool wait_for(int fd, short events, Clock::time_point deadline) {
-  while (true) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (left <= 0) return false;
-    pollfd p{fd, events, 0};
-    int rc = poll(&p, 1, static_cast<int>(left));
-    if (rc > 0) return true;
-    if (rc < 0 && errno != EINTR) return false;
-  }
-}
-
-std::string connect_to(const std::string& address, Fd& s, Clock::time_point deadline) {
-  std::string path = address.rfind("unix:", 0) == 0 ? address.substr(5) : address[0] == '/' ? address : "";
-  if (!path.empty()) {
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    if (path.size() >= sizeof sa.sun_path) return "socket path too long";
-    std::memcpy(sa.sun_path, path.c_str(), path.size());
-    s.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (connect(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 && errno != EINPROGRESS)
-      return std::string("connect ") + path + ": " + std::strerror(errno);
-  } else {
-    auto colon = address.rfind(':');
-    if (colon == std::string::npos) return "address is not unix:/path or host:port";
-    std::string host = address.substr(0, colon), port = address.substr(colon + 1);
-    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-    addrinfo hints{}, *res = nullptr;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-    if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || !res) return "bad address " + address;
-    s.fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    int rc = connect(s.fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
-    if (rc != 0 && errno != EINPROGRESS) return std::string("connect ") + address + ": " + std::strerror(errno);
-  }
-  if (!wait_for(s.fd, POLLOUT, deadline)) return "connect timed out";
-  int err = 0;
-  socklen_t len = sizeof err;
-  getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-  return err ? std::string("connect: ") + std::strerror(err) : "";
-}
-
-std::string send_all(int fd, std::string_view data, Clock::time_point deadline) {
-  while (!data.empty()) {
-    if (!wait_for(fd, POLLOUT, deadline)) return "timed out sending";
-    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-    if (n <= 0) return "connection closed while sending";  // clamd closes on "size limit exceeded"
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return "";
-}
 
 std::string be32(std::size_t n) {
   std::string out(4, '\0');

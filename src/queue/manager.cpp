@@ -379,6 +379,7 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
     m.subject = pipeline::header_value(ctx.message, "Subject").substr(0, 998);
     m.size = ctx.message.size();
     m.held = sub.hold;
+    if (sub.hold) m.hold_reason = sub.hold_reason;
     m.quarantine_reason = sub.quarantine_reason;
     m.quarantine_policy = sub.quarantine_policy;
     m.route = ctx.delivery.route;
@@ -482,6 +483,7 @@ bool QueueManager::hold(const std::string& id) {
     auto it = impl_->entries.find(id);
     if (it == impl_->entries.end()) return false;
     it->second.meta.held = true;
+    it->second.meta.hold_reason = "by administrator";
     snap = it->second.meta;
   }
   impl_->spool.save_state(*snap);
@@ -490,24 +492,54 @@ bool QueueManager::hold(const std::string& id) {
 }
 
 bool QueueManager::release(const std::string& id) {
+  {
+    // An administrator's release also ends a rule's timed hold; the end of an
+    // attachment analysis (release_after) does not.
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->entries.find(id);
+    if (it != impl_->entries.end()) it->second.meta.hold_until = 0;
+  }
+  return release_after(id, "by administrator");
+}
+
+bool QueueManager::release_to_quarantine(const std::string& id, const std::string& reason, const std::string& policy) {
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->entries.find(id);
+    if (it == impl_->entries.end()) return false;
+    it->second.meta.quarantine_reason = reason;
+    it->second.meta.quarantine_policy = policy;
+  }
+  return release_after(id, "to quarantine (" + reason + "): " + policy);
+}
+
+util::Result<std::string> QueueManager::read_message(const std::string& id) const {
+  return impl_->spool.read_message(id);
+}
+
+void QueueManager::note(const std::string& id, const std::string& type, const std::string& detail) {
+  impl_->emit(id, type, "", detail);
+}
+
+bool QueueManager::release_after(const std::string& id, const std::string& detail) {
   std::optional<QueuedMessage> snap;
   {
     std::lock_guard lock(impl_->mu);
     auto it = impl_->entries.find(id);
     if (it == impl_->entries.end()) return false;
     it->second.meta.held = false;
-    it->second.meta.hold_until = 0;  // an administrator's release ends a rule's timed hold too
+    it->second.meta.hold_reason.clear();
     for (auto& r : it->second.meta.recipients)
       if (r.status == RecipientStatus::pending) r.next_attempt = 0;
     snap = it->second.meta;
   }
   impl_->spool.save_state(*snap);
-  impl_->emit(id, "released", "", "by administrator");
+  impl_->emit(id, "released", "", detail);
   impl_->kick();
   return true;
 }
 
-bool QueueManager::remove(const std::string& id) {
+bool QueueManager::remove(const std::string& id, const std::string& detail) {
   {
     std::lock_guard lock(impl_->mu);
     auto it = impl_->entries.find(id);
@@ -518,7 +550,7 @@ bool QueueManager::remove(const std::string& id) {
     impl_->entries.erase(it);
   }
   impl_->spool.remove(id);
-  impl_->emit(id, "deleted", "", "by administrator");
+  impl_->emit(id, "deleted", "", detail);
   return true;
 }
 

@@ -78,7 +78,14 @@ class QueueManager : public pipeline::MessageSink {
   std::optional<QueuedMessage> find(const std::string& id) const;
   bool hold(const std::string& id);
   bool release(const std::string& id);
-  bool remove(const std::string& id);
+  bool remove(const std::string& id, const std::string& detail = "by administrator");
+  // For holds the gateway places itself (Safe Attachments analysis after
+  // queueing): the spooled bytes, a release with a reason of our own or into
+  // the quarantine store, and notes for the trace (emitted as events).
+  util::Result<std::string> read_message(const std::string& id) const;
+  bool release_after(const std::string& id, const std::string& detail);
+  bool release_to_quarantine(const std::string& id, const std::string& reason, const std::string& policy);
+  void note(const std::string& id, const std::string& type, const std::string& detail);
   // Makes every pending recipient due now; tls_only: only those deferred for a TLS failure.
   std::size_t retry(const std::string& id_or_empty_for_all, bool tls_only = false);
 

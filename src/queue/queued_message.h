@@ -38,6 +38,9 @@ struct QueuedMessage {
   std::string subject;
   std::uint64_t size = 0;
   bool held = false;
+  // Why it is held ("attachments: analysis pending ..."), kept in the state
+  // file so a restart knows which holds the gateway itself must resume.
+  std::string hold_reason;
   bool is_dsn = false;  // a bounce we generated: never bounced itself
   // Set for a quarantined message: its one "delivery" is into the quarantine store.
   std::string quarantine_reason;

@@ -240,6 +240,26 @@ util::Result<QueuedMessage> decode_meta(std::string_view text) {
   return m;
 }
 
+namespace {
+// Fields that change after the message is spooled: the reason of a hold, and a
+// held message turned into a quarantined one (Safe Attachments after analysis).
+void save_hold_state(const QueuedMessage& meta, nlohmann::json& j) {
+  if (!meta.hold_reason.empty()) j["hold_reason"] = meta.hold_reason;
+  if (!meta.quarantine_reason.empty()) {
+    j["quarantine_reason"] = meta.quarantine_reason;
+    j["quarantine_policy"] = meta.quarantine_policy;
+  }
+}
+
+void load_hold_state(const nlohmann::json& j, QueuedMessage& meta) {
+  if (j.contains("hold_reason") && j["hold_reason"].is_string()) meta.hold_reason = j["hold_reason"].get<std::string>();
+  if (j.contains("quarantine_reason") && j["quarantine_reason"].is_string()) {
+    meta.quarantine_reason = j["quarantine_reason"].get<std::string>();
+    meta.quarantine_policy = j.value("quarantine_policy", "");
+  }
+}
+}  // namespace
+
 Spool::Spool(std::string directory) : dir_(std::move(directory)) {}
 
 util::Result<void> Spool::open() {
@@ -292,6 +312,7 @@ util::Result<std::string> Spool::read_message(const std::string& id) const {
 
 util::Result<void> Spool::save_state(const QueuedMessage& meta) {
   nlohmann::json j{{"held", meta.held}, {"hold_until", meta.hold_until}, {"recipients", recipients_json(meta)}};
+  save_hold_state(meta, j);
   return replace_file(dir_ + "/queue/" + meta.id + ".state", j.dump());
 }
 
@@ -335,6 +356,7 @@ RecoveryReport Spool::recover() {
         meta->held = j.value("held", false);
         meta->hold_until = j.value("hold_until", meta->hold_until);
         load_recipients(j["recipients"], *meta);
+        load_hold_state(j, *meta);
       }
     }
     report.messages.push_back(std::move(*meta));

@@ -41,20 +41,64 @@ AttachmentFilter make(Verdict verdict, std::string reason, AttachmentPolicy poli
   return AttachmentFilter(cfg, std::move(svc));
 }
 
-TEST(AttachmentFilter, TimeoutFollowsOnTimeout) {
+TEST(AttachmentFilter, TimeoutAtEndOfDataHoldsThenFollowsOnTimeout) {
+  // Not finished within the fast path: held (block), analysed again in the queue.
   auto blocked = make(Verdict::scan_error, "sandbox: analysis exceeded 10 ms");
   auto ctx = context();
-  auto v = run(blocked, ctx);
+  auto held = run(blocked, ctx);
+  EXPECT_EQ(held.disposition, pipeline::Disposition::hold);
+  EXPECT_TRUE(held.reason.starts_with(kPendingReason)) << held.reason;
+  EXPECT_NE(ctx.notes.front().detail.find("verdict=pending"), std::string::npos) << ctx.notes.front().detail;
+  EXPECT_EQ(ctx.notes.back().event, "held");
+  // In the queue, with the whole budget: a timeout then follows on_timeout.
+  auto again = context();
+  auto v = blocked.analyse_held(again);
   EXPECT_EQ(v.disposition, pipeline::Disposition::quarantine);
   EXPECT_NE(v.reason.find("analysis exceeded"), std::string::npos) << v.reason;
   AttachmentPolicy deliver;
   deliver.block_on_timeout = false;
   auto delivered = make(Verdict::scan_error, "sandbox: analysis exceeded 10 ms", deliver);
   auto ctx2 = context();
-  EXPECT_EQ(run(delivered, ctx2).disposition, pipeline::Disposition::accept);
+  EXPECT_EQ(delivered.analyse_held(ctx2).disposition, pipeline::Disposition::accept);
   ASSERT_EQ(ctx2.attachments.size(), 1u);
   EXPECT_EQ(ctx2.attachments[0].verdict, "scan error");
   EXPECT_EQ(ctx2.notes.back().event, "pass");
+}
+
+TEST(AttachmentFilter, FastPathResultNeedsNoHoldAndMaliciousQuarantinesAtOnce) {
+  auto clean = make(Verdict::clean, "");
+  auto ctx = context();
+  EXPECT_EQ(run(clean, ctx).disposition, pipeline::Disposition::accept);
+  EXPECT_NE(ctx.notes.back().detail.find("hold=none (analysis finished within the fast path of 300 ms)"),
+            std::string::npos) << ctx.notes.back().detail;
+  auto bad = make(Verdict::malicious, "office: auto-exec macro autoopen");
+  auto ctx2 = context();
+  EXPECT_EQ(run(bad, ctx2).disposition, pipeline::Disposition::quarantine);
+}
+
+TEST(AttachmentFilter, MonitorCopiesMaliciousMailThroughTheCopyService) {
+  AttachmentPolicy monitor;
+  monitor.action = AttachmentAction::monitor;
+  monitor.copy_to = "soc@example.com";
+  AttachmentsConfig cfg;
+  cfg.policies.push_back(monitor);
+  AttachmentServices svc;
+  svc.analyze = [](const attachments::AnalysisRequest&, std::chrono::milliseconds) {
+    Analysis a;
+    a.flag(Verdict::malicious, "pdf: JavaScript run on open");
+    return a;
+  };
+  std::vector<std::string> copies;
+  svc.copy = [&](const pipeline::MessageContext&, const std::string& to, const std::string& reason) {
+    copies.push_back(to + " " + reason);
+    return std::string();
+  };
+  AttachmentFilter f(cfg, std::move(svc));
+  auto ctx = context();
+  EXPECT_EQ(run(f, ctx).disposition, pipeline::Disposition::accept);
+  ASSERT_EQ(copies.size(), 1u);
+  EXPECT_EQ(copies[0], "soc@example.com attachment \"a.bin\": malicious (pdf: JavaScript run on open)");
+  EXPECT_EQ(ctx.notes.back().detail, "copy queued to soc@example.com");
 }
 
 TEST(AttachmentFilter, ErrorFollowsOnError) {

@@ -10,6 +10,7 @@ std::string_view to_string(AttachmentAction a) {
     case AttachmentAction::monitor: return "monitor";
     case AttachmentAction::block: return "block";
     case AttachmentAction::replace: return "replace";
+    case AttachmentAction::dynamic_delivery: return "dynamic_delivery";
   }
   return "off";
 }

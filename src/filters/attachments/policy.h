@@ -14,7 +14,7 @@
 
 namespace mailmoat::filters {
 
-enum class AttachmentAction { off, monitor, block, replace };
+enum class AttachmentAction { off, monitor, block, replace, dynamic_delivery };
 
 struct AttachmentPolicy {
   std::string name = "default";
@@ -26,6 +26,8 @@ struct AttachmentPolicy {
   bool block_on_timeout = true;            // on_timeout = "block" (else "deliver")
   bool block_on_error = true;              // on_error = "block" (else "deliver")
   bool analyze_internal = false;           // mail from relay/submission listeners
+  std::string copy_to;                     // monitor: where copies of malicious mail go ("" none)
+  bool deliver_original = false;           // dynamic_delivery: deliver the original once proven clean
 };
 
 struct AttachmentsConfig {
@@ -34,6 +36,11 @@ struct AttachmentsConfig {
   bool block_suspicious = true;  // block_at = "suspicious" (else only "malicious")
   std::size_t cache_entries = 10000;
   std::vector<AttachmentPolicy> policies;
+  // block: analysis that finishes within this at end of data needs no hold;
+  // otherwise the message is held in the queue while analysis goes on.
+  std::chrono::milliseconds fast_path{300};
+  // Time the dynamic sandbox (CAPE) gets per file, after queueing.
+  std::chrono::milliseconds dynamic_budget{300000};
 };
 
 std::string_view to_string(AttachmentAction a);
