@@ -15,7 +15,7 @@ struct QuarantineCommand {
   std::string action;  // list, show, release, delete, download
   std::string config_path;
   std::vector<std::string> overrides;
-  std::string id, state, reason, sender, recipient, since, output;
+  std::string id, state, reason, sender, recipient, since, output, note;
   std::vector<std::string> to;
   bool json = false;
 };

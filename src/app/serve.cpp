@@ -35,6 +35,7 @@
 #include "app/api_auth.h"
 #include "app/dmarc_reports.h"
 #include "app/metrics.h"
+#include "app/quarantine_actions.h"
 #include "app/quarantine_api.h"
 #include "app/quarantine_service.h"
 #include "app/records_setup.h"
@@ -305,6 +306,8 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   auto attachments_runtime = std::move(*attachments_made);
+  // "Allow the sender" from the quarantine: kept in the shared store, re-read every 10 s.
+  SharedSenderAllowList shared_sender_allow(*(*stores)->settings, std::chrono::seconds(10));
   auto chain = std::make_shared<pipeline::FilterChain>();
   std::shared_ptr<pipeline::Filter> signing_filter;
   std::unique_ptr<RulesReloader> rules_reloader;
@@ -360,6 +363,7 @@ int serve(const ServeOptions& options) {
       fatal(connection.error().message);
       return 1;
     }
+    connection->shared_sender_allow = [&shared_sender_allow] { return shared_sender_allow.current(); };
     chain->add(metrics.measure(std::make_shared<filters::ConnectionFilter>(std::move(*connection), *resolver)));
     // Transport rules; Safe Links and Safe Attachments after authentication and rules; then the SCL
     // verdict (thresholds and stamps) just before signing.
@@ -429,7 +433,9 @@ int serve(const ServeOptions& options) {
   add_trace_routes(router, *(*stores)->trace, api_auth);
   QuarantineService quarantine(*(*stores)->quarantine, *(*stores)->audit, queue_manager, hostname,
                                [&trace](const queue::QueueEvent& e) { trace.on_queue_event(e); });
-  add_quarantine_routes(router, quarantine, api_auth);
+  QuarantineActions quarantine_actions(quarantine, *(*stores)->trace, *(*stores)->settings, *(*stores)->audit,
+                                       [&shared_sender_allow] { shared_sender_allow.refresh(); });
+  add_quarantine_routes(router, quarantine, api_auth, &quarantine_actions);
   add_audit_routes(router, *(*stores)->audit, api_auth);
   add_stats_routes(router, *(*stores)->trace, api_auth);
   Housekeeping housekeeping(io, **stores, cfg);

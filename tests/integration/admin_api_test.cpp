@@ -48,7 +48,9 @@ TEST(AdminApi, EveryRouteNeedsAToken) {
       {"GET", "/api/v1/quarantine/1/message"}, {"POST", "/api/v1/quarantine/1/release"},
       {"POST", "/api/v1/quarantine/1/delete"}, {"GET", "/api/v1/audit"},
       {"GET", "/api/v1/tokens"},          {"POST", "/api/v1/tokens"},
-      {"POST", "/api/v1/tokens/x/revoke"}};
+      {"POST", "/api/v1/tokens/x/revoke"}, {"GET", "/api/v1/quarantine/1/preview"},
+      {"POST", "/api/v1/quarantine/1/allow-sender"}, {"POST", "/api/v1/quarantine/1/false-positive"},
+      {"GET", "/api/v1/false-positives"}};
   for (const auto& [method, path] : routes) {
     EXPECT_EQ(status(gw, method, path, ""), 401) << method << " " << path;
     EXPECT_EQ(status(gw, method, path, "mmt_0000000000000000000000000000000000000000000000000000000000000000"), 401)

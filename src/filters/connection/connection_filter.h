@@ -8,7 +8,9 @@
 // The IP block list is applied earlier, at connect, by the SMTP server.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,9 @@ struct ConnectionConfig {
   std::map<std::string, std::string> dnsbl_codes;  // "127.0.0.2" -> "spam source"; empty: any 127.0.0.0/8 answer
   int dnsbl_scl = 9;
   std::vector<std::string> roles{"inbound"};
+  // Senders allowed from the quarantine ("allow the sender"), kept in the shared
+  // store and read from a cache; same rule as sender_allow (SPF or DMARC pass).
+  std::function<std::shared_ptr<const std::vector<std::string>>()> shared_sender_allow;
 };
 
 // "user@domain" matches itself; "domain" matches addresses at it and its subdomains.
