@@ -37,6 +37,7 @@
 #include "app/metrics.h"
 #include "app/quarantine_actions.h"
 #include "app/quarantine_api.h"
+#include "app/rules_api.h"
 #include "app/quarantine_service.h"
 #include "app/records_setup.h"
 #include "pipeline/chain.h"
@@ -436,6 +437,7 @@ int serve(const ServeOptions& options) {
   QuarantineActions quarantine_actions(quarantine, *(*stores)->trace, *(*stores)->settings, *(*stores)->audit,
                                        [&shared_sender_allow] { shared_sender_allow.refresh(); });
   add_quarantine_routes(router, quarantine, api_auth, &quarantine_actions);
+  add_rules_routes(router, *rules_reloader, cfg, api_auth);
   add_audit_routes(router, *(*stores)->audit, api_auth);
   add_stats_routes(router, *(*stores)->trace, api_auth);
   Housekeeping housekeeping(io, **stores, cfg);
