@@ -50,6 +50,11 @@ void add_quarantine_command(CLI::App& app, QuarantineCommand& cmd) {
   fp->add_option("id", cmd.id, "Quarantine id")->required();
   fp->add_option("--note", cmd.note, "Why it is not spam");
   fp->callback([&cmd] { cmd.action = "false-positive"; });
+  auto* digest = q->add_subcommand("digest", "Send the end-user quarantine digests (once a day unless --now)");
+  digest->add_flag("--now", cmd.now, "Send now even if today's digest was sent");
+  digest->callback([&cmd] { cmd.action = "digest"; });
+  auto* requests = q->add_subcommand("requests", "Release requests made from digest links");
+  requests->callback([&cmd] { cmd.action = "requests"; });
 }
 
 namespace {
@@ -115,10 +120,43 @@ void print_preview(const nlohmann::json& p) {
   if (p.value("truncated", false)) std::printf("(preview truncated)\n");
 }
 
+int run_digest(const QuarantineCommand& cmd) {
+  nlohmann::json body{{"now", cmd.now}};
+  auto j = admin_call(cmd.config_path, cmd.overrides, "POST", "/api/v1/quarantine/digest", body.dump());
+  if (!j) return fail(j.error().message);
+  if (cmd.json) {
+    std::printf("%s\n", j->dump(2).c_str());
+  } else if (!j->value("sent", false)) {
+    std::printf("today's digest was already sent (use --now to send again)\n");
+  } else {
+    std::printf("sent digests to %lld recipient(s) listing %lld item(s)\n", j->value("recipients", 0ll),
+                j->value("items", 0ll));
+  }
+  return 0;
+}
+
+int run_requests(const QuarantineCommand& cmd) {
+  auto j = admin_call(cmd.config_path, cmd.overrides, "GET", "/api/v1/quarantine/requests");
+  if (!j) return fail(j.error().message);
+  if (cmd.json) {
+    std::printf("%s\n", j->dump(2).c_str());
+    return 0;
+  }
+  for (const auto& r : (*j)["items"])
+    std::printf("%-6lld %-19s  %-8s %-8s %-28s %s (release: mailmoat quarantine release %lld --to %s)\n",
+                r.value("id", 0ll), utc_time(r.value("at", 0ll)).c_str(), r.value("state", "").c_str(),
+                r.value("reason", "").c_str(), r.value("recipient", "").c_str(), r.value("subject", "").c_str(),
+                r.value("id", 0ll), r.value("recipient", "").c_str());
+  std::printf("%zu request(s)\n", (*j)["items"].size());
+  return 0;
+}
+
 }  // namespace
 
 int run_quarantine_command(const QuarantineCommand& cmd) {
   if (cmd.action == "list") return run_list(cmd);
+  if (cmd.action == "digest") return run_digest(cmd);
+  if (cmd.action == "requests") return run_requests(cmd);
   const std::string base = "/api/v1/quarantine/" + query_escape(cmd.id);
   if (cmd.action == "download") {
     auto raw = admin_call_raw(cmd.config_path, cmd.overrides, "GET", base + "/message");

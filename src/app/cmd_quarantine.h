@@ -16,6 +16,7 @@ struct QuarantineCommand {
   std::string config_path;
   std::vector<std::string> overrides;
   std::string id, state, reason, sender, recipient, since, output, note;
+  bool now = false;  // digest --now
   std::vector<std::string> to;
   bool json = false;
 };

@@ -37,6 +37,7 @@
 #include "app/metrics.h"
 #include "app/quarantine_actions.h"
 #include "app/quarantine_api.h"
+#include "app/quarantine_digest.h"
 #include "app/rules_api.h"
 #include "app/quarantine_service.h"
 #include "app/records_setup.h"
@@ -438,6 +439,17 @@ int serve(const ServeOptions& options) {
                                        [&shared_sender_allow] { shared_sender_allow.refresh(); });
   add_quarantine_routes(router, quarantine, api_auth, &quarantine_actions);
   add_rules_routes(router, *rules_reloader, cfg, api_auth);
+  auto digest_made = make_quarantine_digest(cfg, hostname, **stores, quarantine, queue_manager);
+  if (!digest_made) {
+    fatal(digest_made.error().message);
+    return 1;
+  }
+  std::unique_ptr<QuarantineDigest> quarantine_digest = std::move(*digest_made);
+  std::unique_ptr<DigestSchedule> digest_schedule;
+  add_digest_routes(router, quarantine_digest.get(), api_auth);
+  if (quarantine_digest) {
+    digest_schedule = std::make_unique<DigestSchedule>(io, *quarantine_digest, static_cast<int>(cfg.quarantine_digest.hour));
+  }
   add_audit_routes(router, *(*stores)->audit, api_auth);
   add_stats_routes(router, *(*stores)->trace, api_auth);
   Housekeeping housekeeping(io, **stores, cfg);
@@ -471,6 +483,7 @@ int serve(const ServeOptions& options) {
   milter_front.start();
   queue_manager.start();
   housekeeping.start();
+  if (digest_schedule) digest_schedule->start();
   if (cfg.dmarc_reports.enabled) dmarc_reports.start();
 
   fs::path data_dir = fs::absolute(cfg.server.data_dir).lexically_normal();
