@@ -40,6 +40,21 @@ void add_quarantine_command(CLI::App& app, QuarantineCommand& cmd) {
   download->add_option("id", cmd.id, "Quarantine id")->required();
   download->add_option("-o,--output", cmd.output, "File to write (default: quarantine-ID.eml)");
   download->callback([&cmd] { cmd.action = "download"; });
+  auto* preview = q->add_subcommand("preview", "Headers, text and attachments of a quarantined message, shown safely");
+  preview->add_option("id", cmd.id, "Quarantine id")->required();
+  preview->callback([&cmd] { cmd.action = "preview"; });
+  auto* allow = q->add_subcommand("allow-sender", "Add the message's sender to the shared sender allow list");
+  allow->add_option("id", cmd.id, "Quarantine id")->required();
+  allow->callback([&cmd] { cmd.action = "allow-sender"; });
+  auto* fp = q->add_subcommand("false-positive", "Report a quarantined message as a false positive");
+  fp->add_option("id", cmd.id, "Quarantine id")->required();
+  fp->add_option("--note", cmd.note, "Why it is not spam");
+  fp->callback([&cmd] { cmd.action = "false-positive"; });
+  auto* digest = q->add_subcommand("digest", "Send the end-user quarantine digests (once a day unless --now)");
+  digest->add_flag("--now", cmd.now, "Send now even if today's digest was sent");
+  digest->callback([&cmd] { cmd.action = "digest"; });
+  auto* requests = q->add_subcommand("requests", "Release requests made from digest links");
+  requests->callback([&cmd] { cmd.action = "requests"; });
 }
 
 namespace {
@@ -90,10 +105,58 @@ int run_list(const QuarantineCommand& cmd) {
   return 0;
 }
 
+void print_preview(const nlohmann::json& p) {
+  for (const auto& h : p["headers"])
+    std::printf("%s: %s\n", h.value("name", "").c_str(), h.value("value", "").c_str());
+  std::string text = p.value("text", "");
+  bool from_html = text.empty() && !p.value("html_as_text", "").empty();
+  if (from_html) text = p.value("html_as_text", "");
+  std::printf("\n%s%s\n", from_html ? "[HTML shown as text]\n" : "", text.c_str());
+  if (!p["attachments"].empty()) std::printf("\nAttachments:\n");
+  for (const auto& a : p["attachments"])
+    std::printf("  %-32s %-28s %10llu bytes  %-12s sha256=%s\n", a.value("name", "").c_str(),
+                a.value("type", "").c_str(), a.value("size", 0ull), a.value("verdict", "").c_str(),
+                a.value("sha256", "").c_str());
+  if (p.value("truncated", false)) std::printf("(preview truncated)\n");
+}
+
+int run_digest(const QuarantineCommand& cmd) {
+  nlohmann::json body{{"now", cmd.now}};
+  auto j = admin_call(cmd.config_path, cmd.overrides, "POST", "/api/v1/quarantine/digest", body.dump());
+  if (!j) return fail(j.error().message);
+  if (cmd.json) {
+    std::printf("%s\n", j->dump(2).c_str());
+  } else if (!j->value("sent", false)) {
+    std::printf("today's digest was already sent (use --now to send again)\n");
+  } else {
+    std::printf("sent digests to %lld recipient(s) listing %lld item(s)\n", j->value("recipients", 0ll),
+                j->value("items", 0ll));
+  }
+  return 0;
+}
+
+int run_requests(const QuarantineCommand& cmd) {
+  auto j = admin_call(cmd.config_path, cmd.overrides, "GET", "/api/v1/quarantine/requests");
+  if (!j) return fail(j.error().message);
+  if (cmd.json) {
+    std::printf("%s\n", j->dump(2).c_str());
+    return 0;
+  }
+  for (const auto& r : (*j)["items"])
+    std::printf("%-6lld %-19s  %-8s %-8s %-28s %s (release: mailmoat quarantine release %lld --to %s)\n",
+                r.value("id", 0ll), utc_time(r.value("at", 0ll)).c_str(), r.value("state", "").c_str(),
+                r.value("reason", "").c_str(), r.value("recipient", "").c_str(), r.value("subject", "").c_str(),
+                r.value("id", 0ll), r.value("recipient", "").c_str());
+  std::printf("%zu request(s)\n", (*j)["items"].size());
+  return 0;
+}
+
 }  // namespace
 
 int run_quarantine_command(const QuarantineCommand& cmd) {
   if (cmd.action == "list") return run_list(cmd);
+  if (cmd.action == "digest") return run_digest(cmd);
+  if (cmd.action == "requests") return run_requests(cmd);
   const std::string base = "/api/v1/quarantine/" + query_escape(cmd.id);
   if (cmd.action == "download") {
     auto raw = admin_call_raw(cmd.config_path, cmd.overrides, "GET", base + "/message");
@@ -107,6 +170,14 @@ int run_quarantine_command(const QuarantineCommand& cmd) {
   util::Result<nlohmann::json> j = util::fail("");
   if (cmd.action == "show") {
     j = admin_call(cmd.config_path, cmd.overrides, "GET", base);
+  } else if (cmd.action == "preview") {
+    j = admin_call(cmd.config_path, cmd.overrides, "GET", base + "/preview");
+  } else if (cmd.action == "allow-sender") {
+    j = admin_call(cmd.config_path, cmd.overrides, "POST", base + "/allow-sender", "{}");
+  } else if (cmd.action == "false-positive") {
+    nlohmann::json body = nlohmann::json::object();
+    if (!cmd.note.empty()) body["note"] = cmd.note;
+    j = admin_call(cmd.config_path, cmd.overrides, "POST", base + "/false-positive", body.dump());
   } else if (cmd.action == "release") {
     nlohmann::json body = nlohmann::json::object();
     if (!cmd.to.empty()) body["to"] = cmd.to;
@@ -119,7 +190,14 @@ int run_quarantine_command(const QuarantineCommand& cmd) {
     std::printf("%s\n", j->dump(2).c_str());
     return 0;
   }
-  if (cmd.action == "release") {
+  if (cmd.action == "preview") {
+    print_preview(*j);
+  } else if (cmd.action == "allow-sender") {
+    std::printf("added %s to the sender allow list (honoured when SPF or DMARC passes)\n",
+                j->value("sender", "").c_str());
+  } else if (cmd.action == "false-positive") {
+    std::printf("reported quarantine item %s as a false positive\n", cmd.id.c_str());
+  } else if (cmd.action == "release") {
     std::printf("released quarantine item %s to %s as queue id %s\n", cmd.id.c_str(),
                 recipients_text((*j)["recipients"]).c_str(), j->value("queue_id", "").c_str());
   } else if (cmd.action == "delete") {

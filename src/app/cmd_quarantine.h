@@ -15,7 +15,8 @@ struct QuarantineCommand {
   std::string action;  // list, show, release, delete, download
   std::string config_path;
   std::vector<std::string> overrides;
-  std::string id, state, reason, sender, recipient, since, output;
+  std::string id, state, reason, sender, recipient, since, output, note;
+  bool now = false;  // digest --now
   std::vector<std::string> to;
   bool json = false;
 };

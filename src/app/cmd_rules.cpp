@@ -13,6 +13,7 @@
 #include "app/config.h"
 #include "app/resolver_setup.h"
 #include "app/rules_setup.h"
+#include "app/rules_test.h"
 #include "dns/zone_resolver.h"
 #include "filters/auth/auth_filter.h"
 #include "mail/message.h"
@@ -112,18 +113,6 @@ std::string run_auth(const RulesCommand& cmd, const Config& cfg, pipeline::Messa
   return {};
 }
 
-const char* disposition_name(pipeline::Disposition d) {
-  switch (d) {
-    case pipeline::Disposition::accept: return "deliver";
-    case pipeline::Disposition::reject: return "reject";
-    case pipeline::Disposition::tempfail: return "defer";
-    case pipeline::Disposition::quarantine: return "quarantine";
-    case pipeline::Disposition::hold: return "hold";
-    case pipeline::Disposition::discard: return "delete";
-  }
-  return "?";
-}
-
 }  // namespace
 
 int run_rules_command(const RulesCommand& cmd) {
@@ -139,58 +128,23 @@ int run_rules_command(const RulesCommand& cmd) {
     std::fprintf(stderr, "mailmoat: error: cannot read %s\n", cmd.message.c_str());
     return 1;
   }
-  pipeline::MessageContext ctx;
-  ctx.connection.role = cmd.role;
-  ctx.connection.client_address = cmd.ip;
-  ctx.connection.helo = cmd.helo;
-  ctx.connection.tls.active = cmd.tls;
-  ctx.envelope.sender = cmd.mail_from;
-  for (const auto& r : cmd.rcpts) ctx.envelope.recipients.push_back({r, {}, {}});
-  ctx.message = *message;
+  pipeline::MessageContext ctx =
+      rules_test_context(cmd.role, cmd.ip, cmd.helo, cmd.tls, cmd.mail_from, cmd.rcpts, std::move(*message));
   if (cmd.auth_from_check)
     if (auto err = run_auth(cmd, cfg.config, ctx); !err.empty()) {
       std::fprintf(stderr, "mailmoat: error: %s\n", err.c_str());
       return 1;
     }
-
-  auto facts = filters::facts_of(ctx, rules_config(cfg.config));
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  auto ev = policy::evaluate(*loaded.rules, facts, now);
-  for (auto& n : filters::explain(ev)) ctx.notes.push_back(std::move(n));
-  for (const auto& m : ev.matched)
-    if (!m.audit) ctx.verdict_reasons.push_back(filters::rule_reason(m.rule));
-  pipeline::Verdict verdict = filters::apply_decision(ev.decision, ctx, now);
-  if (verdict.disposition == pipeline::Disposition::accept) {
-    filters::VerdictFilter vf(verdict_config(cfg.config));
-    vf.on_message(ctx, [&](pipeline::Verdict v) { verdict = std::move(v); });
-  }
-  std::string reply;
-  if (verdict.disposition == pipeline::Disposition::reject || verdict.disposition == pipeline::Disposition::tempfail)
-    reply = std::to_string(verdict.code) + " " + verdict.enhanced + " " + verdict.text;
-  std::vector<std::string> recipients;
-  for (const auto& r : ctx.envelope.recipients) recipients.push_back(r.address);
+  RulesTestOutcome outcome = run_rules_test(*loaded.rules, cfg.config, std::move(ctx));
   if (cmd.json) {
-    nlohmann::json j;
-    j["outcome"] = disposition_name(verdict.disposition);
-    if (!verdict.reason.empty()) j["reason"] = verdict.reason;
-    if (!reply.empty()) j["smtp_reply"] = reply;
-    j["scl"] = ctx.scl.value_or(0);
-    j["recipients"] = recipients;
-    j["matched"] = nlohmann::json::array();
-    for (const auto& m : ev.matched)
-      j["matched"].push_back({{"rule", m.rule}, {"priority", m.priority}, {"mode", m.audit ? "audit" : "enforce"},
-                              {"because", m.because}, {"actions", m.actions}, {"stopped", m.stopped}});
-    j["notes"] = ev.notes;
-    if (!ctx.delivery.route.empty()) j["route"] = ctx.delivery.route;
-    if (ctx.delivery.require_tls) j["require_tls"] = true;
-    if (ctx.delivery.hold_until) j["hold_until"] = ctx.delivery.hold_until;
-    j["header_edits"] = nlohmann::json::array();
-    for (const auto& e : ctx.edits.headers)
-      j["header_edits"].push_back({{"op", e.op == pipeline::HeaderEdit::Op::remove ? "remove" : "set"}, {"name", e.name},
-                                   {"value", e.value}});
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", rules_test_json(outcome).dump(2).c_str());
     return 0;
   }
+  const auto& ev = outcome.evaluation;
+  const auto& verdict = outcome.verdict;
+  const std::string& reply = outcome.smtp_reply;
+  std::vector<std::string> recipients;
+  for (const auto& r : outcome.ctx.envelope.recipients) recipients.push_back(r.address);
   if (ev.matched.empty()) std::printf("no rule matched\n");
   for (const auto& m : ev.matched) {
     std::printf("rule '%s' (priority %d)%s matched\n", m.rule.c_str(), m.priority, m.audit ? " [audit]" : "");
@@ -198,18 +152,19 @@ int run_rules_command(const RulesCommand& cmd) {
     for (const auto& a : m.actions) std::printf("  %s %s\n", m.audit ? "would" : "action:", a.c_str());
     if (m.stopped) std::printf("  (no further rules)\n");
   }
-  for (const auto& n : ctx.notes)
+  for (const auto& n : outcome.ctx.notes)
     if (n.event != "rule_matched" && n.event != "rule_audit")
       std::printf("note: %s %s: %s\n", n.filter.c_str(), n.event.c_str(), n.detail.c_str());
-  for (const auto& e : ctx.edits.headers)
+  for (const auto& e : outcome.ctx.edits.headers)
     if (e.op == pipeline::HeaderEdit::Op::remove) std::printf("header: remove %s\n", e.name.c_str());
     else std::printf("header: %s: %s\n", e.name.c_str(), e.value.c_str());
   std::string rl;
   for (const auto& r : recipients) rl += (rl.empty() ? "" : ", ") + r;
   std::printf("recipients: %s\n", rl.empty() ? "(none given)" : rl.c_str());
-  if (!ctx.delivery.route.empty()) std::printf("delivery: through route '%s'\n", ctx.delivery.route.c_str());
-  if (ctx.delivery.require_tls) std::printf("delivery: verified TLS required\n");
-  if (ctx.delivery.hold_until) std::printf("delivery: %s\n", ctx.delivery.hold_reason.c_str());
+  const auto& delivery = outcome.ctx.delivery;
+  if (!delivery.route.empty()) std::printf("delivery: through route '%s'\n", delivery.route.c_str());
+  if (delivery.require_tls) std::printf("delivery: verified TLS required\n");
+  if (delivery.hold_until) std::printf("delivery: %s\n", delivery.hold_reason.c_str());
   std::printf("outcome: %s%s%s\n", disposition_name(verdict.disposition),
               verdict.reason.empty() ? "" : (" (" + verdict.reason + ")").c_str(),
               reply.empty() ? "" : (": " + reply).c_str());

@@ -140,6 +140,14 @@ struct Config {
     std::int64_t retention_days = 30;
     std::vector<std::string> retention_days_by_reason;  // "malware=90"
   } quarantine;
+  struct QuarantineDigest {  // docs/quarantine.md "End-user digests"
+    bool enabled = false;
+    std::int64_t hour = 7;  // UTC hour of the daily run
+    std::string from;       // required when enabled
+    std::string public_url; // empty: links.public_url, else http://<http.listen>
+    std::vector<std::string> self_release{"spam"};  // reasons recipients may release themselves
+    std::int64_t link_valid_days = 14;
+  } quarantine_digest;
   struct Smtp {
     std::vector<ListenerConfig> listeners{ListenerConfig{}};
     std::vector<std::string> accepted_domains{"localhost"};

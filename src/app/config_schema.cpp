@@ -66,6 +66,19 @@ Schema bind_schema(Config& c) {
        .doc = "per-reason retention as \"reason=days\" (reasons: spam, phish, malware, spoof, rule, ...)",
        .check = Check::name_days},
   }});
+  s.sections.push_back(Section{"quarantine_digest", {
+      {.key = "enabled", .target = &c.quarantine_digest.enabled,
+       .doc = "send each recipient a daily digest of their newly quarantined mail, with signed release links"},
+      {.key = "hour", .target = &c.quarantine_digest.hour, .doc = "UTC hour of the daily digest", .min = 0, .max = 23},
+      {.key = "from", .target = &c.quarantine_digest.from, .doc = "From address of digests; required when enabled"},
+      {.key = "public_url", .target = &c.quarantine_digest.public_url,
+       .doc = "scheme://host[:port] of the release links; empty: links.public_url, else http://<http.listen>"},
+      {.key = "self_release", .target = &c.quarantine_digest.self_release,
+       .doc = "quarantine reasons a recipient may release from a digest link; other reasons make a release request "
+              "for admins (malware never self-releases)"},
+      {.key = "link_valid_days", .target = &c.quarantine_digest.link_valid_days,
+       .doc = "days a digest link stays valid", .min = 1, .max = 90},
+  }});
   s.sections.push_back(Section{"smtp", {
       {.key = "accepted_domains", .target = &c.smtp.accepted_domains,
        .doc = "domains this gateway accepts mail for on inbound listeners", .check = Check::domain},

@@ -5,6 +5,7 @@
 
 #include "app/api_auth.h"
 #include "app/api_support.h"
+#include "app/quarantine_actions.h"
 #include "app/quarantine_service.h"
 #include "util/strings.h"
 
@@ -82,22 +83,65 @@ http::Response release(QuarantineService& service, std::int64_t id, const http::
   return json_ok({{"id", id}, {"action", "release"}, {"queue_id", r->queue_id}, {"recipients", r->recipients}});
 }
 
+http::Response action_error(const ActionError& e) { return api_error(e.status, e.message); }
+
+http::Response preview(QuarantineActions* actions, std::int64_t id, const Principal& who) {
+  if (!actions) return api_error(404, "preview is not available");
+  auto j = actions->preview(id, who.name, who.role == Role::admin);
+  if (!j) return action_error(j.error());
+  return json_ok(*j);
+}
+
+http::Response false_positive(QuarantineActions& actions, std::int64_t id, const http::Request& req,
+                              const Principal& who) {
+  auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return api_error(400, "body must be a JSON object");
+  std::string note;
+  for (auto& [k, v] : body.items()) {
+    if (k != "note" || !v.is_string()) return api_error(400, "unknown or invalid field \"" + k + "\"");
+    note = v.get<std::string>();
+  }
+  if (note.size() > 2000) return api_error(400, "note is longer than 2000 characters");
+  auto f = actions.report_false_positive(id, who.name, note);
+  if (!f) return action_error(f.error());
+  return json_ok({{"id", id}});
+}
+
+nlohmann::json false_positive_json(const FalsePositive& f) {
+  return {{"id", f.id},         {"queue_id", f.queue_id}, {"sender", f.sender}, {"subject", f.subject},
+          {"reason", f.reason}, {"by", f.by},             {"at", f.at},         {"note", f.note}};
+}
+
 }  // namespace
 
-void add_quarantine_routes(http::Router& router, QuarantineService& service, const ApiAuth& auth) {
+void add_quarantine_routes(http::Router& router, QuarantineService& service, const ApiAuth& auth,
+                           QuarantineActions* actions) {
+  if (actions)
+    router.add("GET", "/api/v1/false-positives",
+               guarded(auth, Role::viewer, [actions](const http::Request& req, const Principal&) {
+                 if (!req.query.empty()) return api_error(400, "this route takes no parameters");
+                 auto all = actions->false_positives();
+                 if (!all) return api_error(500, all.error().message);
+                 nlohmann::json items = nlohmann::json::array();
+                 for (const auto& f : *all) items.push_back(false_positive_json(f));
+                 return json_ok({{"items", items}});
+               }));
   router.add("GET", "/api/v1/quarantine",
              guarded(auth, Role::viewer, [&service](const http::Request& req, const Principal&) {
                return list(service, req);
              }));
   // The item for viewers; its message (which may be malware) for admins only.
-  router.add_prefix("GET", "/api/v1/quarantine/", [&service, &auth](const http::Request& req) {
+  router.add_prefix("GET", "/api/v1/quarantine/", [&service, &auth, actions](const http::Request& req) {
     std::string_view rest = std::string_view(req.path).substr(std::strlen("/api/v1/quarantine/"));
     bool want_message = rest.ends_with("/message");
+    bool want_preview = rest.ends_with("/preview");
     auto who = auth.check(req, want_message ? Role::admin : Role::viewer);
     if (auto* denied = std::get_if<http::Response>(&who)) return *denied;
     if (want_message) rest.remove_suffix(std::strlen("/message"));
+    if (want_preview) rest.remove_suffix(std::strlen("/preview"));
     auto id = parse_id(rest);
     if (!id) return api_error(400, "invalid quarantine id");
+    if (want_preview) return preview(actions, *id, std::get<Principal>(who));
     if (want_message) {
       auto raw = service.download(*id, std::get<Principal>(who).name);
       if (!raw) return api_error(404, raw.error().message);
@@ -114,7 +158,7 @@ void add_quarantine_routes(http::Router& router, QuarantineService& service, con
     return json_ok(item_json(**item));
   });
   router.add_prefix("POST", "/api/v1/quarantine/",
-                    guarded(auth, Role::admin, [&service](const http::Request& req, const Principal& who) {
+                    guarded(auth, Role::admin, [&service, actions](const http::Request& req, const Principal& who) {
     std::string_view rest = std::string_view(req.path).substr(std::strlen("/api/v1/quarantine/"));
     auto slash = rest.find('/');
     if (slash == std::string_view::npos) return api_error(404, "expected /api/v1/quarantine/ID/ACTION");
@@ -122,6 +166,12 @@ void add_quarantine_routes(http::Router& router, QuarantineService& service, con
     if (!id) return api_error(400, "invalid quarantine id");
     std::string_view action = rest.substr(slash + 1);
     if (action == "release") return release(service, *id, req, who);
+    if (action == "allow-sender" && actions) {
+      auto sender = actions->allow_sender(*id, who.name);
+      if (!sender) return action_error(sender.error());
+      return json_ok({{"sender", *sender}});
+    }
+    if (action == "false-positive" && actions) return false_positive(*actions, *id, req, who);
     if (action == "delete") {
       auto r = service.remove(*id, who.name);
       if (!r) return api_error(409, r.error().message);

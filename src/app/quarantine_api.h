@@ -4,6 +4,10 @@
 //   GET  /api/v1/quarantine/ID/message    the message as received (.eml download; audited)
 //   POST /api/v1/quarantine/ID/release    {"to": ["addr", ...]} (optional: all recipients)
 //   POST /api/v1/quarantine/ID/delete
+//   GET  /api/v1/quarantine/ID/preview    headers, text, attachments (viewer; malware items: admin)
+//   POST /api/v1/quarantine/ID/allow-sender
+//   POST /api/v1/quarantine/ID/false-positive  {"note": "..."} (optional)
+//   GET  /api/v1/false-positives
 #pragma once
 
 #include <string>
@@ -13,9 +17,12 @@
 namespace mailmoat::app {
 
 class QuarantineService;
+class QuarantineActions;
 class ApiAuth;
 
-// Viewers list and show; admins download, release and delete.
-void add_quarantine_routes(http::Router& router, QuarantineService& quarantine, const ApiAuth& auth);
+// Viewers list, show and preview; admins download, release, delete, allow the
+// sender and report false positives. Without `actions` those routes answer 404.
+void add_quarantine_routes(http::Router& router, QuarantineService& quarantine, const ApiAuth& auth,
+                           QuarantineActions* actions = nullptr);
 
 }  // namespace mailmoat::app

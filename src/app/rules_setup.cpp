@@ -139,4 +139,20 @@ void RulesReloader::reload(const char* why) {
   log::info("rules.reloaded", {{"file", path_}, {"rules", n}, {"why", why}});
 }
 
+util::Result<std::size_t> RulesReloader::reload_now(const char* why, std::vector<std::string>& errors) {
+  if (path_.empty()) return util::fail("no rules file is configured (rules.file)");
+  auto loaded = policy::load_rules_file(path_);
+  if (!loaded.rules) {
+    for (const auto& e : loaded.errors) {
+      errors.push_back(e.to_string());
+      log::error("rules.reload_failed", {{"error", e.to_string()}, {"kept", "previous rules"}, {"why", why}});
+    }
+    return util::fail(path_ + " has errors; the previous rules stay active");
+  }
+  std::size_t n = loaded.rules->rules.size();
+  filter_->set_rules(std::make_shared<const policy::RuleSet>(std::move(*loaded.rules)));
+  log::info("rules.reloaded", {{"file", path_}, {"rules", n}, {"why", why}});
+  return n;
+}
+
 }  // namespace mailmoat::app

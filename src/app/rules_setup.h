@@ -39,6 +39,10 @@ class RulesReloader {
   void set_notify(pipeline::MessageSink& sink, const std::string& hostname);
   // Loads the file again now (SIGHUP); keeps the current rules when it fails.
   void reload(const char* why);
+  // The same for the admin API: the number of rules now active, or every error
+  // (FILE:LINE: message) with the current rules kept. Fails when no rules.file is set.
+  util::Result<std::size_t> reload_now(const char* why, std::vector<std::string>& errors);
+  const std::string& path() const { return path_; }
 
  private:
   RulesReloader(boost::asio::io_context& io, std::string path, std::shared_ptr<filters::RulesFilter> filter);

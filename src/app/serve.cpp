@@ -39,7 +39,10 @@
 #include "app/api_auth.h"
 #include "app/dmarc_reports.h"
 #include "app/metrics.h"
+#include "app/quarantine_actions.h"
 #include "app/quarantine_api.h"
+#include "app/quarantine_digest.h"
+#include "app/rules_api.h"
 #include "app/quarantine_service.h"
 #include "app/records_setup.h"
 #include "pipeline/chain.h"
@@ -317,6 +320,8 @@ int serve(const ServeOptions& options) {
   }
   auto attachments_runtime = std::move(*attachments_made);
   if (attachments_runtime) attachments_runtime->connect_queue(queue_manager, hostname);
+  // "Allow the sender" from the quarantine: kept in the shared store, re-read every 10 s.
+  SharedSenderAllowList shared_sender_allow(*(*stores)->settings, std::chrono::seconds(10));
   auto chain = std::make_shared<pipeline::FilterChain>();
   std::shared_ptr<pipeline::Filter> signing_filter;
   std::shared_ptr<filters::SigningFilter> signer;  // the same filter, for SIGHUP key reloads
@@ -374,6 +379,7 @@ int serve(const ServeOptions& options) {
       fatal(connection.error().message);
       return 1;
     }
+    connection->shared_sender_allow = [&shared_sender_allow] { return shared_sender_allow.current(); };
     chain->add(metrics.measure(std::make_shared<filters::ConnectionFilter>(std::move(*connection), *resolver, scheduler)));
     // Transport rules; Safe Links and Safe Attachments after authentication and rules; then the SCL
     // verdict (thresholds and stamps) just before signing.
@@ -454,7 +460,21 @@ int serve(const ServeOptions& options) {
   add_trace_routes(router, *(*stores)->trace, api_auth);
   QuarantineService quarantine(*(*stores)->quarantine, *(*stores)->audit, queue_manager, hostname,
                                [&trace](const queue::QueueEvent& e) { trace.on_queue_event(e); });
-  add_quarantine_routes(router, quarantine, api_auth);
+  QuarantineActions quarantine_actions(quarantine, *(*stores)->trace, *(*stores)->settings, *(*stores)->audit,
+                                       [&shared_sender_allow] { shared_sender_allow.refresh(); });
+  add_quarantine_routes(router, quarantine, api_auth, &quarantine_actions);
+  add_rules_routes(router, *rules_reloader, cfg, api_auth);
+  auto digest_made = make_quarantine_digest(cfg, hostname, **stores, quarantine, queue_manager);
+  if (!digest_made) {
+    fatal(digest_made.error().message);
+    return 1;
+  }
+  std::unique_ptr<QuarantineDigest> quarantine_digest = std::move(*digest_made);
+  std::unique_ptr<DigestSchedule> digest_schedule;
+  add_digest_routes(router, quarantine_digest.get(), api_auth);
+  if (quarantine_digest) {
+    digest_schedule = std::make_unique<DigestSchedule>(io, *quarantine_digest, static_cast<int>(cfg.quarantine_digest.hour));
+  }
   add_audit_routes(router, *(*stores)->audit, api_auth);
   add_stats_routes(router, *(*stores)->trace, api_auth);
   Housekeeping housekeeping(io, **stores, cfg);
@@ -494,6 +514,7 @@ int serve(const ServeOptions& options) {
   milter_front.start();
   queue_manager.start();
   housekeeping.start();
+  if (digest_schedule) digest_schedule->start();
   if (cfg.dmarc_reports.enabled) dmarc_reports.start();
 
   fs::path data_dir = fs::absolute(cfg.server.data_dir).lexically_normal();

@@ -98,6 +98,9 @@ class Settings {
   virtual util::Result<std::optional<std::string>> get(const std::string& key) = 0;
   virtual util::Result<void> set(const std::string& key, const std::string& value) = 0;
   virtual util::Result<void> erase(const std::string& key) = 0;
+  // Sets `key` only when it does not exist yet, atomically across nodes sharing
+  // the store: true for the one caller that created it (a job claimed once).
+  virtual util::Result<bool> claim(const std::string& key, const std::string& value) = 0;
   virtual util::Result<std::vector<std::pair<std::string, std::string>>> all() = 0;
 };
 

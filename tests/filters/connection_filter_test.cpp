@@ -79,6 +79,29 @@ TEST(ConnectionFilter, SenderBlockRejectsAndAllowNeedsAuthentication) {
   EXPECT_EQ(real.scl, -1);
 }
 
+TEST(ConnectionFilter, SharedAllowListFromTheStoreFollowsTheSameRule) {
+  dns::ZoneResolver zone;
+  ConnectionConfig c;
+  auto list = std::make_shared<std::vector<std::string>>();
+  c.shared_sender_allow = [&list] { return std::shared_ptr<const std::vector<std::string>>(list); };
+  ConnectionFilter f(c, zone);
+  auto before = inbound("198.51.100.1", "news@shop.example");
+  before.auth.spf = "pass";
+  run(f, before);
+  EXPECT_FALSE(before.scl);  // not listed yet
+  list->push_back("news@shop.example");  // an admin allowed it from the quarantine
+  auto after = inbound("198.51.100.1", "News@Shop.example");
+  after.auth.spf = "pass";
+  run(f, after);
+  EXPECT_EQ(after.scl, -1);
+  auto forged = inbound("198.51.100.1", "news@shop.example");
+  forged.auth.spf = "fail";
+  run(f, forged);
+  EXPECT_FALSE(forged.scl);
+  ASSERT_FALSE(forged.notes.empty());
+  EXPECT_EQ(forged.notes[0].event, "sender_allow_ignored");
+}
+
 TEST(ConnectionFilter, DnsblListingRaisesSclWithItsMeaning) {
   dns::ZoneResolver zone;
   zone.add_a("2.0.0.127.bl.example", "127.0.0.4");

@@ -48,7 +48,10 @@ TEST(AdminApi, EveryRouteNeedsAToken) {
       {"GET", "/api/v1/quarantine/1/message"}, {"POST", "/api/v1/quarantine/1/release"},
       {"POST", "/api/v1/quarantine/1/delete"}, {"GET", "/api/v1/audit"},
       {"GET", "/api/v1/tokens"},          {"POST", "/api/v1/tokens"},
-      {"POST", "/api/v1/tokens/x/revoke"}};
+      {"POST", "/api/v1/tokens/x/revoke"}, {"GET", "/api/v1/quarantine/1/preview"},
+      {"POST", "/api/v1/quarantine/1/allow-sender"}, {"POST", "/api/v1/quarantine/1/false-positive"},
+      {"GET", "/api/v1/false-positives"}, {"POST", "/api/v1/rules/reload"}, {"POST", "/api/v1/rules/test"},
+      {"POST", "/api/v1/quarantine/digest"}, {"GET", "/api/v1/quarantine/requests"}};
   for (const auto& [method, path] : routes) {
     EXPECT_EQ(status(gw, method, path, ""), 401) << method << " " << path;
     EXPECT_EQ(status(gw, method, path, "mmt_0000000000000000000000000000000000000000000000000000000000000000"), 401)

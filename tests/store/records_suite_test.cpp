@@ -214,6 +214,11 @@ TEST_P(RecordsSuite, SettingsSetGetOverwriteErase) {
   ASSERT_TRUE(stores->settings->set("a", ""));
   EXPECT_EQ(**stores->settings->get("links.key"), "it's 100%");
   EXPECT_EQ(stores->settings->all()->size(), 2u);
+  // claim: only the first caller gets the key; the value is not overwritten.
+  EXPECT_TRUE(*stores->settings->claim("digest_claim:20000", "node-a"));
+  EXPECT_FALSE(*stores->settings->claim("digest_claim:20000", "node-b"));
+  EXPECT_EQ(**stores->settings->get("digest_claim:20000"), "node-a");
+  ASSERT_TRUE(stores->settings->erase("digest_claim:20000"));
   ASSERT_TRUE(stores->settings->erase("links.key"));
   EXPECT_FALSE(stores->settings->get("links.key")->has_value());
   EXPECT_EQ(**stores->settings->get("a"), "");

@@ -112,7 +112,9 @@ void ConnectionFilter::on_message(pipeline::MessageContext& ctx, Done done) {
     return;
   }
   const bool authenticated = ctx.auth.spf == "pass" || ctx.auth.dmarc == "pass";
-  if (sender_listed(ctx.envelope.sender, config_.sender_allow)) {
+  auto shared_allow = config_.shared_sender_allow ? config_.shared_sender_allow() : nullptr;
+  if (sender_listed(ctx.envelope.sender, config_.sender_allow) ||
+      (shared_allow && sender_listed(ctx.envelope.sender, *shared_allow))) {
     if (authenticated) {
       ctx.scl = -1;
       ctx.verdict_reasons.push_back("sender-allow");

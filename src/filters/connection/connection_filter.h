@@ -11,6 +11,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct ConnectionConfig {
   // answered by then is traced (dnsbl_timeout) and ignored; mail continues.
   std::chrono::milliseconds dnsbl_timeout{1500};
   std::vector<std::string> roles{"inbound"};
+  // Senders allowed from the quarantine ("allow the sender"), kept in the shared
+  // store and read from a cache; same rule as sender_allow (SPF or DMARC pass).
+  std::function<std::shared_ptr<const std::vector<std::string>>()> shared_sender_allow;
 };
 
 // Runs fn after delay (a timer of the caller's event loop; pure modules have none).

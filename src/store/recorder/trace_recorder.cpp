@@ -145,6 +145,11 @@ util::Result<void> TraceRecorder::write_queue_once() {
   std::uint64_t max_seq = 0;
   {
     std::lock_guard lock(mu_);
+    // run() saw an empty spill file before it let go of the lock; a record()
+    // may have spilled the queue's head since. Writing the rest of the queue
+    // now would put newer events in the store first, and the replay would then
+    // skip the spilled ones as already committed: lost events. Replay first.
+    if (spill_read_ < spill_.end()) return {};
     std::size_t n = std::min(opt_.batch_size, mem_.size());
     batch.reserve(n);
     for (std::size_t i = 0; i < n; ++i) batch.push_back(mem_[i].event);

@@ -202,6 +202,14 @@ class SqlSettings final : public Settings {
     return {};
   }
 
+  util::Result<bool> claim(const std::string& key, const std::string& value) override {
+    std::lock_guard lock(s_->mu);
+    auto n = s_->conn->exec("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+                            {key, value});
+    if (!n) return std::unexpected(n.error());
+    return *n == 1;
+  }
+
   util::Result<void> erase(const std::string& key) override {
     std::lock_guard lock(s_->mu);
     auto r = s_->conn->exec("DELETE FROM settings WHERE key = ?", {key});

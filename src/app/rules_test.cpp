@@ -1,0 +1,81 @@
+#include "app/rules_test.h"
+
+#include <chrono>
+
+#include "app/rules_setup.h"
+#include "filters/rules/rules_filter.h"
+#include "filters/verdict/verdict_filter.h"
+
+namespace mailmoat::app {
+
+const char* disposition_name(pipeline::Disposition d) {
+  switch (d) {
+    case pipeline::Disposition::accept: return "deliver";
+    case pipeline::Disposition::reject: return "reject";
+    case pipeline::Disposition::tempfail: return "defer";
+    case pipeline::Disposition::quarantine: return "quarantine";
+    case pipeline::Disposition::hold: return "hold";
+    case pipeline::Disposition::discard: return "delete";
+  }
+  return "?";
+}
+
+pipeline::MessageContext rules_test_context(const std::string& role, const std::string& ip, const std::string& helo,
+                                            bool tls, const std::string& mail_from,
+                                            const std::vector<std::string>& rcpts, std::string message) {
+  pipeline::MessageContext ctx;
+  ctx.connection.role = role;
+  ctx.connection.client_address = ip;
+  ctx.connection.helo = helo;
+  ctx.connection.tls.active = tls;
+  ctx.envelope.sender = mail_from;
+  for (const auto& r : rcpts) ctx.envelope.recipients.push_back({r, {}, {}});
+  ctx.message = std::move(message);
+  return ctx;
+}
+
+RulesTestOutcome run_rules_test(const policy::RuleSet& rules, const Config& cfg, pipeline::MessageContext ctx) {
+  RulesTestOutcome out;
+  auto facts = filters::facts_of(ctx, rules_config(cfg));
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  out.evaluation = policy::evaluate(rules, facts, now);
+  for (auto& n : filters::explain(out.evaluation)) ctx.notes.push_back(std::move(n));
+  for (const auto& m : out.evaluation.matched)
+    if (!m.audit) ctx.verdict_reasons.push_back(filters::rule_reason(m.rule));
+  out.verdict = filters::apply_decision(out.evaluation.decision, ctx, now);
+  if (out.verdict.disposition == pipeline::Disposition::accept) {
+    filters::VerdictFilter vf(verdict_config(cfg));
+    vf.on_message(ctx, [&out](pipeline::Verdict v) { out.verdict = std::move(v); });
+  }
+  if (out.verdict.disposition == pipeline::Disposition::reject ||
+      out.verdict.disposition == pipeline::Disposition::tempfail)
+    out.smtp_reply = std::to_string(out.verdict.code) + " " + out.verdict.enhanced + " " + out.verdict.text;
+  out.ctx = std::move(ctx);
+  return out;
+}
+
+nlohmann::json rules_test_json(const RulesTestOutcome& o) {
+  std::vector<std::string> recipients;
+  for (const auto& r : o.ctx.envelope.recipients) recipients.push_back(r.address);
+  nlohmann::json j;
+  j["outcome"] = disposition_name(o.verdict.disposition);
+  if (!o.verdict.reason.empty()) j["reason"] = o.verdict.reason;
+  if (!o.smtp_reply.empty()) j["smtp_reply"] = o.smtp_reply;
+  j["scl"] = o.ctx.scl.value_or(0);
+  j["recipients"] = recipients;
+  j["matched"] = nlohmann::json::array();
+  for (const auto& m : o.evaluation.matched)
+    j["matched"].push_back({{"rule", m.rule}, {"priority", m.priority}, {"mode", m.audit ? "audit" : "enforce"},
+                            {"because", m.because}, {"actions", m.actions}, {"stopped", m.stopped}});
+  j["notes"] = o.evaluation.notes;
+  if (!o.ctx.delivery.route.empty()) j["route"] = o.ctx.delivery.route;
+  if (o.ctx.delivery.require_tls) j["require_tls"] = true;
+  if (o.ctx.delivery.hold_until) j["hold_until"] = o.ctx.delivery.hold_until;
+  j["header_edits"] = nlohmann::json::array();
+  for (const auto& e : o.ctx.edits.headers)
+    j["header_edits"].push_back({{"op", e.op == pipeline::HeaderEdit::Op::remove ? "remove" : "set"}, {"name", e.name},
+                                 {"value", e.value}});
+  return j;
+}
+
+}  // namespace mailmoat::app
