@@ -57,10 +57,21 @@ namespace {
 // (An initializer list inside a coroutine trips g++ 12; a named array does not.)
 constexpr dns::RecordType kAddressTypes[] = {dns::RecordType::a, dns::RecordType::aaaa};
 
+// What STARTTLS must achieve on one connection: the policy, its context, the MX host name.
+struct TlsPlan {
+  tls::ClientPolicy policy;
+  std::shared_ptr<tls::ClientContext> context;
+  std::string mx_host;
+  std::vector<dns::TlsaRecord> tlsa;  // level dane: the host's usable TLSA records (RFC 7672)
+  std::string refuse;                 // non-empty: this host must not be used (dane-only without TLSA)
+};
+
 struct Target {
   std::string name;     // host name for logs and the trace
   std::string address;  // numeric address
   std::uint16_t port = 25;
+  bool secure = false;  // the MX and address records were DNSSEC-validated (RFC 7672 §2.2)
+  std::optional<TlsPlan> tls;  // a plan of its own (DANE resolved per host), else the delivery's
 };
 
 // Waits for a Resolver answer; resumes on the awaiting coroutine's executor.
@@ -86,13 +97,6 @@ auto resolve(dns::Resolver& resolver, dns::Question q) {
 std::vector<RecipientResult> all(std::size_t n, Outcome o, const std::string& reply, const std::string& remote = {}) {
   return std::vector<RecipientResult>(n, RecipientResult{o, reply, remote});
 }
-
-// What STARTTLS must achieve on one connection: the policy, its context, the MX host name.
-struct TlsPlan {
-  tls::ClientPolicy policy;
-  std::shared_ptr<tls::ClientContext> context;
-  std::string mx_host;
-};
 
 bool ehlo_offers(const Reply& ehlo, std::string_view ext) {
   for (std::size_t i = 1; i < ehlo.lines.size(); ++i)
@@ -185,10 +189,13 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
   // Named locals into co_await (g++ 12 coroutine bug, docs/decisions.md).
   std::shared_ptr<tls::ClientContext> context = tls_->context;
   std::string server_name = tls_->mx_host;
-  boost::system::error_code ec = co_await stream_.start_tls(std::move(context), std::move(server_name));
+  const std::vector<dns::TlsaRecord>* tlsa = policy.level == tls::Level::dane ? &tls_->tlsa : nullptr;
+  std::string dane_error;
+  boost::system::error_code ec = co_await stream_.start_tls(std::move(context), std::move(server_name), tlsa, &dane_error);
   timer_.cancel();
   if (ec) {
-    std::string why = "TLS handshake with " + remote_ + " failed: " + (timed_out_ ? std::string("timeout") : ec.message());
+    std::string why = "TLS handshake with " + remote_ + " failed: " +
+                      (!dane_error.empty() ? dane_error : timed_out_ ? std::string("timeout") : ec.message());
     if (required) co_return tls_failed(n, "TLS policy " + level + ": " + why, remote_);
     co_return all(n, Outcome::deferred, "451 4.7.5 " + why, remote_);
   }
@@ -477,11 +484,82 @@ awaitable<std::vector<Target>> mx_targets(dns::Resolver& resolver, const std::st
     for (auto type : kAddressTypes) {
       dns::Question question{host, type};
       dns::Answer a = co_await resolve(resolver, std::move(question));
-      for (const auto& addr : a.addresses) targets.push_back({host, addr, port});
+      for (const auto& addr : a.addresses) targets.push_back({host, addr, port, mx.authenticated && a.authenticated, {}});
     }
   }
   if (targets.empty()) error = "451 4.4.4 no address found for the MX hosts of " + domain;
   co_return targets;
+}
+
+// RFC 7672 §2.2: per host, DNSSEC-validated TLSA records at _port._tcp.<host> decide how a dane or
+// dane-only delivery uses TLS there. True when at least one host got DANE authentication.
+awaitable<bool> resolve_dane(dns::Resolver& resolver, std::vector<Target>& targets, const TlsPlan& base,
+                             tls::ClientContextCache& contexts, bool requiretls) {
+  bool any = false;
+  const bool only = base.policy.level == tls::Level::dane_only;
+  const std::string level = std::string(tls::level_name(base.policy.level)) + " (" + base.policy.origin + ")";
+  std::map<std::string, TlsPlan> by_host;
+  for (auto& t : targets) {
+    const std::string host_key = t.name + ":" + std::to_string(t.port) + (t.secure ? "" : "|insecure");
+    if (auto it = by_host.find(host_key); it != by_host.end()) {
+      t.tls = it->second;
+      continue;
+    }
+    TlsPlan plan{base.policy, base.context, t.name, {}, {}};
+    std::string why;  // why DANE does not apply to this host
+    boost::system::error_code ec;
+    asio::ip::make_address(t.name, ec);
+    if (!ec) {
+      why = "the next hop is an address, not a name";
+    } else if (!t.secure) {
+      why = "the MX or address records of " + t.name + " are not DNSSEC-validated";
+    } else {
+      const std::string qname = "_" + std::to_string(t.port) + "._tcp." + t.name;
+      dns::Question question{qname, dns::RecordType::tlsa};
+      dns::Answer a = co_await resolve(resolver, std::move(question));
+      if (a.status == dns::Status::servfail || a.status == dns::Status::timeout) {
+        plan.refuse = "TLS policy " + level + ": TLSA lookup of " + qname + " failed, host not used (RFC 7672 §2.2)";
+      } else if (!a.authenticated) {
+        why = "the TLSA answer for " + qname + " is not DNSSEC-validated";
+      } else if (a.status != dns::Status::ok) {
+        why = "no TLSA records at " + qname;
+      } else {
+        tls::TlsaSet set = tls::usable_tlsa(a.tlsa);
+        for (const auto& ignored : set.ignored) log::info("dane.tlsa_ignored", {{"name", qname}, {"record", ignored}});
+        if (!set.usable.empty()) {
+          plan.policy.level = tls::Level::dane;
+          plan.policy.origin = "DANE TLSA " + qname + ", " + base.policy.origin;
+          plan.tlsa = std::move(set.usable);
+          any = true;
+        } else if (only) {
+          plan.refuse = "TLS policy " + level + ": the TLSA records at " + qname + " are all unusable";
+        } else {
+          // RFC 7672 §2.2: secure but unusable TLSA records still make TLS mandatory.
+          plan.policy.level = tls::Level::encrypt;
+          plan.policy.origin = "dane: TLSA records at " + qname + " all unusable, " + base.policy.origin;
+        }
+      }
+    }
+    if (!why.empty()) {
+      if (only) {
+        plan.refuse = "TLS policy " + level + ": " + why;
+      } else {
+        plan.policy.level = requiretls ? tls::Level::verify : tls::Level::may;
+        plan.policy.origin = "dane not applied: " + why + ", " + base.policy.origin;
+      }
+    }
+    if (plan.refuse.empty() && plan.policy.level != base.policy.level) {
+      auto context = contexts.get(plan.policy);
+      if (!context) plan.refuse = "TLS policy " + level + " cannot be applied: " + context.error().message;
+      else plan.context = *context;
+    }
+    log::debug("dane.host", {{"host", t.name},
+                             {"level", tls::level_name(plan.policy.level)},
+                             {"note", plan.refuse.empty() ? plan.policy.origin : plan.refuse}});
+    by_host[host_key] = plan;
+    t.tls = std::move(plan);
+  }
+  co_return any;
 }
 
 bool connection_failure(const std::vector<RecipientResult>& results) {
@@ -545,7 +623,12 @@ awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets,
     std::string remote = t.name + "[" + t.address + "]:" + std::to_string(t.port);
     if (ec) continue;
     std::optional<TlsPlan> plan;
-    if (tls_base) plan = TlsPlan{tls_base->policy, tls_base->context, t.name};
+    if (t.tls) plan = *t.tls;
+    else if (tls_base) plan = TlsPlan{tls_base->policy, tls_base->context, t.name, {}, {}};
+    if (plan && !plan->refuse.empty()) {
+      last = tls_failed(job.recipients.size(), plan->refuse, remote);
+      continue;
+    }
     const std::string key = t.address + ":" + std::to_string(t.port) + (plan ? "|" + plan->policy.key() : "");
     if (auto reused = pool ? pool->take(key) : std::nullopt) {
       Conversation<ClientStream> conv(*reused->stream, options, remote, reused->ehlo, plan ? &*plan : nullptr);
@@ -622,7 +705,7 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
       if (!context)
         co_return tls_failed(n, "TLS policy " + std::string(tls::level_name(policy.level)) + " (" + policy.origin +
                                     ") cannot be applied: " + context.error().message, "");
-      tls_plan = TlsPlan{policy, *context, {}};
+      tls_plan = TlsPlan{policy, *context, {}, {}, {}};
     }
   }
   const TlsPlan* tls_base = tls_plan ? &*tls_plan : nullptr;
@@ -632,7 +715,12 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
     bool permanent = false;
     auto targets = co_await mx_targets(*resolver, j.domain, 25, error, permanent);
     if (targets.empty()) co_return all(n, permanent ? Outcome::failed : Outcome::deferred, error);
-    if (options.mta_sts && tls_plan && tls_plan->policy.origin.starts_with("tls.outbound_level")) {
+    bool dane_applied = false;
+    if (tls_plan && tls::uses_dane(tls_plan->policy.level))
+      dane_applied = co_await resolve_dane(*resolver, targets, *tls_plan, *contexts, j.requiretls);
+    // RFC 8461 §2: DANE wins where both exist; dane-only never falls back to MTA-STS.
+    if (options.mta_sts && tls_plan && tls_plan->policy.origin.starts_with("tls.outbound_level") && !dane_applied &&
+        tls_plan->policy.level != tls::Level::dane_only) {
       std::string domain = j.domain;
       tls::StsLookup sts = co_await options.mta_sts->lookup(std::move(domain));
       log::debug("mta_sts.lookup", {{"domain", j.domain}, {"note", sts.note}});
@@ -642,12 +730,13 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
         if (targets.empty())
           co_return tls_failed(n, "MTA-STS policy of " + j.domain + " (id " + sts.id + ", enforce) lists none of its MX hosts", "");
         tls::ClientPolicy enforced = tls_plan->policy;
-        if (!tls::authenticates(enforced.level)) enforced.level = tls::Level::verify;
+        if (!tls::authenticates(enforced.level) || tls::uses_dane(enforced.level)) enforced.level = tls::Level::verify;
         enforced.match_names.clear();
         enforced.origin = "MTA-STS enforce, policy id " + sts.id;
         auto context = contexts->get(enforced);
         if (!context) co_return tls_failed(n, "MTA-STS: " + context.error().message, "");
-        tls_plan = TlsPlan{enforced, *context, {}};
+        tls_plan = TlsPlan{enforced, *context, {}, {}, {}};
+        for (auto& t : targets) t.tls.reset();  // the per-host fallbacks of level dane give way to the policy
       } else if (sts.found && sts.policy.mode == tls::StsMode::testing) {
         log::info("mta_sts.testing", {{"domain", j.domain}, {"id", sts.id}, {"note", "policy in testing mode: not enforced"}});
       }
@@ -660,7 +749,9 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
   boost::system::error_code ec;
   asio::ip::make_address(hop->host, ec);
   if (!ec) {
-    std::vector<Target> literal(1, Target{hop->host, hop->host, hop->port});
+    std::vector<Target> literal(1, Target{hop->host, hop->host, hop->port, false, {}});
+    if (tls_plan && tls::uses_dane(tls_plan->policy.level) && resolver)
+      co_await resolve_dane(*resolver, literal, *tls_plan, *contexts, j.requiretls);
     co_return co_await deliver_tcp(std::move(literal), options, j, pool, tls_base);
   }
   if (!resolver)
@@ -669,8 +760,10 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
   for (auto type : kAddressTypes) {
     dns::Question question{hop->host, type};
     dns::Answer a = co_await resolve(*resolver, std::move(question));
-    for (const auto& addr : a.addresses) targets.push_back({hop->host, addr, hop->port});
+    for (const auto& addr : a.addresses) targets.push_back({hop->host, addr, hop->port, a.authenticated, {}});
   }
+  if (tls_plan && tls::uses_dane(tls_plan->policy.level))
+    co_await resolve_dane(*resolver, targets, *tls_plan, *contexts, j.requiretls);
   co_return co_await deliver_tcp(std::move(targets), options, j, pool, tls_base);
 }
 
