@@ -123,6 +123,8 @@ class Conversation {
   awaitable<std::vector<RecipientResult>> run(const queue::DeliveryJob& job);
   // After run(): the transaction ended cleanly and the session may carry the next message.
   bool reusable() const { return reusable_; }
+  // After run(): an opportunistic handshake failed; why, for a retry in clear on a new connection.
+  const std::string& clear_retry() const { return clear_retry_; }
   const std::optional<Reply>& ehlo() const { return cached_ehlo_; }
 
  private:
@@ -160,6 +162,7 @@ class Conversation {
   std::string in_;
   bool timed_out_ = false;
   bool reusable_ = false;
+  std::string clear_retry_;
   const TlsPlan* tls_ = nullptr;
 };
 
@@ -197,6 +200,8 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
     std::string why = "TLS handshake with " + remote_ + " failed: " +
                       (!dane_error.empty() ? dane_error : timed_out_ ? std::string("timeout") : ec.message());
     if (required) co_return tls_failed(n, "TLS policy " + level + ": " + why, remote_);
+    // Opportunistic TLS (RFC 7435): like Postfix, try this host again without STARTTLS.
+    clear_retry_ = timed_out_ ? std::string("timeout") : ec.message();
     co_return all(n, Outcome::deferred, "451 4.7.5 " + why, remote_);
   }
   tls::ServerCheck check = tls::check_server(stream_.native_handle(), policy, tls_->mx_host, job.domain);
@@ -612,10 +617,27 @@ struct ConnectionPool {
 
 namespace {
 
+// A TCP connection within min(timeout, 30 s); null and the error otherwise.
+awaitable<std::pair<std::unique_ptr<ClientStream>, std::string>> connect(tcp::endpoint endpoint, std::chrono::seconds timeout) {
+  auto ex = co_await asio::this_coro::executor;
+  tcp::socket connecting(ex);
+  asio::steady_timer timer(ex);
+  timer.expires_after(std::min(timeout, std::chrono::seconds(30)));
+  timer.async_wait([&connecting](const boost::system::error_code& e) {
+    if (!e) {
+      boost::system::error_code ignored;
+      connecting.close(ignored);
+    }
+  });
+  auto [cec] = co_await connecting.async_connect(endpoint, asio::as_tuple(use_awaitable));
+  timer.cancel();
+  if (cec) co_return std::pair<std::unique_ptr<ClientStream>, std::string>{nullptr, cec.message()};
+  co_return std::pair<std::unique_ptr<ClientStream>, std::string>{std::make_unique<ClientStream>(std::move(connecting)), ""};
+}
+
 awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets, const SmtpTransportOptions& options,
                                                     const queue::DeliveryJob& job, ConnectionPool* pool,
                                                     const TlsPlan* tls_base) {
-  auto ex = co_await asio::this_coro::executor;
   std::vector<RecipientResult> last = all(job.recipients.size(), Outcome::deferred, "451 4.4.1 no next hop reachable");
   for (const auto& t : targets) {
     boost::system::error_code ec;
@@ -640,27 +662,32 @@ awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets,
       }
       // The peer closed the idle session: fall through to a fresh connection.
     }
-    tcp::socket connecting(ex);
-    asio::steady_timer timer(ex);
-    timer.expires_after(std::min(options.timeout, std::chrono::seconds(30)));
-    timer.async_wait([&connecting](const boost::system::error_code& e) {
-      if (!e) {
-        boost::system::error_code ignored;
-        connecting.close(ignored);
-      }
-    });
-    auto [cec] = co_await connecting.async_connect(tcp::endpoint(address, t.port), asio::as_tuple(use_awaitable));
-    timer.cancel();
-    if (cec) {
-      last = all(job.recipients.size(), Outcome::deferred, "451 4.4.1 cannot connect to " + remote + ": " + cec.message(), remote);
+    tcp::endpoint endpoint(address, t.port);
+    auto stream = co_await connect(endpoint, options.timeout);
+    if (!stream.first) {
+      last = all(job.recipients.size(), Outcome::deferred, "451 4.4.1 cannot connect to " + remote + ": " + stream.second, remote);
       continue;
     }
-    auto stream = std::make_unique<ClientStream>(std::move(connecting));
-    Conversation<ClientStream> conv(*stream, options, remote, {}, plan ? &*plan : nullptr);
+    Conversation<ClientStream> conv(*stream.first, options, remote, {}, plan ? &*plan : nullptr);
     auto results = co_await conv.run(job);
+    if (!conv.clear_retry().empty()) {
+      // Not pooled: the key promises the policy's TLS, this session has none.
+      std::string why = conv.clear_retry();
+      log::info("smtp.tls_fallback", {{"remote", remote}, {"error", why}, {"note", "retrying in clear (level may)"}});
+      auto clear = co_await connect(endpoint, options.timeout);
+      if (!clear.first) {
+        last = all(job.recipients.size(), Outcome::deferred, "451 4.4.1 cannot connect to " + remote + ": " + clear.second, remote);
+        continue;
+      }
+      Conversation<ClientStream> plain(*clear.first, options, remote + " (TLS handshake failed: " + why + "; retried in clear)");
+      results = co_await plain.run(job);
+      if (!connection_failure(results)) co_return results;
+      last = std::move(results);
+      continue;
+    }
     // Only a connection-level failure (all deferred before any answer) moves on to the next host.
     if (!connection_failure(results)) {
-      if (pool && conv.reusable()) pool->put(key, ConnectionPool::Idle{std::move(stream), *conv.ehlo(), {}, 1});
+      if (pool && conv.reusable()) pool->put(key, ConnectionPool::Idle{std::move(stream.first), *conv.ehlo(), {}, 1});
       co_return results;
     }
     last = std::move(results);
