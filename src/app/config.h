@@ -16,6 +16,7 @@ struct ListenerConfig {
   std::string role = "inbound";  // inbound | relay | submission
   std::string tls_cert;
   std::string tls_key;
+  std::string ocsp_file;  // DER OCSP response stapled for tls_cert (RFC 6066 §8); re-read on SIGHUP
   std::string line_endings = "strict";  // strict | normalize (bare LF accepted: trusted relays only)
 };
 
@@ -48,6 +49,7 @@ struct TlsCertificateConfig {
   std::vector<std::string> names;  // server names (a left-most "*." wildcard allowed)
   std::string cert;
   std::string key;
+  std::string ocsp_file;  // DER OCSP response stapled for cert
 };
 
 // A partner connector (Domain Security, docs/tls.md): what sessions carrying

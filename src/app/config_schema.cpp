@@ -258,6 +258,8 @@ Schema bind_schema(Config& c) {
              .check = Check::one_of, .choices = {"inbound", "relay", "submission"}},
             {.key = "tls_cert", .target = &l.tls_cert, .doc = "PEM certificate chain for STARTTLS; empty: no TLS"},
             {.key = "tls_key", .target = &l.tls_key, .doc = "PEM private key for tls_cert"},
+            {.key = "ocsp_file", .target = &l.ocsp_file,
+             .doc = "DER OCSP response for tls_cert, stapled when the client asks; re-read on SIGHUP; empty: none"},
             {.key = "line_endings", .target = &l.line_endings,
              .doc = "strict (bare CR/LF refused: no SMTP smuggling) or normalize (bare LF accepted; trusted relays)",
              .check = Check::one_of, .choices = {"strict", "normalize"}},

@@ -44,6 +44,7 @@ void add_tls_schema(Schema& s, Config& c) {
             {.key = "names", .target = &t.names, .doc = "server names served with it; \"*.example.com\" allowed"},
             {.key = "cert", .target = &t.cert, .doc = "PEM certificate chain, leaf first"},
             {.key = "key", .target = &t.key, .doc = "PEM private key for cert"},
+            {.key = "ocsp_file", .target = &t.ocsp_file, .doc = "DER OCSP response for cert, stapled; empty: none"},
         };
       }});
   s.arrays.push_back(TableArray{
