@@ -132,6 +132,12 @@ struct Config {
     std::string org_name;  // empty: the host name
     std::string contact;
   } dmarc_reports;
+  struct TlsRpt {
+    bool enabled = false;  // record outbound TLS results and send daily reports (RFC 8460)
+    std::string from;      // reporting address, required when enabled
+    std::string org_name;  // empty: the host name
+    std::string contact;   // contact-info; empty: `from`
+  } tlsrpt;
   struct Quarantine {
     std::int64_t retention_days = 30;
     std::vector<std::string> retention_days_by_reason;  // "malware=90"

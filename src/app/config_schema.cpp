@@ -51,6 +51,14 @@ Schema bind_schema(Config& c) {
       {.key = "org_name", .target = &c.dmarc_reports.org_name, .doc = "reporting organization; empty: the host name"},
       {.key = "contact", .target = &c.dmarc_reports.contact, .doc = "extra contact information in each report"},
   }});
+  s.sections.push_back(Section{"tlsrpt", {
+      {.key = "enabled", .target = &c.tlsrpt.enabled,
+       .doc = "record outbound TLS session results and send daily TLS-RPT reports (RFC 8460) to recipient domains' rua"},
+      {.key = "from", .target = &c.tlsrpt.from,
+       .doc = "the reporting address (From and envelope sender of mailed reports); required when enabled"},
+      {.key = "org_name", .target = &c.tlsrpt.org_name, .doc = "organization-name in reports; empty: the host name"},
+      {.key = "contact", .target = &c.tlsrpt.contact, .doc = "contact-info in reports; empty: from"},
+  }});
   s.sections.push_back(Section{"quarantine", {
       {.key = "retention_days", .target = &c.quarantine.retention_days,
        .doc = "quarantined messages are deleted this long after they arrive", .min = 1, .max = 3650},

@@ -105,6 +105,7 @@ ServerCheck check_server(SSL* ssl, const ClientPolicy& policy, const std::string
     r.ok = true;
     return r;
   }
+  r.failure_type = "certificate-not-trusted";
   if (!peer) {
     r.reason = "the server presented no certificate";
     return r;
@@ -113,6 +114,7 @@ ServerCheck check_server(SSL* ssl, const ClientPolicy& policy, const std::string
     DaneCheck dane = check_dane(ssl);
     if (!dane.ok) {
       r.reason = dane.detail;
+      r.failure_type = "validation-failure";
       return r;
     }
     r.ok = true;
@@ -132,6 +134,7 @@ ServerCheck check_server(SSL* ssl, const ClientPolicy& policy, const std::string
   }
   long verify = SSL_get_verify_result(ssl);
   if (verify != X509_V_OK) {
+    if (verify == X509_V_ERR_CERT_HAS_EXPIRED) r.failure_type = "certificate-expired";
     r.reason = std::string("certificate validation failed: ") + X509_verify_cert_error_string(verify);
     return r;
   }
@@ -146,9 +149,11 @@ ServerCheck check_server(SSL* ssl, const ClientPolicy& policy, const std::string
     for (const auto& n : names) presented += (presented.empty() ? "" : ", ") + n;
     for (const auto& n : references) wanted += (wanted.empty() ? "" : ", ") + n;
     r.reason = "certificate names (" + presented + ") match none of " + wanted;
+    r.failure_type = "certificate-host-mismatch";
     return r;
   }
   r.ok = true;
+  r.failure_type.clear();
   r.summary += " verified";
   return r;
 }

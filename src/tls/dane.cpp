@@ -29,9 +29,9 @@ std::string hex(const std::string& data, std::size_t max_bytes) {
 }
 }  // namespace
 
-std::string tlsa_text(const dns::TlsaRecord& r) {
+std::string tlsa_text(const dns::TlsaRecord& r, std::size_t max_bytes) {
   return std::to_string(r.usage) + " " + std::to_string(r.selector) + " " + std::to_string(r.matching_type) + " " +
-         hex(r.data, 8);
+         hex(r.data, max_bytes);
 }
 
 TlsaSet usable_tlsa(const std::vector<dns::TlsaRecord>& records) {

@@ -21,8 +21,8 @@ struct TlsaSet {
 
 TlsaSet usable_tlsa(const std::vector<dns::TlsaRecord>& records);
 
-// "3 1 1 ab12..." (data shortened), for logs and the trace.
-std::string tlsa_text(const dns::TlsaRecord& r);
+// "3 1 1 ab12..." (data shortened to `max_bytes`), for logs and the trace.
+std::string tlsa_text(const dns::TlsaRecord& r, std::size_t max_bytes = 8);
 
 // Enables DANE on `ssl` with `records` (all usable) and `mx_host` as the
 // reference identifier for DANE-TA. The context must have been built for a

@@ -24,6 +24,11 @@ class ClientStream {
   executor_type get_executor() { return socket_.get_executor(); }
   void close(boost::system::error_code& ec) { socket_.close(ec); }
   bool tls_active() const { return tls_ != nullptr; }
+  std::string local_address() const {
+    boost::system::error_code ec;
+    auto ep = socket_.local_endpoint(ec);
+    return ec ? std::string() : ep.address().to_string();
+  }
   SSL* native_handle() { return tls_ ? tls_->native_handle() : nullptr; }
 
   template <typename Buffers, typename Token>

@@ -64,6 +64,10 @@ struct TlsPlan {
   std::string mx_host;
   std::vector<dns::TlsaRecord> tlsa;  // level dane: the host's usable TLSA records (RFC 7672)
   std::string refuse;                 // non-empty: this host must not be used (dane-only without TLSA)
+  // TLS-RPT (RFC 8460 §4.2): which policy this is, as the report names it.
+  std::string report_type = "no-policy-found";  // tlsa, sts, no-policy-found
+  std::string report_policy;                    // '\n'-separated policy-string lines
+  std::string report_mx;                        // sts: the policy's mx patterns
 };
 
 struct Target {
@@ -125,6 +129,10 @@ class Conversation {
   bool reusable() const { return reusable_; }
   // After run(): an opportunistic handshake failed; why, for a retry in clear on a new connection.
   const std::string& clear_retry() const { return clear_retry_; }
+  // After run(): did this session try TLS, and the RFC 8460 result type of a failure ("" when it succeeded).
+  bool tls_tried() const { return tls_tried_; }
+  const std::string& tls_result() const { return tls_result_; }
+  const std::string& tls_reason() const { return tls_reason_; }
   const std::optional<Reply>& ehlo() const { return cached_ehlo_; }
 
  private:
@@ -163,6 +171,8 @@ class Conversation {
   bool timed_out_ = false;
   bool reusable_ = false;
   std::string clear_retry_;
+  bool tls_tried_ = false;
+  std::string tls_result_, tls_reason_;
   const TlsPlan* tls_ = nullptr;
 };
 
@@ -174,6 +184,9 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
   const bool required = tls::requires_tls(policy.level);
   const std::string level = std::string(tls::level_name(policy.level)) + " (" + policy.origin + ")";
   if (policy.level == tls::Level::none) co_return std::nullopt;
+  tls_tried_ = true;
+  tls_result_ = "starttls-not-supported";
+  tls_reason_ = "STARTTLS not offered";
   if (!ehlo->positive() || !ehlo_offers(*ehlo, "STARTTLS")) {
     if (!required) co_return std::nullopt;
     co_await send("QUIT\r\n");
@@ -183,6 +196,7 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
   auto go = co_await read_reply();
   if (!go) co_return all(n, Outcome::deferred, failure_text("reading the STARTTLS reply"), remote_);
   if (go->code != 220) {
+    tls_reason_ = "STARTTLS refused: " + go->summary();
     if (!required) co_return std::nullopt;
     co_await send("QUIT\r\n");
     co_return tls_failed(n, "TLS policy " + level + ": STARTTLS refused by " + remote_ + ": " + go->summary(), remote_);
@@ -199,6 +213,8 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
   if (ec) {
     std::string why = "TLS handshake with " + remote_ + " failed: " +
                       (!dane_error.empty() ? dane_error : timed_out_ ? std::string("timeout") : ec.message());
+    tls_result_ = "validation-failure";
+    tls_reason_ = why;
     if (required) co_return tls_failed(n, "TLS policy " + level + ": " + why, remote_);
     // Opportunistic TLS (RFC 7435): like Postfix, try this host again without STARTTLS.
     clear_retry_ = timed_out_ ? std::string("timeout") : ec.message();
@@ -206,6 +222,8 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
   }
   tls::ServerCheck check = tls::check_server(stream_.native_handle(), policy, tls_->mx_host, job.domain);
   remote_ += " (" + check.summary + ")";
+  tls_result_ = check.ok ? std::string() : check.failure_type;
+  tls_reason_ = check.ok ? std::string() : check.reason;
   if (!check.ok) {
     co_await send("QUIT\r\n");
     co_return tls_failed(n, "TLS policy " + level + " not met: " + check.reason, remote_);
@@ -496,6 +514,15 @@ awaitable<std::vector<Target>> mx_targets(dns::Resolver& resolver, const std::st
   co_return targets;
 }
 
+// RFC 8460 §4.2: an STS policy-string is the policy's lines.
+std::string sts_policy_lines(const tls::StsPolicy& p) {
+  std::string out = "version: STSv1\nmode: ";
+  out += p.mode == tls::StsMode::enforce ? "enforce" : p.mode == tls::StsMode::testing ? "testing" : "none";
+  out += "\n";
+  for (const auto& mx : p.mx) out += "mx: " + mx + "\n";
+  return out + "max_age: " + std::to_string(p.max_age) + "\n";
+}
+
 // RFC 7672 §2.2: per host, DNSSEC-validated TLSA records at _port._tcp.<host> decide how a dane or
 // dane-only delivery uses TLS there. True when at least one host got DANE authentication.
 awaitable<bool> resolve_dane(dns::Resolver& resolver, std::vector<Target>& targets, const TlsPlan& base,
@@ -510,7 +537,8 @@ awaitable<bool> resolve_dane(dns::Resolver& resolver, std::vector<Target>& targe
       t.tls = it->second;
       continue;
     }
-    TlsPlan plan{base.policy, base.context, t.name, {}, {}};
+    TlsPlan plan = base;
+    plan.mx_host = t.name;
     std::string why;  // why DANE does not apply to this host
     boost::system::error_code ec;
     asio::ip::make_address(t.name, ec);
@@ -534,6 +562,8 @@ awaitable<bool> resolve_dane(dns::Resolver& resolver, std::vector<Target>& targe
         if (!set.usable.empty()) {
           plan.policy.level = tls::Level::dane;
           plan.policy.origin = "DANE TLSA " + qname + ", " + base.policy.origin;
+          plan.report_type = "tlsa";
+          for (const auto& r : set.usable) plan.report_policy += tls::tlsa_text(r, 64) + "\n";
           plan.tlsa = std::move(set.usable);
           any = true;
         } else if (only) {
@@ -565,6 +595,10 @@ awaitable<bool> resolve_dane(dns::Resolver& resolver, std::vector<Target>& targe
     t.tls = std::move(plan);
   }
   co_return any;
+}
+
+bool tls_policy_failure(const std::vector<RecipientResult>& results) {
+  return std::all_of(results.begin(), results.end(), [](const RecipientResult& r) { return r.tls_failure; });
 }
 
 bool connection_failure(const std::vector<RecipientResult>& results) {
@@ -646,7 +680,8 @@ awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets,
     if (ec) continue;
     std::optional<TlsPlan> plan;
     if (t.tls) plan = *t.tls;
-    else if (tls_base) plan = TlsPlan{tls_base->policy, tls_base->context, t.name, {}, {}};
+    else if (tls_base) plan = *tls_base;
+    if (plan) plan->mx_host = t.name;
     if (plan && !plan->refuse.empty()) {
       last = tls_failed(job.recipients.size(), plan->refuse, remote);
       continue;
@@ -670,6 +705,10 @@ awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets,
     }
     Conversation<ClientStream> conv(*stream.first, options, remote, {}, plan ? &*plan : nullptr);
     auto results = co_await conv.run(job);
+    if (plan && conv.tls_tried() && options.tls_report)
+      options.tls_report(tls::TlsRptResult{job.domain, plan->report_type, plan->report_policy, plan->report_mx,
+                                           conv.tls_result(), stream.first->local_address(), t.name, t.address,
+                                           conv.tls_reason(), 1});
     if (!conv.clear_retry().empty()) {
       // Not pooled: the key promises the policy's TLS, this session has none.
       std::string why = conv.clear_retry();
@@ -685,8 +724,9 @@ awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets,
       last = std::move(results);
       continue;
     }
-    // Only a connection-level failure (all deferred before any answer) moves on to the next host.
-    if (!connection_failure(results)) {
+    // A connection-level failure (all deferred before any answer), or a TLS policy this host
+    // did not meet (RFC 7672 §2.2.2; Postfix does the same), moves on to the next host.
+    if (!connection_failure(results) && !tls_policy_failure(results)) {
       if (pool && conv.reusable()) pool->put(key, ConnectionPool::Idle{std::move(stream.first), *conv.ehlo(), {}, 1});
       co_return results;
     }
@@ -732,7 +772,7 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
       if (!context)
         co_return tls_failed(n, "TLS policy " + std::string(tls::level_name(policy.level)) + " (" + policy.origin +
                                     ") cannot be applied: " + context.error().message, "");
-      tls_plan = TlsPlan{policy, *context, {}, {}, {}};
+      tls_plan = TlsPlan{policy, *context, {}, {}, {}, "no-policy-found", {}, {}};
     }
   }
   const TlsPlan* tls_base = tls_plan ? &*tls_plan : nullptr;
@@ -762,7 +802,8 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
         enforced.origin = "MTA-STS enforce, policy id " + sts.id;
         auto context = contexts->get(enforced);
         if (!context) co_return tls_failed(n, "MTA-STS: " + context.error().message, "");
-        tls_plan = TlsPlan{enforced, *context, {}, {}, {}};
+        tls_plan = TlsPlan{enforced, *context, {}, {}, {}, "sts", sts_policy_lines(sts.policy), ""};
+        for (const auto& mx : sts.policy.mx) tls_plan->report_mx += mx + "\n";
         for (auto& t : targets) t.tls.reset();  // the per-host fallbacks of level dane give way to the policy
       } else if (sts.found && sts.policy.mode == tls::StsMode::testing) {
         log::info("mta_sts.testing", {{"domain", j.domain}, {"id", sts.id}, {"note", "policy in testing mode: not enforced"}});
