@@ -3,7 +3,10 @@
 // libunbound validates it with that zone's DS as trust anchor, and another
 // mailmoat is the MX host. Matching TLSA (DANE-EE and DANE-TA) -> delivered,
 // mismatching -> deferred with 4.7.5 and the reason, an unsigned zone (no
-// anchor covers it) -> DANE not applied, dane-only there -> deferred.
+// anchor covers it) -> DANE not applied, dane-only there -> deferred. And
+// TLS-RPT (RFC 8460): a failing and a succeeding session to example.net are
+// reported by `mailmoat tlsrpt report` to the rua of _smtp._tls.example.net,
+// a mailbox on the example.org MX, as gzip JSON in a multipart/report.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -44,6 +47,7 @@ class DaneTest : public ::testing::Test {
     net_ = "127.78." + std::to_string(p % 250 + 1) + ".";
     mx_net_ = net_ + std::to_string(p / 250 % 120 + 2);
     mx_org_ = net_ + std::to_string(p / 250 % 120 + 130);
+    mx_bad_ = net_ + std::to_string(p / 250 % 120 + 2 + 60);
     ASSERT_TRUE(make_tls_certs(d_));
     ASSERT_TRUE(make_leaf_cert(d_, "mxnet", "mx.example.net"));
     ASSERT_TRUE(make_leaf_cert(d_, "mxorg", "mx.example.org"));
@@ -57,11 +61,12 @@ class DaneTest : public ::testing::Test {
   }
 
   // Signs example.net with `tlsa` for mx.example.net, writes example.org unsigned, starts unbound and both gateways.
-  void start(const std::string& tlsa, const std::string& level = "dane") {
+  void start(const std::string& tlsa, const std::string& level = "dane", const std::string& extra_zone = "",
+             const std::vector<std::string>& extra_config = {}) {
     d_.write("example.net.zone", "$ORIGIN example.net.\n$TTL 300\n"
                                  "@ IN SOA ns.example.net. admin.example.net. 1 3600 600 86400 300\n"
                                  "@ IN NS ns.example.net.\nns IN A 127.0.0.1\n@ IN MX 10 mx.example.net.\n"
-                                 "mx IN A " + mx_net_ + "\n_25._tcp.mx IN TLSA " + tlsa + "\n");
+                                 "mx IN A " + mx_net_ + "\n_25._tcp.mx IN TLSA " + tlsa + "\n" + extra_zone);
     d_.write("example.org.zone", "$ORIGIN example.org.\n$TTL 300\n"
                                  "@ IN SOA ns.example.org. admin.example.org. 1 3600 600 86400 300\n"
                                  "@ IN NS ns.example.org.\nns IN A 127.0.0.1\n@ IN MX 10 mx.example.org.\n"
@@ -81,13 +86,16 @@ class DaneTest : public ::testing::Test {
                            "smtp.listener.0.tls_key=" + d_.file("mxnet.key"),
                            "smtp.listener.1.address=" + mx_org_ + ":25", "smtp.listener.1.tls_cert=" + d_.file("mxorg.pem"),
                            "smtp.listener.1.tls_key=" + d_.file("mxorg.key"),
+                           "smtp.listener.2.address=" + mx_bad_ + ":25", "smtp.listener.2.tls_cert=" + d_.file("mxnet-chain.pem"),
+                           "smtp.listener.2.tls_key=" + d_.file("mxnet.key"),
                            "smtp.accepted_domains=[\"example.net\", \"example.org\"]", "route.0.domains=[\"*\"]"}))
         << mx_.log();
-    ASSERT_TRUE(gw_.start({"smtp.listener.0.role=relay", "dns.zone_files=[]",
-                           "dns.forwarders=[\"127.0.0.1@" + std::to_string(dns_.port()) + "\"]",
-                           "dns.trust_anchor_file=" + d_.file("trust-anchor.txt"), "auth.dmarc=false",
-                           "tls.outbound_level=" + level, "log.level=debug", "queue.retry_base_seconds=600"}))
-        << gw_.log();
+    std::vector<std::string> config{"smtp.listener.0.role=relay", "dns.zone_files=[]",
+                                    "dns.forwarders=[\"127.0.0.1@" + std::to_string(dns_.port()) + "\"]",
+                                    "dns.trust_anchor_file=" + d_.file("trust-anchor.txt"), "auth.dmarc=false",
+                                    "tls.outbound_level=" + level, "log.level=debug", "queue.retry_base_seconds=600"};
+    config.insert(config.end(), extra_config.begin(), extra_config.end());
+    ASSERT_TRUE(gw_.start(config)) << gw_.log();
   }
 
   void send_to(const std::string& rcpt) {
@@ -97,7 +105,7 @@ class DaneTest : public ::testing::Test {
   }
 
   TempDir d_;
-  std::string net_, mx_net_, mx_org_, spki_sha256_, ca_sha256_;
+  std::string net_, mx_net_, mx_org_, mx_bad_, spki_sha256_, ca_sha256_;
   test_support::UnboundProcess dns_{"dane"};
   Gateway mx_;
   Gateway gw_;
@@ -157,6 +165,49 @@ TEST_F(DaneTest, UnsignedZoneWithDaneOnlyDefers) {
       << gw_.log();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_TRUE(mailbox(mx_.data_dir(), "r@example.org").empty());
+}
+
+TEST_F(DaneTest, TlsRptReportOfSucceedingAndFailingSessionsReachesTheRua) {
+  // mx1 (preference 5) has a TLSA record that does not match: that session fails and delivery
+  // moves on to mx (preference 10), whose record matches.
+  start("3 1 1 " + spki_sha256_, "dane",
+        "@ IN MX 5 mx1.example.net.\nmx1 IN A " + mx_bad_ + "\n_25._tcp.mx1 IN TLSA 3 1 1 " + std::string(64, 'b') +
+            "\n_smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@example.org\"\n",
+        {"tlsrpt.enabled=true", "tlsrpt.from=reports@localhost", "tlsrpt.org_name=sender.example"});
+  send_to("r@example.net");
+  auto mail = wait_for_mail(mx_.data_dir(), "r@example.net", 1, std::chrono::seconds(30));
+  ASSERT_EQ(mail.size(), 1u) << gw_.log() << mx_.log();
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the recorder writes off the event loop
+  auto r = run({"tlsrpt", "report", "--today", "--set", "server.data_dir=" + gw_.data_dir() + "/var", "--set",
+                "http.listen=" + gw_.http_address()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err << gw_.log();
+  EXPECT_NE(r.out.find("example.net  sent"), std::string::npos) << r.out;
+  auto reports = wait_for_mail(mx_.data_dir(), "tlsrpt@example.org", 1, std::chrono::seconds(30));
+  ASSERT_EQ(reports.size(), 1u) << gw_.log();
+  const std::string& report = reports[0];
+  EXPECT_NE(report.find("TLS-Report-Domain: example.net"), std::string::npos) << report;
+  EXPECT_NE(report.find("TLS-Report-Submitter: sender.example"), std::string::npos) << report;
+  EXPECT_NE(report.find("multipart/report; report-type=\"tlsrpt\""), std::string::npos) << report;
+  EXPECT_NE(report.find("application/tlsrpt+gzip"), std::string::npos) << report;
+  EXPECT_NE(report.find("filename=\"sender.example!example.net!"), std::string::npos) << report;
+  d_.write("report.eml", report);
+  std::string json = shell("python3 -c \"import email,gzip,json,sys; m=email.message_from_binary_file(open('" +
+                           d_.file("report.eml") +
+                           "','rb')); p=[x for x in m.walk() if x.get_content_type()=='application/tlsrpt+gzip'][0];"
+                           " r=json.loads(gzip.decompress(p.get_payload(decode=True)));"
+                           " ps=r['policies']; f=[x for p in ps for x in p.get('failure-details', [])];"
+                           " print(r['organization-name'], r['contact-info'], sorted({p['policy']['policy-type'] for p in ps}),"
+                           " sorted({p['policy']['policy-domain'] for p in ps}),"
+                           " sum(p['summary']['total-successful-session-count'] for p in ps),"
+                           " sum(p['summary']['total-failure-session-count'] for p in ps), len(f), f[0]['result-type'],"
+                           " f[0]['receiving-mx-hostname'], f[0]['receiving-ip'])\"");
+  EXPECT_EQ(json, "sender.example reports@localhost ['tlsa'] ['example.net'] 1 1 1 validation-failure mx1.example.net " +
+                      mx_bad_)
+      << json;
+  // The day is claimed: a second run sends nothing.
+  auto again = run({"tlsrpt", "report", "--today", "--set", "server.data_dir=" + gw_.data_dir() + "/var", "--set",
+                    "http.listen=" + gw_.http_address()});
+  EXPECT_NE(again.out.find("already sent"), std::string::npos) << again.out;
 }
 
 }  // namespace
