@@ -69,6 +69,28 @@ std::string TlsRptReporter::mail(const std::string& domain, const std::string& r
          "attachment; filename=\"" + filename + "\"\r\n\r\n" + base64_lines(gz) + "\r\n--" + boundary + "--\r\n";
 }
 
+std::vector<std::string> TlsRptReporter::addresses(const std::string& host) {
+  auto answer = std::make_shared<std::promise<dns::Answer>>();
+  auto result = answer->get_future();
+  resolver_.resolve(dns::Question{host, dns::RecordType::a}, [answer](dns::Answer a) { answer->set_value(std::move(a)); });
+  if (result.wait_for(std::chrono::seconds(30)) != std::future_status::ready) return {};
+  return result.get().addresses;
+}
+
+// §5.4: POST the gzip report as application/tlsrpt+gzip; the host is resolved by the gateway's resolver.
+util::Result<int> TlsRptReporter::post_report(const std::string& url, const std::string& gz) {
+  std::string host = url.substr(8);
+  host = host.substr(0, host.find_first_of("/:"));
+  auto found = addresses(host);
+  if (found.empty()) return util::fail("no address for " + host);
+  util::Result<int> last = util::fail("no address for " + host);
+  for (const auto& address : found) {
+    last = https_post(url, address, "application/tlsrpt+gzip", gz, settings_.ca_file);
+    if (last) return last;
+  }
+  return last;
+}
+
 ReportOutcome TlsRptReporter::report_domain(const std::string& domain, std::int64_t day) {
   ReportOutcome out{domain, "skipped", "", {}, {}};
   const std::string claim = "tlsrpt_report/" + domain + "/" + std::to_string(day);
@@ -116,7 +138,7 @@ ReportOutcome TlsRptReporter::report_domain(const std::string& domain, std::int6
     }
   }
   for (const auto& url : record->https) {
-    auto posted = https_post(url, "application/tlsrpt+gzip", gz, settings_.ca_file);
+    auto posted = post_report(url, gz);
     if (posted && *posted >= 200 && *posted < 300) out.to.push_back(url);
     else failures.push_back(url + ": " + (posted ? "HTTP " + std::to_string(*posted) : posted.error().message));
   }
@@ -133,8 +155,8 @@ ReportOutcome TlsRptReporter::report_domain(const std::string& domain, std::int6
   return out;
 }
 
-util::Result<int> https_post(const std::string& url, const std::string& content_type, const std::string& body,
-                             const std::string& ca_file) {
+util::Result<int> https_post(const std::string& url, const std::string& address, const std::string& content_type,
+                             const std::string& body, const std::string& ca_file) {
   if (!util::istarts_with(url, "https://")) return util::fail("not an https URL");
   std::string rest = url.substr(8);
   const auto slash = rest.find('/');
@@ -155,9 +177,10 @@ util::Result<int> https_post(const std::string& url, const std::string& content_
   SSL_set1_host(stream.native_handle(), host.c_str());
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
   boost::system::error_code ec;
-  auto endpoints = asio::ip::tcp::resolver(io).resolve(host, port, ec);
-  if (ec) return util::fail("cannot resolve " + host + ": " + ec.message());
-  beast::get_lowest_layer(stream).connect(endpoints, ec);
+  auto ip = asio::ip::make_address(address, ec);
+  auto port_number = util::parse_uint(port);
+  if (ec || !port_number || *port_number == 0 || *port_number > 65535) return util::fail("bad address or port for " + authority);
+  beast::get_lowest_layer(stream).connect(asio::ip::tcp::endpoint(ip, static_cast<std::uint16_t>(*port_number)), ec);
   if (ec) return util::fail("cannot connect to " + authority + ": " + ec.message());
   stream.handshake(asio::ssl::stream_base::client, ec);
   if (ec) return util::fail("TLS with " + host + " failed: " + ec.message());

@@ -45,6 +45,8 @@ class TlsRptReporter : public DailyReporter {
 
  private:
   ReportOutcome report_domain(const std::string& domain, std::int64_t day);
+  std::vector<std::string> addresses(const std::string& host);
+  util::Result<int> post_report(const std::string& url, const std::string& gz);
   std::string mail(const std::string& domain, const std::string& report_id, const std::string& filename,
                    const std::string& gz, const std::vector<std::string>& to) const;
 
@@ -56,9 +58,10 @@ class TlsRptReporter : public DailyReporter {
   std::shared_ptr<pipeline::Filter> signer_;
 };
 
-// POSTs `body` to an https:// URL (certificate verified for its host against
+// POSTs `body` to an https:// URL at `address` (the host's address from the
+// gateway's resolver; certificate verified for the URL's host against
 // `ca_file` or the system store, 30 s budget); the HTTP status or why it failed.
-util::Result<int> https_post(const std::string& url, const std::string& content_type, const std::string& body,
-                             const std::string& ca_file);
+util::Result<int> https_post(const std::string& url, const std::string& address, const std::string& content_type,
+                             const std::string& body, const std::string& ca_file);
 
 }  // namespace mailmoat::app

@@ -45,9 +45,11 @@ class DaneTest : public ::testing::Test {
   void SetUp() override {
     int p = free_port();
     net_ = "127.78." + std::to_string(p % 250 + 1) + ".";
-    mx_net_ = net_ + std::to_string(p / 250 % 120 + 2);
-    mx_org_ = net_ + std::to_string(p / 250 % 120 + 130);
-    mx_bad_ = net_ + std::to_string(p / 250 % 120 + 2 + 60);
+    const int x = p / 250 % 60;  // four distinct addresses in 127.78.N.2-251
+    mx_net_ = net_ + std::to_string(x + 2);
+    mx_bad_ = net_ + std::to_string(x + 64);
+    mx_org_ = net_ + std::to_string(x + 130);
+    web_addr_ = net_ + std::to_string(x + 192);
     ASSERT_TRUE(make_tls_certs(d_));
     ASSERT_TRUE(make_leaf_cert(d_, "mxnet", "mx.example.net"));
     ASSERT_TRUE(make_leaf_cert(d_, "mxorg", "mx.example.org"));
@@ -105,7 +107,8 @@ class DaneTest : public ::testing::Test {
   }
 
   TempDir d_;
-  std::string net_, mx_net_, mx_org_, mx_bad_, spki_sha256_, ca_sha256_;
+  std::string net_, mx_net_, mx_org_, mx_bad_, web_addr_, spki_sha256_, ca_sha256_;
+  Process web_;
   test_support::UnboundProcess dns_{"dane"};
   Gateway mx_;
   Gateway gw_;
@@ -172,8 +175,15 @@ TEST_F(DaneTest, TlsRptReportOfSucceedingAndFailingSessionsReachesTheRua) {
   // moves on to mx (preference 10), whose record matches.
   start("3 1 1 " + spki_sha256_, "dane",
         "@ IN MX 5 mx1.example.net.\nmx1 IN A " + mx_bad_ + "\n_25._tcp.mx1 IN TLSA 3 1 1 " + std::string(64, 'b') +
-            "\n_smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@example.org\"\n",
-        {"tlsrpt.enabled=true", "tlsrpt.from=reports@localhost", "tlsrpt.org_name=sender.example"});
+            "\n_smtp._tls IN TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@example.org,https://tlsrpt.example.net/v1/report\"\n"
+            "tlsrpt IN A " + web_addr_ + "\n",
+        {"tlsrpt.enabled=true", "tlsrpt.from=reports@localhost", "tlsrpt.org_name=sender.example",
+         "tls.outbound_ca_file=" + d_.file("ca.pem")});
+  ASSERT_TRUE(make_leaf_cert(d_, "web", "tlsrpt.example.net"));
+  web_.start({"/usr/bin/python3", std::string(MAILMOAT_SOURCE_DIR) + "/tests/integration/scripts/https_server.py", web_addr_,
+              "443", d_.file("web.pem"), d_.file("web.key"), d_.path()},
+             d_.file("https.log"));
+  ASSERT_TRUE(wait_for_port(web_addr_ + ":443"));
   send_to("r@example.net");
   auto mail = wait_for_mail(mx_.data_dir(), "r@example.net", 1, std::chrono::seconds(30));
   ASSERT_EQ(mail.size(), 1u) << gw_.log() << mx_.log();
@@ -204,6 +214,11 @@ TEST_F(DaneTest, TlsRptReportOfSucceedingAndFailingSessionsReachesTheRua) {
   EXPECT_EQ(json, "sender.example reports@localhost ['tlsa'] ['example.net'] 1 1 1 validation-failure mx1.example.net " +
                       mx_bad_)
       << json;
+  // The same report was POSTed to the https rua (RFC 8460 §5.4).
+  EXPECT_EQ(shell("cat " + d_.file("posted.type")), "application/tlsrpt+gzip");
+  EXPECT_EQ(shell("python3 -c \"import gzip,json; r=json.loads(gzip.decompress(open('" + d_.file("posted.bin") +
+                  "','rb').read())); print(r['policies'][0]['policy']['policy-domain'], r['organization-name'])\""),
+            "example.net sender.example");
   // The day is claimed: a second run sends nothing.
   auto again = run({"tlsrpt", "report", "--today", "--set", "server.data_dir=" + gw_.data_dir() + "/var", "--set",
                     "http.listen=" + gw_.http_address()});
