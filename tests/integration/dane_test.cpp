@@ -142,6 +142,18 @@ TEST_F(DaneTest, MismatchingTlsaRecordDefersWithTheReason) {
   EXPECT_TRUE(mailbox(mx_.data_dir(), "r@example.net").empty());
 }
 
+TEST_F(DaneTest, DaneTaChecksTheMxHostName) {
+  // mx1 presents a certificate for mx.example.net, chained to the CA its DANE-TA record names:
+  // the anchor matches, the name does not (RFC 7672 §3.2.2), so mx1 fails and mx is tried.
+  start("2 0 1 " + ca_sha256_, "dane",
+        "@ IN MX 5 mx1.example.net.\nmx1 IN A " + mx_bad_ + "\n_25._tcp.mx1 IN TLSA 2 0 1 " + ca_sha256_ + "\n");
+  send_to("r@example.net");
+  auto mail = wait_for_mail(mx_.data_dir(), "r@example.net", 1, std::chrono::seconds(30));
+  ASSERT_EQ(mail.size(), 1u) << gw_.log() << mx_.log();
+  EXPECT_NE(gw_.log().find("hostname mismatch"), std::string::npos) << gw_.log();
+  EXPECT_NE(gw_.log().find("DANE-TA 2 0 1"), std::string::npos) << gw_.log();
+}
+
 TEST_F(DaneTest, PkixUsagesAreUnusableAndDaneOnlyDefers) {
   start("1 1 1 " + spki_sha256_, "dane-only");
   send_to("r@example.net");

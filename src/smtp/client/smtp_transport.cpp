@@ -730,6 +730,8 @@ awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets,
       if (pool && conv.reusable()) pool->put(key, ConnectionPool::Idle{std::move(stream.first), *conv.ehlo(), {}, 1});
       co_return results;
     }
+    if (tls_policy_failure(results) && !results.empty())
+      log::info("smtp.tls_host_failed", {{"remote", results.front().remote}, {"reply", results.front().reply}});
     last = std::move(results);
   }
   co_return last;
