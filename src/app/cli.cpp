@@ -74,6 +74,8 @@ int run_cli(int argc, char** argv) {
   add_admin_command(app, admin_cmd);
   DmarcCommand dmarc_cmd;
   add_dmarc_command(app, dmarc_cmd);
+  DmarcCommand tlsrpt_cmd;
+  add_tlsrpt_command(app, tlsrpt_cmd);
   CheckCommand check_msg_cmd;
   add_check_command(app, check_msg_cmd);
 
@@ -111,6 +113,7 @@ int run_cli(int argc, char** argv) {
   if (!quarantine_cmd.action.empty()) return run_quarantine_command(quarantine_cmd);
   if (!admin_cmd.action.empty()) return run_admin_command(admin_cmd);
   if (dmarc_cmd.selected) return run_dmarc_command(dmarc_cmd);
+  if (tlsrpt_cmd.selected) return run_dmarc_command(tlsrpt_cmd);
   if (check_msg_cmd.selected) return run_check_command(check_msg_cmd);
   if (!dkim_cmd.action.empty()) return run_dkim_command(dkim_cmd);
   if (!rules_cmd.action.empty()) return run_rules_command(rules_cmd);

@@ -24,6 +24,20 @@ void add_dmarc_command(CLI::App& app, DmarcCommand& cmd) {
   report->callback([&cmd] { cmd.selected = true; });
 }
 
+void add_tlsrpt_command(CLI::App& app, DmarcCommand& cmd) {
+  cmd.kind = "tlsrpt";
+  auto* tlsrpt = app.add_subcommand("tlsrpt", "TLS-RPT aggregate reports (RFC 8460) of a running gateway");
+  tlsrpt->require_subcommand(1);
+  tlsrpt->fallthrough();
+  tlsrpt->add_option("-c,--config", cmd.config_path, "Configuration file of the gateway");
+  tlsrpt->add_option("--set", cmd.overrides, "Override a configuration key (as given to serve)");
+  tlsrpt->add_flag("--json", cmd.json, "Print JSON");
+  auto* report = tlsrpt->add_subcommand("report", "Send the TLS-RPT reports of one day now");
+  report->add_option("--day", cmd.day, "UTC day to report, YYYY-MM-DD (default: yesterday)");
+  report->add_flag("--today", cmd.today, "Report today so far");
+  report->callback([&cmd] { cmd.selected = true; });
+}
+
 int run_dmarc_command(const DmarcCommand& cmd) {
   const long long now = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count();
@@ -38,20 +52,21 @@ int run_dmarc_command(const DmarcCommand& cmd) {
     }
     day = static_cast<long long>(timegm(&tm)) / 86400;
   }
-  auto before = admin_call(cmd.config_path, cmd.overrides, "GET", "/api/v1/dmarc/reports");
+  const std::string path = "/api/v1/" + cmd.kind + "/reports";
+  auto before = admin_call(cmd.config_path, cmd.overrides, "GET", path);
   if (!before) {
     std::fprintf(stderr, "mailmoat: error: %s\n", before.error().message.c_str());
     return 1;
   }
   const auto runs = before->value("runs", 0ull);
   nlohmann::json body{{"day", day}};
-  auto started = admin_call_raw(cmd.config_path, cmd.overrides, "POST", "/api/v1/dmarc/reports", body.dump());
+  auto started = admin_call_raw(cmd.config_path, cmd.overrides, "POST", path, body.dump());
   if (!started) {
     std::fprintf(stderr, "mailmoat: error: %s\n", started.error().message.c_str());
     return 1;
   }
   for (int i = 0; i < 600; ++i) {  // DNS lookups may take a while; give up after a minute
-    auto st = admin_call(cmd.config_path, cmd.overrides, "GET", "/api/v1/dmarc/reports");
+    auto st = admin_call(cmd.config_path, cmd.overrides, "GET", path);
     if (!st) {
       std::fprintf(stderr, "mailmoat: error: %s\n", st.error().message.c_str());
       return 1;

@@ -16,6 +16,7 @@ struct ListenerConfig {
   std::string role = "inbound";  // inbound | relay | submission
   std::string tls_cert;
   std::string tls_key;
+  std::string ocsp_file;  // DER OCSP response stapled for tls_cert (RFC 6066 §8); re-read on SIGHUP
   std::string line_endings = "strict";  // strict | normalize (bare LF accepted: trusted relays only)
 };
 
@@ -49,6 +50,7 @@ struct TlsCertificateConfig {
   std::vector<std::string> names;  // server names (a left-most "*." wildcard allowed)
   std::string cert;
   std::string key;
+  std::string ocsp_file;  // DER OCSP response stapled for cert
 };
 
 // A partner connector (Domain Security, docs/tls.md): what sessions carrying
@@ -136,6 +138,12 @@ struct Config {
     std::string org_name;  // empty: the host name
     std::string contact;
   } dmarc_reports;
+  struct TlsRpt {
+    bool enabled = false;  // record outbound TLS results and send daily reports (RFC 8460)
+    std::string from;      // reporting address, required when enabled
+    std::string org_name;  // empty: the host name
+    std::string contact;   // contact-info; empty: `from`
+  } tlsrpt;
   struct Quarantine {
     std::int64_t retention_days = 30;
     std::vector<std::string> retention_days_by_reason;  // "malware=90"

@@ -59,6 +59,14 @@ Schema bind_schema(Config& c) {
       {.key = "org_name", .target = &c.dmarc_reports.org_name, .doc = "reporting organization; empty: the host name"},
       {.key = "contact", .target = &c.dmarc_reports.contact, .doc = "extra contact information in each report"},
   }});
+  s.sections.push_back(Section{"tlsrpt", {
+      {.key = "enabled", .target = &c.tlsrpt.enabled,
+       .doc = "record outbound TLS session results and send daily TLS-RPT reports (RFC 8460) to recipient domains' rua"},
+      {.key = "from", .target = &c.tlsrpt.from,
+       .doc = "the reporting address (From and envelope sender of mailed reports); required when enabled"},
+      {.key = "org_name", .target = &c.tlsrpt.org_name, .doc = "organization-name in reports; empty: the host name"},
+      {.key = "contact", .target = &c.tlsrpt.contact, .doc = "contact-info in reports; empty: from"},
+  }});
   s.sections.push_back(Section{"quarantine", {
       {.key = "retention_days", .target = &c.quarantine.retention_days,
        .doc = "quarantined messages are deleted this long after they arrive", .min = 1, .max = 3650},
@@ -296,6 +304,8 @@ Schema bind_schema(Config& c) {
              .check = Check::one_of, .choices = {"inbound", "relay", "submission"}},
             {.key = "tls_cert", .target = &l.tls_cert, .doc = "PEM certificate chain for STARTTLS; empty: no TLS"},
             {.key = "tls_key", .target = &l.tls_key, .doc = "PEM private key for tls_cert"},
+            {.key = "ocsp_file", .target = &l.ocsp_file,
+             .doc = "DER OCSP response for tls_cert, stapled when the client asks; re-read on SIGHUP; empty: none"},
             {.key = "line_endings", .target = &l.line_endings,
              .doc = "strict (bare CR/LF refused: no SMTP smuggling) or normalize (bare LF accepted; trusted relays)",
              .check = Check::one_of, .choices = {"strict", "normalize"}},

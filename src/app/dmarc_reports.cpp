@@ -37,13 +37,6 @@ std::string gzip(std::string_view data) {
   return out;
 }
 
-namespace {
-
-std::string domain_of(const std::string& address) {
-  auto at = address.rfind('@');
-  return at == std::string::npos ? std::string() : util::to_lower(address.substr(at + 1));
-}
-
 std::string random_token() {
   std::random_device rd;
   static const char* digits = "0123456789abcdefghijklmnopqrstuvwxyz";
@@ -56,6 +49,13 @@ std::string base64_lines(std::string_view bytes) {
   std::string b64 = auth::dkim::base64_encode(bytes), out;
   for (std::size_t i = 0; i < b64.size(); i += 76) out += b64.substr(i, 76) + "\r\n";
   return out;
+}
+
+namespace {
+
+std::string domain_of(const std::string& address) {
+  auto at = address.rfind('@');
+  return at == std::string::npos ? std::string() : util::to_lower(address.substr(at + 1));
 }
 
 dmarc::ReportRow to_report_row(const store::DmarcRow& r) {
@@ -192,53 +192,64 @@ ReportOutcome DmarcReporter::report_domain(const std::string& domain, std::int64
   }
   out.to = fitting;
 
-  auto ctx = std::make_shared<pipeline::MessageContext>();
-  ctx->queue_id = queue_.next_queue_id();
-  ctx->connection.role = "submission";
-  ctx->connection.listener = "dmarc-reports";
-  ctx->connection.client_address = "127.0.0.1";
-  ctx->envelope.sender = settings_.from;
-  ctx->envelope.body_type = "7BIT";
-  for (const auto& a : out.to) ctx->envelope.recipients.push_back({a, "", ""});
-  ctx->message = std::move(message);
-  ctx->notes.push_back({"dmarc-reports", "aggregate_report", "DMARC aggregate report for " + domain + ", day " +
-                                                                   std::to_string(day) + ", " + meta.report_id});
-  if (signer_) {
-    std::promise<pipeline::Verdict> signed_promise;
-    auto signed_future = signed_promise.get_future();
-    signer_->on_message(*ctx, [&signed_promise](pipeline::Verdict v) { signed_promise.set_value(std::move(v)); });
-    signed_future.wait();
-    pipeline::apply_edits(ctx->message, ctx->edits);
-    ctx->edits = {};
-  }
-  if (auto c = claims_.set(claim, meta.report_id); !c) {
+  auto queued = queue_report_message(queue_, signer_, claims_, claim, meta.report_id, settings_.from, out.to,
+                                     std::move(message), "dmarc-reports",
+                                     {"dmarc-reports", "aggregate_report",
+                                      "DMARC aggregate report for " + domain + ", day " + std::to_string(day) + ", " +
+                                          meta.report_id});
+  if (!queued) {
     out.status = "failed";
-    out.detail = "cannot claim the report in the store: " + c.error().message;
+    out.detail = queued.error().message;
     return out;
   }
-  out.queue_id = ctx->queue_id;
-  std::promise<util::Result<void>> queued;
-  auto queued_future = queued.get_future();
-  pipeline::Submission submission;
-  submission.context = ctx;
-  queue_.submit(std::move(submission), [&queued](util::Result<void> r) { queued.set_value(std::move(r)); });
-  if (auto r = queued_future.get(); !r) {
-    (void)claims_.erase(claim);
-    out.status = "failed";
-    out.detail = "queue: " + r.error().message;
-    return out;
-  }
+  out.queue_id = *queued;
   out.status = "sent";
   out.detail = meta.report_id + ", " + std::to_string(rows->size()) + " row(s), " + std::to_string(gz.size()) +
                " bytes compressed";
   return out;
 }
 
+util::Result<std::string> queue_report_message(pipeline::MessageSink& queue, const std::shared_ptr<pipeline::Filter>& signer,
+                                               store::Settings& claims, const std::string& claim,
+                                               const std::string& report_id, const std::string& from,
+                                               const std::vector<std::string>& to, std::string message,
+                                               const std::string& listener, pipeline::TraceNote note) {
+  auto ctx = std::make_shared<pipeline::MessageContext>();
+  ctx->queue_id = queue.next_queue_id();
+  ctx->connection.role = "submission";
+  ctx->connection.listener = listener;
+  ctx->connection.client_address = "127.0.0.1";
+  ctx->envelope.sender = from;
+  ctx->envelope.body_type = "7BIT";
+  for (const auto& a : to) ctx->envelope.recipients.push_back({a, "", ""});
+  ctx->message = std::move(message);
+  ctx->notes.push_back(std::move(note));
+  if (signer) {
+    std::promise<pipeline::Verdict> signed_promise;
+    auto signed_future = signed_promise.get_future();
+    signer->on_message(*ctx, [&signed_promise](pipeline::Verdict v) { signed_promise.set_value(std::move(v)); });
+    signed_future.wait();
+    pipeline::apply_edits(ctx->message, ctx->edits);
+    ctx->edits = {};
+  }
+  if (auto c = claims.set(claim, report_id); !c) return util::fail("cannot claim the report in the store: " + c.error().message);
+  std::promise<util::Result<void>> queued;
+  auto queued_future = queued.get_future();
+  pipeline::Submission submission;
+  submission.context = ctx;
+  queue.submit(std::move(submission), [&queued](util::Result<void> r) { queued.set_value(std::move(r)); });
+  if (auto r = queued_future.get(); !r) {
+    (void)claims.erase(claim);
+    return util::fail("queue: " + r.error().message);
+  }
+  return ctx->queue_id;
+}
+
 struct DmarcReportSchedule::Impl : std::enable_shared_from_this<Impl> {
-  Impl(boost::asio::io_context& io, DmarcReporter& r) : timer(io), reporter(r) {}
+  Impl(boost::asio::io_context& io, DailyReporter& r) : timer(io), reporter(r) {}
   boost::asio::steady_timer timer;
   boost::asio::thread_pool worker{1};
-  DmarcReporter& reporter;
+  DailyReporter& reporter;
   mutable std::mutex mu;
   Status status;
   bool stopped = false;
@@ -276,7 +287,7 @@ struct DmarcReportSchedule::Impl : std::enable_shared_from_this<Impl> {
   }
 };
 
-DmarcReportSchedule::DmarcReportSchedule(boost::asio::io_context& io, DmarcReporter& reporter)
+DmarcReportSchedule::DmarcReportSchedule(boost::asio::io_context& io, DailyReporter& reporter)
     : impl_(std::make_shared<Impl>(io, reporter)) {}
 
 DmarcReportSchedule::~DmarcReportSchedule() {
@@ -302,7 +313,12 @@ DmarcReportSchedule::Status DmarcReportSchedule::status() const {
 }
 
 void add_dmarc_report_routes(http::Router& router, DmarcReportSchedule& schedule, const ApiAuth& auth) {
-  router.add("GET", "/api/v1/dmarc/reports",
+  add_report_routes(router, schedule, auth, "dmarc");
+}
+
+void add_report_routes(http::Router& router, DmarcReportSchedule& schedule, const ApiAuth& auth, const std::string& kind) {
+  const std::string path = "/api/v1/" + kind + "/reports";
+  router.add("GET", path,
              guarded(auth, Role::viewer, [&schedule](const http::Request&, const Principal&) {
                auto st = schedule.status();
                nlohmann::json outcomes = nlohmann::json::array();
@@ -314,8 +330,8 @@ void add_dmarc_report_routes(http::Router& router, DmarcReportSchedule& schedule
                                                                {"outcomes", outcomes}}
                                                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
              }));
-  router.add("POST", "/api/v1/dmarc/reports",
-             guarded(auth, Role::admin, [&schedule, &auth](const http::Request& req, const Principal& who) {
+  router.add("POST", path,
+             guarded(auth, Role::admin, [&schedule, &auth, kind](const http::Request& req, const Principal& who) {
                auto body = nlohmann::json::parse(req.body.empty() ? "{}" : req.body, nullptr, false);
                if (body.is_discarded() || !body.is_object()) return api_error(400, "body must be a JSON object");
                const std::int64_t today = std::chrono::duration_cast<std::chrono::seconds>(
@@ -327,7 +343,7 @@ void add_dmarc_report_routes(http::Router& router, DmarcReportSchedule& schedule
                }
                if (day < today - 366 || day > today) return api_error(400, "day must be within the last year");
                if (!schedule.trigger(day)) return api_error(409, "a report run is in progress");
-               auth.audit(who, "dmarc.report_run", "dmarc/" + std::to_string(day));
+               auth.audit(who, kind + ".report_run", kind + "/" + std::to_string(day));
                return http::Response::json(202, nlohmann::json{{"started", true}, {"day", day}}.dump());
              }));
 }

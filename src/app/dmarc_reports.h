@@ -41,13 +41,20 @@ struct ReportOutcome {
   std::string queue_id;
 };
 
-class DmarcReporter {
+// A report sender run once a day for the day before (DMARC, TLS-RPT).
+class DailyReporter {
+ public:
+  virtual ~DailyReporter() = default;
+  virtual std::vector<ReportOutcome> run(std::int64_t day) = 0;
+};
+
+class DmarcReporter : public DailyReporter {
  public:
   DmarcReporter(DmarcReportSettings settings, store::DmarcStore& rows, store::Settings& claims,
                 dns::Resolver& resolver, pipeline::MessageSink& queue, std::shared_ptr<pipeline::Filter> signer);
   // Reports day `day` (UTC days since the epoch). Blocks on DNS and the queue:
   // call it from a worker thread, never from the event loop.
-  std::vector<ReportOutcome> run(std::int64_t day);
+  std::vector<ReportOutcome> run(std::int64_t day) override;
 
  private:
   ReportOutcome report_domain(const std::string& domain, std::int64_t day);
@@ -73,7 +80,7 @@ class DmarcReportSchedule {
     std::uint64_t runs = 0;
     std::vector<ReportOutcome> outcomes;
   };
-  DmarcReportSchedule(boost::asio::io_context& io, DmarcReporter& reporter);
+  DmarcReportSchedule(boost::asio::io_context& io, DailyReporter& reporter);
   ~DmarcReportSchedule();
   void start();
   void stop();
@@ -90,6 +97,22 @@ class ApiAuth;
 // GET /api/v1/dmarc/reports (viewer): the last run; POST /api/v1/dmarc/reports
 // {"day": N} (admin; default yesterday): start a run now (202).
 void add_dmarc_report_routes(http::Router& router, DmarcReportSchedule& schedule, const ApiAuth& auth);
+// The same pair of routes at /api/v1/<kind>/reports (audit action "<kind>.report_run").
+void add_report_routes(http::Router& router, DmarcReportSchedule& schedule, const ApiAuth& auth, const std::string& kind);
+
+// Shared by the report senders: a report message (RFC 5322 text) from `from`
+// to `to`, DKIM-signed by `signer` when given, claimed under `claim` in
+// `claims` (value `report_id`) and queued; blocks until queued. The claim is
+// released again when queueing fails. Returns the queue id.
+util::Result<std::string> queue_report_message(pipeline::MessageSink& queue, const std::shared_ptr<pipeline::Filter>& signer,
+                                               store::Settings& claims, const std::string& claim,
+                                               const std::string& report_id, const std::string& from,
+                                               const std::vector<std::string>& to, std::string message,
+                                               const std::string& listener, pipeline::TraceNote note);
+// A random token for report ids and MIME boundaries.
+std::string random_token();
+// Base64 in lines of 76 characters, CRLF-separated (RFC 2045 §6.8).
+std::string base64_lines(std::string_view bytes);
 
 // gzip (RFC 1952) of `data`.
 std::string gzip(std::string_view data);

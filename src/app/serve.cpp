@@ -38,6 +38,7 @@
 #include "log/log.h"
 #include "app/api_auth.h"
 #include "app/dmarc_reports.h"
+#include "app/tlsrpt_reports.h"
 #include "app/metrics.h"
 #include "app/quarantine_actions.h"
 #include "app/quarantine_api.h"
@@ -258,6 +259,11 @@ int serve(const ServeOptions& options) {
   for (const auto& d : cfg.smtp.accepted_domains) local_domains.push_back(util::to_lower(d));
   GatewayTrace trace(**recorder, local_domains);
   DmarcAggregateRecorder dmarc_aggregate(*(*stores)->dmarc);
+  TlsRptRecorder tlsrpt_recorder(*(*stores)->tlsrpt);
+  if (cfg.tlsrpt.enabled && cfg.tlsrpt.from.empty()) {
+    fatal("tlsrpt.from is required when tlsrpt.enabled is true");
+    return 1;
+  }
   log::info("store.opened", {{"backend", (*stores)->backend}, {"location", (*stores)->location}});
 
   // Queue and transports.
@@ -283,6 +289,7 @@ int serve(const ServeOptions& options) {
   queue_manager.add_transport("lmtp", std::make_shared<smtp::SmtpTransport>(io, lmtp_opts, resolver.get()));
   auto mx_opts = relay_opts;
   mx_opts.mode = smtp::SmtpTransportOptions::Mode::mx;
+  if (cfg.tlsrpt.enabled) mx_opts.tls_report = [&tlsrpt_recorder](tls::TlsRptResult r) { tlsrpt_recorder.record(std::move(r)); };
   if (cfg.tls.mta_sts)
     mx_opts.mta_sts = std::make_shared<tls::MtaSts>(*resolver, cfg.tls.outbound_ca_file, [] {
       return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -488,6 +495,11 @@ int serve(const ServeOptions& options) {
                                signing_filter);
   DmarcReportSchedule dmarc_reports(io, dmarc_reporter);
   add_dmarc_report_routes(router, dmarc_reports, api_auth);
+  TlsRptReporter tlsrpt_reporter({cfg.tlsrpt.org_name.empty() ? hostname : cfg.tlsrpt.org_name, cfg.tlsrpt.from,
+                                  cfg.tlsrpt.contact, cfg.tls.outbound_ca_file},
+                                 *(*stores)->tlsrpt, *(*stores)->settings, *resolver, queue_manager, signing_filter);
+  DmarcReportSchedule tlsrpt_reports(io, tlsrpt_reporter);
+  add_report_routes(router, tlsrpt_reports, api_auth, "tlsrpt");
   add_click_trace_routes(router, *(*stores)->clicks, api_auth);
   if (links_runtime) http::add_click_routes(router, links_runtime->clicks);
   if (attachments_runtime) attachments_runtime->add_routes(router);
@@ -516,6 +528,7 @@ int serve(const ServeOptions& options) {
   housekeeping.start();
   if (digest_schedule) digest_schedule->start();
   if (cfg.dmarc_reports.enabled) dmarc_reports.start();
+  if (cfg.tlsrpt.enabled) tlsrpt_reports.start();
 
   fs::path data_dir = fs::absolute(cfg.server.data_dir).lexically_normal();
   log::info("serve.started", {{"version", MAILMOAT_VERSION},

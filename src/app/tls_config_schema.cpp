@@ -5,10 +5,10 @@
 namespace mailmoat::app {
 
 void add_tls_schema(Schema& s, Config& c) {
-  const std::vector<std::string> levels{"none", "may", "encrypt", "verify", "secure", "fingerprint"};
+  const std::vector<std::string> levels{"none", "may", "encrypt", "verify", "secure", "fingerprint", "dane", "dane-only"};
   s.sections.push_back(Section{"tls", {
       {.key = "outbound_level", .target = &c.tls.outbound_level,
-       .doc = "outbound TLS for domains without a [[tls.policy]]: none, may, encrypt, verify, secure, fingerprint",
+       .doc = "outbound TLS for domains without a [[tls.policy]]: none, may, encrypt, verify, secure, fingerprint, dane, dane-only",
        .check = Check::one_of, .choices = levels},
       {.key = "outbound_ca_file", .target = &c.tls.outbound_ca_file,
        .doc = "PEM CA bundle for verifying next hops; empty: the system trust store"},
@@ -23,7 +23,7 @@ void add_tls_schema(Schema& s, Config& c) {
         TlsPolicyConfig& p = c.tls.policies[i];
         return std::vector<Field>{
             {.key = "domains", .target = &p.domains, .doc = "recipient domains; \"*.example.com\" for subdomains"},
-            {.key = "level", .target = &p.level, .doc = "none, may, encrypt, verify, secure or fingerprint",
+            {.key = "level", .target = &p.level, .doc = "none, may, encrypt, verify, secure, fingerprint, dane or dane-only",
              .check = Check::one_of, .choices = levels},
             {.key = "match", .target = &p.match,
              .doc = "names the server certificate must present; empty: the MX host (verify), the domain (secure)"},
@@ -44,6 +44,7 @@ void add_tls_schema(Schema& s, Config& c) {
             {.key = "names", .target = &t.names, .doc = "server names served with it; \"*.example.com\" allowed"},
             {.key = "cert", .target = &t.cert, .doc = "PEM certificate chain, leaf first"},
             {.key = "key", .target = &t.key, .doc = "PEM private key for cert"},
+            {.key = "ocsp_file", .target = &t.ocsp_file, .doc = "DER OCSP response for cert, stapled; empty: none"},
         };
       }});
   s.arrays.push_back(TableArray{

@@ -8,13 +8,13 @@ namespace mailmoat::app {
 util::Result<tls::ServerTlsConfig> listener_tls(const Config& cfg, std::size_t index) {
   const ListenerConfig& l = cfg.smtp.listeners.at(index);
   tls::ServerTlsConfig t;
-  t.certificate = {l.tls_cert, l.tls_key, {}};
+  t.certificate = {l.tls_cert, l.tls_key, {}, l.ocsp_file};
   for (std::size_t i = 0; i < cfg.tls.certificates.size(); ++i) {
     const auto& c = cfg.tls.certificates[i];
     if (c.listener != l.name) continue;
     if (l.tls_cert.empty())
       return util::fail("tls.certificate[" + std::to_string(i) + "]: listener " + l.name + " has no tls_cert");
-    t.sni.push_back({c.cert, c.key, c.names});
+    t.sni.push_back({c.cert, c.key, c.names, c.ocsp_file});
   }
   // Client certificates are asked for only when some partner expects them.
   if (t.enabled())

@@ -84,6 +84,17 @@ class DmarcStore {
   virtual util::Result<std::int64_t> purge(std::int64_t before_day) = 0;
 };
 
+class TlsRptStore {
+ public:
+  virtual ~TlsRptStore() = default;
+  // Adds row.count to the row with the same day and fields (creating it).
+  virtual util::Result<void> add(const TlsRptRow& row) = 0;
+  // Policy domains with results on `day`.
+  virtual util::Result<std::vector<std::string>> domains(std::int64_t day) = 0;
+  virtual util::Result<std::vector<TlsRptRow>> rows(const std::string& policy_domain, std::int64_t day) = 0;
+  virtual util::Result<std::int64_t> purge(std::int64_t before_day) = 0;
+};
+
 class AuditLog {
  public:
   virtual ~AuditLog() = default;
@@ -113,6 +124,7 @@ struct Stores {
   std::unique_ptr<QuarantineStore> quarantine;
   std::unique_ptr<ClickStore> clicks;
   std::unique_ptr<DmarcStore> dmarc;
+  std::unique_ptr<TlsRptStore> tlsrpt;
   std::unique_ptr<AuditLog> audit;
   std::unique_ptr<Settings> settings;
 };

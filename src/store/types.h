@@ -204,6 +204,23 @@ struct DmarcRow {
   std::int64_t count = 1;
 };
 
+// One counted TLS-RPT session result (RFC 8460 §4): per UTC day, policy
+// domain and the facts the aggregate report groups by. An empty result_type
+// is a successful session; failures carry a §4.3 result type.
+struct TlsRptRow {
+  std::int64_t day = 0;  // UTC days since the epoch
+  std::string policy_domain;
+  std::string policy_type;    // tlsa, sts, no-policy-found
+  std::string policy_string;  // '\n'-separated policy lines
+  std::string mx_host;        // '\n'-separated MX patterns of an STS policy
+  std::string result_type;    // "" for success
+  std::string sending_ip;
+  std::string receiving_mx;
+  std::string receiving_ip;
+  std::string reason;
+  std::int64_t count = 1;
+};
+
 struct AuditEntry {
   std::int64_t id = 0;
   Micros at = 0;

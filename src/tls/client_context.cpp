@@ -7,6 +7,7 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include "tls/dane.h"
 #include "tls/identity.h"
 #include "util/strings.h"
 
@@ -54,7 +55,10 @@ util::Result<std::shared_ptr<ClientContext>> ClientContext::build(const ClientPo
   SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   // The verdict is ours (check_server), made after the handshake with the policy in hand.
   SSL_CTX_set_verify(native, SSL_VERIFY_NONE, nullptr);
-  if (authenticates(policy.level)) {
+  // DANE levels: the trust anchors are the TLSA records, armed per session (tls/dane.h).
+  if (uses_dane(policy.level)) {
+    if (SSL_CTX_dane_enable(native) <= 0) return util::fail("cannot enable DANE: " + openssl_error());
+  } else if (authenticates(policy.level)) {
     int loaded = policy.ca_file.empty() ? SSL_CTX_set_default_verify_paths(native)
                                         : SSL_CTX_load_verify_locations(native, policy.ca_file.c_str(), nullptr);
     if (loaded != 1) return util::fail("CA bundle " + policy.ca_file + ": " + openssl_error());
@@ -101,8 +105,20 @@ ServerCheck check_server(SSL* ssl, const ClientPolicy& policy, const std::string
     r.ok = true;
     return r;
   }
+  r.failure_type = "certificate-not-trusted";
   if (!peer) {
     r.reason = "the server presented no certificate";
+    return r;
+  }
+  if (uses_dane(policy.level)) {
+    DaneCheck dane = check_dane(ssl);
+    if (!dane.ok) {
+      r.reason = dane.detail;
+      r.failure_type = "validation-failure";
+      return r;
+    }
+    r.ok = true;
+    r.summary += " (" + dane.detail + ")";
     return r;
   }
   if (policy.level == Level::fingerprint) {
@@ -118,6 +134,7 @@ ServerCheck check_server(SSL* ssl, const ClientPolicy& policy, const std::string
   }
   long verify = SSL_get_verify_result(ssl);
   if (verify != X509_V_OK) {
+    if (verify == X509_V_ERR_CERT_HAS_EXPIRED) r.failure_type = "certificate-expired";
     r.reason = std::string("certificate validation failed: ") + X509_verify_cert_error_string(verify);
     return r;
   }
@@ -132,9 +149,11 @@ ServerCheck check_server(SSL* ssl, const ClientPolicy& policy, const std::string
     for (const auto& n : names) presented += (presented.empty() ? "" : ", ") + n;
     for (const auto& n : references) wanted += (wanted.empty() ? "" : ", ") + n;
     r.reason = "certificate names (" + presented + ") match none of " + wanted;
+    r.failure_type = "certificate-host-mismatch";
     return r;
   }
   r.ok = true;
+  r.failure_type.clear();
   r.summary += " verified";
   return r;
 }

@@ -43,6 +43,7 @@ struct ServerCheck {
   bool ok = false;
   std::string summary;  // "TLSv1.3 TLS_AES_256_GCM_SHA384, certificate CN=mx.example verified"
   std::string reason;   // why the policy is not met
+  std::string failure_type;  // RFC 8460 §4.3 result type of the failure, for TLS-RPT
 };
 
 // After the handshake: does the session meet the policy? `mx_host` is the

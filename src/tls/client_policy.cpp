@@ -7,7 +7,8 @@ namespace mailmoat::tls {
 namespace {
 constexpr std::pair<Level, const char*> kLevels[] = {{Level::none, "none"},       {Level::may, "may"},
                                                      {Level::encrypt, "encrypt"}, {Level::verify, "verify"},
-                                                     {Level::secure, "secure"},   {Level::fingerprint, "fingerprint"}};
+                                                     {Level::secure, "secure"},   {Level::fingerprint, "fingerprint"},
+                                                     {Level::dane, "dane"},       {Level::dane_only, "dane-only"}};
 
 bool domain_listed(const std::vector<std::string>& domains, const std::string& domain) {
   for (const auto& d : domains) {

@@ -4,7 +4,9 @@
 // or the MX host), secure (chain and name: configured names or the recipient
 // domain and its subdomains), fingerprint (the leaf's SHA-256 is listed).
 // A required level that fails defers the message; nothing goes in clear.
-// DANE levels are not offered: this build has no DANE (docs/tls.md).
+// dane / dane-only (RFC 7672) are resolved per MX host by the SMTP client from
+// DNSSEC-validated TLSA records (tls/dane.h): a host with usable records gets
+// the effective level dane, one without gets may (dane) or is refused (dane-only).
 #pragma once
 
 #include <optional>
@@ -14,14 +16,18 @@
 
 namespace mailmoat::tls {
 
-enum class Level { none, may, encrypt, verify, secure, fingerprint };
+enum class Level { none, may, encrypt, verify, secure, fingerprint, dane, dane_only };
 
 std::optional<Level> parse_level(std::string_view text);
 const char* level_name(Level level);
 // Levels at which delivery must not continue without TLS.
 inline bool requires_tls(Level l) { return l != Level::none && l != Level::may; }
 // Levels that check the server's certificate chain and name.
-inline bool authenticates(Level l) { return l == Level::verify || l == Level::secure || l == Level::fingerprint; }
+inline bool authenticates(Level l) {
+  return l == Level::verify || l == Level::secure || l == Level::fingerprint || l == Level::dane || l == Level::dane_only;
+}
+// Levels whose certificate check comes from TLSA records found per MX host.
+inline bool uses_dane(Level l) { return l == Level::dane || l == Level::dane_only; }
 
 struct ClientPolicy {
   Level level = Level::may;

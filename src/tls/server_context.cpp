@@ -1,10 +1,16 @@
 #include "tls/server_context.h"
 
 #include <openssl/err.h>
+#include <openssl/ocsp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include <boost/asio/ssl/context.hpp>
+
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iterator>
 
 #include "tls/identity.h"
 
@@ -71,9 +77,78 @@ util::Result<std::unique_ptr<ssl::context>> make_context(const CertificateFiles&
   return ctx;
 }
 
+// The client asked for the certificate status (RFC 6066 §8): staple the
+// response unless it went out of date since it was loaded.
+int staple_ocsp(SSL* ssl, void* arg) {
+  const auto* staple = static_cast<const std::string*>(arg);
+  // The first 8 bytes hold nextUpdate (unix seconds, 0: none), the DER follows.
+  std::int64_t next_update = 0;
+  std::memcpy(&next_update, staple->data(), sizeof next_update);
+  if (next_update != 0 && std::time(nullptr) > next_update) return SSL_TLSEXT_ERR_NOACK;
+  const std::size_t len = staple->size() - sizeof next_update;
+  auto* copy = static_cast<unsigned char*>(OPENSSL_malloc(len));
+  if (!copy) return SSL_TLSEXT_ERR_NOACK;
+  std::memcpy(copy, staple->data() + sizeof next_update, len);
+  SSL_set_tlsext_status_ocsp_resp(ssl, copy, static_cast<long>(len));  // OpenSSL frees it
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// Reads and checks files.ocsp_file against the context's certificate: a
+// successful response, from the leaf's issuer (which must be in the chain),
+// saying "good", within its validity period. The result is the staple.
+util::Result<std::unique_ptr<std::string>> read_staple(const CertificateFiles& files, SSL_CTX* native) {
+  const std::string what = "OCSP response " + files.ocsp_file;
+  std::ifstream in(files.ocsp_file, std::ios::binary);
+  if (!in) return util::fail(what + ": cannot read the file");
+  const std::string der((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<OCSP_RESPONSE, decltype(&OCSP_RESPONSE_free)> resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())),
+                                                                     &OCSP_RESPONSE_free);
+  if (!resp) return util::fail(what + ": not a DER OCSP response");
+  if (int st = OCSP_response_status(resp.get()); st != OCSP_RESPONSE_STATUS_SUCCESSFUL)
+    return util::fail(what + ": responder status " + OCSP_response_status_str(st));
+  std::unique_ptr<OCSP_BASICRESP, decltype(&OCSP_BASICRESP_free)> basic(OCSP_response_get1_basic(resp.get()),
+                                                                         &OCSP_BASICRESP_free);
+  if (!basic) return util::fail(what + ": no basic response");
+  X509* leaf = SSL_CTX_get0_certificate(native);
+  STACK_OF(X509)* chain = nullptr;
+  SSL_CTX_get0_chain_certs(native, &chain);
+  X509* issuer = nullptr;
+  for (int i = 0; chain && i < sk_X509_num(chain) && !issuer; ++i)
+    if (X509_check_issued(sk_X509_value(chain, i), leaf) == X509_V_OK) issuer = sk_X509_value(chain, i);
+  if (!issuer) return util::fail(what + ": the issuer of " + files.cert + " must follow it in that file to check the response");
+  std::unique_ptr<OCSP_CERTID, decltype(&OCSP_CERTID_free)> id(OCSP_cert_to_id(nullptr, leaf, issuer), &OCSP_CERTID_free);
+  int status = 0, reason = 0;
+  ASN1_GENERALIZEDTIME *revoked = nullptr, *this_update = nullptr, *next_update = nullptr;
+  if (!id || OCSP_resp_find_status(basic.get(), id.get(), &status, &reason, &revoked, &this_update, &next_update) != 1)
+    return util::fail(what + ": does not cover " + files.cert);
+  if (status != V_OCSP_CERTSTATUS_GOOD)
+    return util::fail(what + ": says " + files.cert + " is " + OCSP_cert_status_str(status));
+  if (OCSP_check_validity(this_update, next_update, 300, -1) != 1) {
+    ERR_clear_error();
+    return util::fail(what + ": out of date (outside thisUpdate..nextUpdate)");
+  }
+  std::int64_t next = 0;
+  struct tm tm {};
+  if (next_update && ASN1_TIME_to_tm(next_update, &tm) == 1) next = static_cast<std::int64_t>(timegm(&tm));
+  auto staple = std::make_unique<std::string>(reinterpret_cast<const char*>(&next), sizeof next);
+  staple->append(der);
+  return staple;
+}
+
 }  // namespace
 
 ServerContext::~ServerContext() = default;
+
+util::Result<void> ServerContext::add_staple(const CertificateFiles& files, boost::asio::ssl::context& ctx) {
+  if (files.ocsp_file.empty()) return {};
+  auto staple = read_staple(files, ctx.native_handle());
+  if (!staple) return std::unexpected(staple.error());
+  SSL_CTX_set_tlsext_status_cb(ctx.native_handle(), &staple_ocsp);
+  SSL_CTX_set_tlsext_status_arg(ctx.native_handle(), staple->get());
+  staples_.push_back(std::move(*staple));
+  return {};
+}
 
 util::Result<std::shared_ptr<ServerContext>> ServerContext::build(const ServerTlsConfig& config) {
   ERR_clear_error();
@@ -81,10 +156,12 @@ util::Result<std::shared_ptr<ServerContext>> ServerContext::build(const ServerTl
   auto main = make_context(config.certificate, config.client_ca_files);
   if (!main) return util::fail(main.error().message);
   result->main_ = std::move(*main);
+  if (auto ok = result->add_staple(config.certificate, *result->main_); !ok) return std::unexpected(ok.error());
   for (const auto& alt : config.sni) {
     if (alt.names.empty()) return util::fail("certificate " + alt.cert + " for SNI names no server name");
     auto ctx = make_context(alt, config.client_ca_files);
     if (!ctx) return util::fail(ctx.error().message);
+    if (auto ok = result->add_staple(alt, **ctx); !ok) return std::unexpected(ok.error());
     result->alternatives_.push_back(Alternative{alt.names, std::move(*ctx)});
   }
   if (!result->alternatives_.empty()) {

@@ -4,7 +4,9 @@
 // the client's SNI name. When partner connectors exist, a client certificate
 // is requested (never required here: opportunistic TLS never blocks mail);
 // its verification against the partners' CAs is recorded, and judged later
-// by the partner-connector filter that knows the sender domain.
+// by the partner-connector filter that knows the sender domain. An OCSP
+// response file per certificate is checked (successful, covers the leaf) and
+// stapled when the client asks; SIGHUP rebuilds the context, re-reading it.
 #pragma once
 
 #include <memory>
@@ -24,6 +26,7 @@ struct CertificateFiles {
   std::string cert;                // PEM chain, leaf first
   std::string key;                 // PEM private key
   std::vector<std::string> names;  // SNI names served with it (wildcards allowed); empty for the default
+  std::string ocsp_file;           // DER OCSP response for cert, stapled when asked (RFC 6066 §8); empty: none
 };
 
 struct ServerTlsConfig {
@@ -46,8 +49,11 @@ class ServerContext {
     std::unique_ptr<boost::asio::ssl::context> context;
   };
   static int on_server_name(SSL* ssl, int* alert, void* arg);
+  util::Result<void> add_staple(const CertificateFiles& files, boost::asio::ssl::context& ctx);
   std::unique_ptr<boost::asio::ssl::context> main_;
   std::vector<Alternative> alternatives_;
+  // OCSP responses (DER) the contexts' status callbacks point at; read when the context is built.
+  std::vector<std::unique_ptr<std::string>> staples_;
 };
 
 // What a finished handshake established, for the session, Received and trace.

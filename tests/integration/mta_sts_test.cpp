@@ -2,7 +2,9 @@
 // records, an HTTPS policy server started by the test, and a mailmoat as the
 // MX host: an enforce policy listing the MX delivers over verified TLS; one
 // that lists another host defers; a policy server whose certificate does not
-// verify means no policy (delivery goes on opportunistically).
+// verify means no policy (delivery goes on opportunistically); a policy past
+// its max_age is fetched again, and is not enforced once expired when that
+// fetch fails (RFC 8461 §5.1, docs/tls.md).
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
@@ -74,6 +76,19 @@ class MtaStsTest : public ::testing::Test {
               250);
   }
 
+  void send(const std::string& rcpt) {
+    SmtpClient c;
+    ASSERT_TRUE(c.connect(gw_.smtp_address()));
+    ASSERT_EQ(reply_code(c.send_message("a@localhost", {rcpt}, "From: a@localhost\r\nSubject: sts\r\n\r\nbody\r\n")), 250);
+  }
+
+  std::size_t count(const std::string& text) const {
+    std::size_t n = 0;
+    const std::string log = gw_.log();
+    for (auto pos = log.find(text); pos != std::string::npos; pos = log.find(text, pos + 1)) ++n;
+    return n;
+  }
+
   TempDir d_;
   Addresses a_;
   test_support::UnboundProcess dns_{"mta-sts"};
@@ -115,6 +130,42 @@ TEST_F(MtaStsTest, MalformedPolicyIsIgnoredWithTheReason) {
   auto mail = wait_for_mail(mx_.data_dir(), "r@example.org", 1, std::chrono::seconds(30));
   ASSERT_EQ(mail.size(), 1u) << gw_.log();
   EXPECT_NE(gw_.log().find("no MTA-STS policy: no mx field"), std::string::npos) << gw_.log();
+}
+
+TEST_F(MtaStsTest, ExpiredPolicyIsFetchedAgainEvenWithTheSameId) {
+  serve_policy("version: STSv1\nmode: enforce\nmx: other.example.org\nmax_age: 4\n");
+  start_sender();
+  ASSERT_TRUE(wait_for_log(gw_, "lists none of its MX hosts")) << gw_.log();
+  // Same TXT id, new policy: only the expiry of max_age makes the gateway look again.
+  d_.write("mta-sts.txt", "version: STSv1\nmode: enforce\nmx: mx.example.org\nmax_age: 86400\n");
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  send("r2@example.org");
+  auto mail = wait_for_mail(mx_.data_dir(), "r2@example.org", 1, std::chrono::seconds(30));
+  ASSERT_EQ(mail.size(), 1u) << gw_.log();
+  EXPECT_EQ(count("fetched policy id 20261128"), 2u) << gw_.log();
+  EXPECT_NE(gw_.log().find("certificate CN=mx.example.org verified"), std::string::npos) << gw_.log();
+}
+
+TEST_F(MtaStsTest, CachedPolicyHoldsUntilMaxAgeThenAFailedFetchMeansNoPolicy) {
+  serve_policy("version: STSv1\nmode: enforce\nmx: other.example.org\nmax_age: 6\n");
+  start_sender();
+  ASSERT_TRUE(wait_for_log(gw_, "lists none of its MX hosts")) << gw_.log();
+  web_.stop();
+  // Within max_age the cached policy is enforced though its server is gone (RFC 8461 §5.1).
+  send("r2@example.org");
+  ASSERT_TRUE(wait_for_log(gw_, "cached policy id 20261128")) << gw_.log();
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const std::string refused = "status=deferred reply=\"451 4.7.5 MTA-STS policy of example.org (id 20261128, enforce)";
+  while (count(refused) < 2 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(count(refused), 2u) << gw_.log();
+  // Past max_age, a failed fetch leaves no policy: the expired one is not enforced.
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  send("r3@example.org");
+  auto mail = wait_for_mail(mx_.data_dir(), "r3@example.org", 1, std::chrono::seconds(30));
+  ASSERT_EQ(mail.size(), 1u) << gw_.log();
+  EXPECT_NE(gw_.log().find("no MTA-STS policy: cannot connect to mta-sts.example.org"), std::string::npos) << gw_.log();
+  EXPECT_TRUE(mailbox(mx_.data_dir(), "r2@example.org").empty());
 }
 
 }  // namespace

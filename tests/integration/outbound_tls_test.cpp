@@ -225,3 +225,31 @@ TEST(OutboundTls, RequireTlsMessageIsBouncedWhenTheNextHopDoesNotOfferIt) {
 }
 
 }  // namespace mailmoat::testing
+
+namespace mailmoat::testing {
+
+// Level may: a next hop that offers STARTTLS but whose handshake fails (here a
+// Postfix that speaks only TLS 1.0, which OpenSSL 3 refuses at its default
+// security level) gets the message in clear on a new connection, as Postfix's
+// own client does, and the trace says so.
+TEST(OutboundTls, OpportunisticHandshakeFailureRetriesInClearAndSaysSo) {
+  TempDir d;
+  ASSERT_TRUE(make_tls_certs(d));
+  SmtpSink sink;
+  Postfix pf(free_port(), {"relayhost = [127.0.0.1]:" + std::to_string(sink.port()), "smtpd_tls_security_level = may",
+                           "smtpd_tls_cert_file = " + d.file("mx.pem"), "smtpd_tls_key_file = " + d.file("mx.key"),
+                           "smtpd_tls_protocols = <=TLSv1", "smtpd_tls_loglevel = 1"});
+  ASSERT_TRUE(pf.started()) << pf.maillog();
+  Gateway gw;
+  ASSERT_TRUE(gw.start(relay_with_policy(pf.address(), {}))) << gw.log();
+  std::string id = submit(gw);
+  auto got = sink.wait_for(1, std::chrono::seconds(30));
+  ASSERT_EQ(got.size(), 1u) << pf.maillog() << gw.log();
+  EXPECT_NE(gw.log().find("smtp.tls_fallback"), std::string::npos) << gw.log();
+  std::string trace = trace_showing(gw, id, "retried in clear");
+  EXPECT_NE(trace.find("TLS handshake failed"), std::string::npos) << trace;
+  EXPECT_NE(trace.find("retried in clear"), std::string::npos) << trace;
+  EXPECT_NE(trace.find("delivered"), std::string::npos) << trace;
+}
+
+}  // namespace mailmoat::testing

@@ -194,6 +194,34 @@ TEST_P(RecordsSuite, DmarcRowsAreCountedPerDay) {
   EXPECT_FALSE(stores->dmarc->add(DmarcRow{.count = 0}).has_value());
 }
 
+TEST_P(RecordsSuite, TlsRptResultsAreCountedPerDayAndPolicyDomain) {
+  TlsRptRow ok{20000, "Example.NET", "tlsa", "3 1 1 ab", "", "", "192.0.2.1", "mx.example.net", "198.51.100.2", "", 1};
+  ASSERT_TRUE(stores->tlsrpt->add(ok).has_value());
+  ASSERT_TRUE(stores->tlsrpt->add(ok).has_value());
+  TlsRptRow failed = ok;
+  failed.result_type = "validation-failure";
+  failed.reason = "no TLSA record matched: it's \"bad\"";
+  failed.count = 3;
+  ASSERT_TRUE(stores->tlsrpt->add(failed).has_value());
+  TlsRptRow other = ok;
+  other.day = 20001;
+  other.policy_domain = "example.org";
+  other.policy_type = "no-policy-found";
+  ASSERT_TRUE(stores->tlsrpt->add(other).has_value());
+  EXPECT_EQ(*stores->tlsrpt->domains(20000), std::vector<std::string>{"example.net"});
+  EXPECT_EQ(*stores->tlsrpt->domains(20001), std::vector<std::string>{"example.org"});
+  auto rows = stores->tlsrpt->rows("example.net", 20000);
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].result_type, "");
+  EXPECT_EQ((*rows)[0].count, 2);
+  EXPECT_EQ((*rows)[1].result_type, "validation-failure");
+  EXPECT_EQ((*rows)[1].reason, "no TLSA record matched: it's \"bad\"");
+  EXPECT_EQ((*rows)[1].count, 3);
+  EXPECT_EQ(*stores->tlsrpt->purge(20001), 2);
+  EXPECT_FALSE(stores->tlsrpt->add(TlsRptRow{.policy_domain = "x.test", .count = 0}).has_value());
+}
+
 TEST_P(RecordsSuite, AuditLogIsNewestFirstWithTheClockTime) {
   ASSERT_TRUE(stores->audit->append({0, 0, "admin", "quarantine.release", "42", "{}"}).has_value());
   clock->set(kT0 + 5);
@@ -230,13 +258,13 @@ TEST_P(MigrationSuite, EmptyDatabaseIsMigratedToTheLatestVersion) {
   auto c = raw_connection(db.url);
   ASSERT_TRUE(c);
   EXPECT_EQ(*sql::schema_version(*c), sql::latest_schema_version());
-  EXPECT_EQ(sql::latest_schema_version(), 3);
+  EXPECT_EQ(sql::latest_schema_version(), 4);
   // Opening again applies nothing and keeps one row per version.
   stores.reset();
   auto again = open(db.url, db.data_dir, clock);
   ASSERT_TRUE(again.has_value()) << again.error().message;
   auto rows = c->query("SELECT COUNT(*) FROM schema_version", {});
-  EXPECT_EQ(rows->at(0).integer(0), 3);
+  EXPECT_EQ(rows->at(0).integer(0), 4);
 }
 
 TEST_P(MigrationSuite, DatabaseAtVersionOneIsUpgradedWithItsData) {
@@ -276,7 +304,7 @@ TEST_P(MigrationSuite, DatabaseAtThePreviousVersionIsUpgradedWithItsData) {
   FreshDatabase old = fresh_database(GetParam());
   auto c = raw_connection(old.url);
   ASSERT_TRUE(c);
-  ASSERT_EQ(*sql::migrate(*c, sql::latest_schema_version() - 1), 2);
+  ASSERT_EQ(*sql::migrate(*c, 2), 2);
   const std::string raw = std::string("Subject: old\r\n\r\nkept as is") + '\0' + "\xfe";
   auto ins = c->query(
       "INSERT INTO quarantine (queue_id, reason, policy, sender, sender_lc, sender_rev, recipients, subject, size, "

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tls/client_context.h"
+#include "tls/dane.h"
 
 namespace mailmoat::smtp {
 
@@ -23,6 +24,11 @@ class ClientStream {
   executor_type get_executor() { return socket_.get_executor(); }
   void close(boost::system::error_code& ec) { socket_.close(ec); }
   bool tls_active() const { return tls_ != nullptr; }
+  std::string local_address() const {
+    boost::system::error_code ec;
+    auto ep = socket_.local_endpoint(ec);
+    return ec ? std::string() : ep.address().to_string();
+  }
   SSL* native_handle() { return tls_ ? tls_->native_handle() : nullptr; }
 
   template <typename Buffers, typename Token>
@@ -37,13 +43,23 @@ class ClientStream {
   }
 
   // The client side of the handshake; `server_name` goes in SNI unless it is an address.
+  // `tlsa`: DANE records for this host (RFC 7672), armed before the handshake; `dane_error` says why arming failed.
   boost::asio::awaitable<boost::system::error_code> start_tls(std::shared_ptr<tls::ClientContext> context,
-                                                              std::string server_name) {
+                                                              std::string server_name,
+                                                              const std::vector<dns::TlsaRecord>* tlsa = nullptr,
+                                                              std::string* dane_error = nullptr) {
     context_ = std::move(context);
     tls_ = std::make_unique<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>>(socket_, context_->context());
     boost::system::error_code ec;
     boost::asio::ip::make_address(server_name, ec);
     if (ec && !server_name.empty()) SSL_set_tlsext_host_name(tls_->native_handle(), server_name.c_str());
+    if (tlsa) {
+      std::string why = tls::arm_dane(tls_->native_handle(), *tlsa, server_name);
+      if (!why.empty()) {
+        if (dane_error) *dane_error = why;
+        co_return boost::asio::error::make_error_code(boost::asio::error::operation_not_supported);
+      }
+    }
     auto [hec] = co_await tls_->async_handshake(boost::asio::ssl::stream_base::client,
                                                 boost::asio::as_tuple(boost::asio::use_awaitable));
     co_return hec;

@@ -57,10 +57,25 @@ namespace {
 // (An initializer list inside a coroutine trips g++ 12; a named array does not.)
 constexpr dns::RecordType kAddressTypes[] = {dns::RecordType::a, dns::RecordType::aaaa};
 
+// What STARTTLS must achieve on one connection: the policy, its context, the MX host name.
+struct TlsPlan {
+  tls::ClientPolicy policy;
+  std::shared_ptr<tls::ClientContext> context;
+  std::string mx_host;
+  std::vector<dns::TlsaRecord> tlsa;  // level dane: the host's usable TLSA records (RFC 7672)
+  std::string refuse;                 // non-empty: this host must not be used (dane-only without TLSA)
+  // TLS-RPT (RFC 8460 §4.2): which policy this is, as the report names it.
+  std::string report_type = "no-policy-found";  // tlsa, sts, no-policy-found
+  std::string report_policy;                    // '\n'-separated policy-string lines
+  std::string report_mx;                        // sts: the policy's mx patterns
+};
+
 struct Target {
   std::string name;     // host name for logs and the trace
   std::string address;  // numeric address
   std::uint16_t port = 25;
+  bool secure = false;  // the MX and address records were DNSSEC-validated (RFC 7672 §2.2)
+  std::optional<TlsPlan> tls;  // a plan of its own (DANE resolved per host), else the delivery's
 };
 
 // Waits for a Resolver answer; resumes on the awaiting coroutine's executor.
@@ -87,13 +102,6 @@ std::vector<RecipientResult> all(std::size_t n, Outcome o, const std::string& re
   return std::vector<RecipientResult>(n, RecipientResult{o, reply, remote});
 }
 
-// What STARTTLS must achieve on one connection: the policy, its context, the MX host name.
-struct TlsPlan {
-  tls::ClientPolicy policy;
-  std::shared_ptr<tls::ClientContext> context;
-  std::string mx_host;
-};
-
 bool ehlo_offers(const Reply& ehlo, std::string_view ext) {
   for (std::size_t i = 1; i < ehlo.lines.size(); ++i)
     if (util::istarts_with(ehlo.lines[i], ext) && (ehlo.lines[i].size() == ext.size() || ehlo.lines[i][ext.size()] == ' '))
@@ -119,6 +127,12 @@ class Conversation {
   awaitable<std::vector<RecipientResult>> run(const queue::DeliveryJob& job);
   // After run(): the transaction ended cleanly and the session may carry the next message.
   bool reusable() const { return reusable_; }
+  // After run(): an opportunistic handshake failed; why, for a retry in clear on a new connection.
+  const std::string& clear_retry() const { return clear_retry_; }
+  // After run(): did this session try TLS, and the RFC 8460 result type of a failure ("" when it succeeded).
+  bool tls_tried() const { return tls_tried_; }
+  const std::string& tls_result() const { return tls_result_; }
+  const std::string& tls_reason() const { return tls_reason_; }
   const std::optional<Reply>& ehlo() const { return cached_ehlo_; }
 
  private:
@@ -156,6 +170,9 @@ class Conversation {
   std::string in_;
   bool timed_out_ = false;
   bool reusable_ = false;
+  std::string clear_retry_;
+  bool tls_tried_ = false;
+  std::string tls_result_, tls_reason_;
   const TlsPlan* tls_ = nullptr;
 };
 
@@ -167,6 +184,9 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
   const bool required = tls::requires_tls(policy.level);
   const std::string level = std::string(tls::level_name(policy.level)) + " (" + policy.origin + ")";
   if (policy.level == tls::Level::none) co_return std::nullopt;
+  tls_tried_ = true;
+  tls_result_ = "starttls-not-supported";
+  tls_reason_ = "STARTTLS not offered";
   if (!ehlo->positive() || !ehlo_offers(*ehlo, "STARTTLS")) {
     if (!required) co_return std::nullopt;
     co_await send("QUIT\r\n");
@@ -176,6 +196,7 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
   auto go = co_await read_reply();
   if (!go) co_return all(n, Outcome::deferred, failure_text("reading the STARTTLS reply"), remote_);
   if (go->code != 220) {
+    tls_reason_ = "STARTTLS refused: " + go->summary();
     if (!required) co_return std::nullopt;
     co_await send("QUIT\r\n");
     co_return tls_failed(n, "TLS policy " + level + ": STARTTLS refused by " + remote_ + ": " + go->summary(), remote_);
@@ -185,15 +206,24 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
   // Named locals into co_await (g++ 12 coroutine bug, docs/decisions.md).
   std::shared_ptr<tls::ClientContext> context = tls_->context;
   std::string server_name = tls_->mx_host;
-  boost::system::error_code ec = co_await stream_.start_tls(std::move(context), std::move(server_name));
+  const std::vector<dns::TlsaRecord>* tlsa = policy.level == tls::Level::dane ? &tls_->tlsa : nullptr;
+  std::string dane_error;
+  boost::system::error_code ec = co_await stream_.start_tls(std::move(context), std::move(server_name), tlsa, &dane_error);
   timer_.cancel();
   if (ec) {
-    std::string why = "TLS handshake with " + remote_ + " failed: " + (timed_out_ ? std::string("timeout") : ec.message());
+    std::string why = "TLS handshake with " + remote_ + " failed: " +
+                      (!dane_error.empty() ? dane_error : timed_out_ ? std::string("timeout") : ec.message());
+    tls_result_ = "validation-failure";
+    tls_reason_ = why;
     if (required) co_return tls_failed(n, "TLS policy " + level + ": " + why, remote_);
+    // Opportunistic TLS (RFC 7435): like Postfix, try this host again without STARTTLS.
+    clear_retry_ = timed_out_ ? std::string("timeout") : ec.message();
     co_return all(n, Outcome::deferred, "451 4.7.5 " + why, remote_);
   }
   tls::ServerCheck check = tls::check_server(stream_.native_handle(), policy, tls_->mx_host, job.domain);
   remote_ += " (" + check.summary + ")";
+  tls_result_ = check.ok ? std::string() : check.failure_type;
+  tls_reason_ = check.ok ? std::string() : check.reason;
   if (!check.ok) {
     co_await send("QUIT\r\n");
     co_return tls_failed(n, "TLS policy " + level + " not met: " + check.reason, remote_);
@@ -477,11 +507,98 @@ awaitable<std::vector<Target>> mx_targets(dns::Resolver& resolver, const std::st
     for (auto type : kAddressTypes) {
       dns::Question question{host, type};
       dns::Answer a = co_await resolve(resolver, std::move(question));
-      for (const auto& addr : a.addresses) targets.push_back({host, addr, port});
+      for (const auto& addr : a.addresses) targets.push_back({host, addr, port, mx.authenticated && a.authenticated, {}});
     }
   }
   if (targets.empty()) error = "451 4.4.4 no address found for the MX hosts of " + domain;
   co_return targets;
+}
+
+// RFC 8460 §4.2: an STS policy-string is the policy's lines.
+std::string sts_policy_lines(const tls::StsPolicy& p) {
+  std::string out = "version: STSv1\nmode: ";
+  out += p.mode == tls::StsMode::enforce ? "enforce" : p.mode == tls::StsMode::testing ? "testing" : "none";
+  out += "\n";
+  for (const auto& mx : p.mx) out += "mx: " + mx + "\n";
+  return out + "max_age: " + std::to_string(p.max_age) + "\n";
+}
+
+// RFC 7672 §2.2: per host, DNSSEC-validated TLSA records at _port._tcp.<host> decide how a dane or
+// dane-only delivery uses TLS there. True when at least one host got DANE authentication.
+awaitable<bool> resolve_dane(dns::Resolver& resolver, std::vector<Target>& targets, const TlsPlan& base,
+                             tls::ClientContextCache& contexts, bool requiretls) {
+  bool any = false;
+  const bool only = base.policy.level == tls::Level::dane_only;
+  const std::string level = std::string(tls::level_name(base.policy.level)) + " (" + base.policy.origin + ")";
+  std::map<std::string, TlsPlan> by_host;
+  for (auto& t : targets) {
+    const std::string host_key = t.name + ":" + std::to_string(t.port) + (t.secure ? "" : "|insecure");
+    if (auto it = by_host.find(host_key); it != by_host.end()) {
+      t.tls = it->second;
+      continue;
+    }
+    TlsPlan plan = base;
+    plan.mx_host = t.name;
+    std::string why;  // why DANE does not apply to this host
+    boost::system::error_code ec;
+    asio::ip::make_address(t.name, ec);
+    if (!ec) {
+      why = "the next hop is an address, not a name";
+    } else if (!t.secure) {
+      why = "the MX or address records of " + t.name + " are not DNSSEC-validated";
+    } else {
+      const std::string qname = "_" + std::to_string(t.port) + "._tcp." + t.name;
+      dns::Question question{qname, dns::RecordType::tlsa};
+      dns::Answer a = co_await resolve(resolver, std::move(question));
+      if (a.status == dns::Status::servfail || a.status == dns::Status::timeout) {
+        plan.refuse = "TLS policy " + level + ": TLSA lookup of " + qname + " failed, host not used (RFC 7672 §2.2)";
+      } else if (!a.authenticated) {
+        why = "the TLSA answer for " + qname + " is not DNSSEC-validated";
+      } else if (a.status != dns::Status::ok) {
+        why = "no TLSA records at " + qname;
+      } else {
+        tls::TlsaSet set = tls::usable_tlsa(a.tlsa);
+        for (const auto& ignored : set.ignored) log::info("dane.tlsa_ignored", {{"name", qname}, {"record", ignored}});
+        if (!set.usable.empty()) {
+          plan.policy.level = tls::Level::dane;
+          plan.policy.origin = "DANE TLSA " + qname + ", " + base.policy.origin;
+          plan.report_type = "tlsa";
+          for (const auto& r : set.usable) plan.report_policy += tls::tlsa_text(r, 64) + "\n";
+          plan.tlsa = std::move(set.usable);
+          any = true;
+        } else if (only) {
+          plan.refuse = "TLS policy " + level + ": the TLSA records at " + qname + " are all unusable";
+        } else {
+          // RFC 7672 §2.2: secure but unusable TLSA records still make TLS mandatory.
+          plan.policy.level = tls::Level::encrypt;
+          plan.policy.origin = "dane: TLSA records at " + qname + " all unusable, " + base.policy.origin;
+        }
+      }
+    }
+    if (!why.empty()) {
+      if (only) {
+        plan.refuse = "TLS policy " + level + ": " + why;
+      } else {
+        plan.policy.level = requiretls ? tls::Level::verify : tls::Level::may;
+        plan.policy.origin = "dane not applied: " + why + ", " + base.policy.origin;
+      }
+    }
+    if (plan.refuse.empty() && plan.policy.level != base.policy.level) {
+      auto context = contexts.get(plan.policy);
+      if (!context) plan.refuse = "TLS policy " + level + " cannot be applied: " + context.error().message;
+      else plan.context = *context;
+    }
+    log::debug("dane.host", {{"host", t.name},
+                             {"level", tls::level_name(plan.policy.level)},
+                             {"note", plan.refuse.empty() ? plan.policy.origin : plan.refuse}});
+    by_host[host_key] = plan;
+    t.tls = std::move(plan);
+  }
+  co_return any;
+}
+
+bool tls_policy_failure(const std::vector<RecipientResult>& results) {
+  return std::all_of(results.begin(), results.end(), [](const RecipientResult& r) { return r.tls_failure; });
 }
 
 bool connection_failure(const std::vector<RecipientResult>& results) {
@@ -534,10 +651,27 @@ struct ConnectionPool {
 
 namespace {
 
+// A TCP connection within min(timeout, 30 s); null and the error otherwise.
+awaitable<std::pair<std::unique_ptr<ClientStream>, std::string>> connect(tcp::endpoint endpoint, std::chrono::seconds timeout) {
+  auto ex = co_await asio::this_coro::executor;
+  tcp::socket connecting(ex);
+  asio::steady_timer timer(ex);
+  timer.expires_after(std::min(timeout, std::chrono::seconds(30)));
+  timer.async_wait([&connecting](const boost::system::error_code& e) {
+    if (!e) {
+      boost::system::error_code ignored;
+      connecting.close(ignored);
+    }
+  });
+  auto [cec] = co_await connecting.async_connect(endpoint, asio::as_tuple(use_awaitable));
+  timer.cancel();
+  if (cec) co_return std::pair<std::unique_ptr<ClientStream>, std::string>{nullptr, cec.message()};
+  co_return std::pair<std::unique_ptr<ClientStream>, std::string>{std::make_unique<ClientStream>(std::move(connecting)), ""};
+}
+
 awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets, const SmtpTransportOptions& options,
                                                     const queue::DeliveryJob& job, ConnectionPool* pool,
                                                     const TlsPlan* tls_base) {
-  auto ex = co_await asio::this_coro::executor;
   std::vector<RecipientResult> last = all(job.recipients.size(), Outcome::deferred, "451 4.4.1 no next hop reachable");
   for (const auto& t : targets) {
     boost::system::error_code ec;
@@ -545,7 +679,13 @@ awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets,
     std::string remote = t.name + "[" + t.address + "]:" + std::to_string(t.port);
     if (ec) continue;
     std::optional<TlsPlan> plan;
-    if (tls_base) plan = TlsPlan{tls_base->policy, tls_base->context, t.name};
+    if (t.tls) plan = *t.tls;
+    else if (tls_base) plan = *tls_base;
+    if (plan) plan->mx_host = t.name;
+    if (plan && !plan->refuse.empty()) {
+      last = tls_failed(job.recipients.size(), plan->refuse, remote);
+      continue;
+    }
     const std::string key = t.address + ":" + std::to_string(t.port) + (plan ? "|" + plan->policy.key() : "");
     if (auto reused = pool ? pool->take(key) : std::nullopt) {
       Conversation<ClientStream> conv(*reused->stream, options, remote, reused->ehlo, plan ? &*plan : nullptr);
@@ -557,29 +697,41 @@ awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets,
       }
       // The peer closed the idle session: fall through to a fresh connection.
     }
-    tcp::socket connecting(ex);
-    asio::steady_timer timer(ex);
-    timer.expires_after(std::min(options.timeout, std::chrono::seconds(30)));
-    timer.async_wait([&connecting](const boost::system::error_code& e) {
-      if (!e) {
-        boost::system::error_code ignored;
-        connecting.close(ignored);
-      }
-    });
-    auto [cec] = co_await connecting.async_connect(tcp::endpoint(address, t.port), asio::as_tuple(use_awaitable));
-    timer.cancel();
-    if (cec) {
-      last = all(job.recipients.size(), Outcome::deferred, "451 4.4.1 cannot connect to " + remote + ": " + cec.message(), remote);
+    tcp::endpoint endpoint(address, t.port);
+    auto stream = co_await connect(endpoint, options.timeout);
+    if (!stream.first) {
+      last = all(job.recipients.size(), Outcome::deferred, "451 4.4.1 cannot connect to " + remote + ": " + stream.second, remote);
       continue;
     }
-    auto stream = std::make_unique<ClientStream>(std::move(connecting));
-    Conversation<ClientStream> conv(*stream, options, remote, {}, plan ? &*plan : nullptr);
+    Conversation<ClientStream> conv(*stream.first, options, remote, {}, plan ? &*plan : nullptr);
     auto results = co_await conv.run(job);
-    // Only a connection-level failure (all deferred before any answer) moves on to the next host.
-    if (!connection_failure(results)) {
-      if (pool && conv.reusable()) pool->put(key, ConnectionPool::Idle{std::move(stream), *conv.ehlo(), {}, 1});
+    if (plan && conv.tls_tried() && options.tls_report)
+      options.tls_report(tls::TlsRptResult{job.domain, plan->report_type, plan->report_policy, plan->report_mx,
+                                           conv.tls_result(), stream.first->local_address(), t.name, t.address,
+                                           conv.tls_reason(), 1});
+    if (!conv.clear_retry().empty()) {
+      // Not pooled: the key promises the policy's TLS, this session has none.
+      std::string why = conv.clear_retry();
+      log::info("smtp.tls_fallback", {{"remote", remote}, {"error", why}, {"note", "retrying in clear (level may)"}});
+      auto clear = co_await connect(endpoint, options.timeout);
+      if (!clear.first) {
+        last = all(job.recipients.size(), Outcome::deferred, "451 4.4.1 cannot connect to " + remote + ": " + clear.second, remote);
+        continue;
+      }
+      Conversation<ClientStream> plain(*clear.first, options, remote + " (TLS handshake failed: " + why + "; retried in clear)");
+      results = co_await plain.run(job);
+      if (!connection_failure(results)) co_return results;
+      last = std::move(results);
+      continue;
+    }
+    // A connection-level failure (all deferred before any answer), or a TLS policy this host
+    // did not meet (RFC 7672 §2.2.2; Postfix does the same), moves on to the next host.
+    if (!connection_failure(results) && !tls_policy_failure(results)) {
+      if (pool && conv.reusable()) pool->put(key, ConnectionPool::Idle{std::move(stream.first), *conv.ehlo(), {}, 1});
       co_return results;
     }
+    if (tls_policy_failure(results) && !results.empty())
+      log::info("smtp.tls_host_failed", {{"remote", results.front().remote}, {"reply", results.front().reply}});
     last = std::move(results);
   }
   co_return last;
@@ -629,7 +781,7 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
       if (!context)
         co_return tls_failed(n, "TLS policy " + std::string(tls::level_name(policy.level)) + " (" + policy.origin +
                                     ") cannot be applied: " + context.error().message, "");
-      tls_plan = TlsPlan{policy, *context, {}};
+      tls_plan = TlsPlan{policy, *context, {}, {}, {}, "no-policy-found", {}, {}};
     }
   }
   const TlsPlan* tls_base = tls_plan ? &*tls_plan : nullptr;
@@ -639,7 +791,12 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
     bool permanent = false;
     auto targets = co_await mx_targets(*resolver, j.domain, 25, error, permanent);
     if (targets.empty()) co_return all(n, permanent ? Outcome::failed : Outcome::deferred, error);
-    if (options.mta_sts && tls_plan && tls_plan->policy.origin.starts_with("tls.outbound_level")) {
+    bool dane_applied = false;
+    if (tls_plan && tls::uses_dane(tls_plan->policy.level))
+      dane_applied = co_await resolve_dane(*resolver, targets, *tls_plan, *contexts, j.requiretls);
+    // RFC 8461 §2: DANE wins where both exist; dane-only never falls back to MTA-STS.
+    if (options.mta_sts && tls_plan && tls_plan->policy.origin.starts_with("tls.outbound_level") && !dane_applied &&
+        tls_plan->policy.level != tls::Level::dane_only) {
       std::string domain = j.domain;
       tls::StsLookup sts = co_await options.mta_sts->lookup(std::move(domain));
       log::debug("mta_sts.lookup", {{"domain", j.domain}, {"note", sts.note}});
@@ -649,12 +806,14 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
         if (targets.empty())
           co_return tls_failed(n, "MTA-STS policy of " + j.domain + " (id " + sts.id + ", enforce) lists none of its MX hosts", "");
         tls::ClientPolicy enforced = tls_plan->policy;
-        if (!tls::authenticates(enforced.level)) enforced.level = tls::Level::verify;
+        if (!tls::authenticates(enforced.level) || tls::uses_dane(enforced.level)) enforced.level = tls::Level::verify;
         enforced.match_names.clear();
         enforced.origin = "MTA-STS enforce, policy id " + sts.id;
         auto context = contexts->get(enforced);
         if (!context) co_return tls_failed(n, "MTA-STS: " + context.error().message, "");
-        tls_plan = TlsPlan{enforced, *context, {}};
+        tls_plan = TlsPlan{enforced, *context, {}, {}, {}, "sts", sts_policy_lines(sts.policy), ""};
+        for (const auto& mx : sts.policy.mx) tls_plan->report_mx += mx + "\n";
+        for (auto& t : targets) t.tls.reset();  // the per-host fallbacks of level dane give way to the policy
       } else if (sts.found && sts.policy.mode == tls::StsMode::testing) {
         log::info("mta_sts.testing", {{"domain", j.domain}, {"id", sts.id}, {"note", "policy in testing mode: not enforced"}});
       }
@@ -667,7 +826,9 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
   boost::system::error_code ec;
   asio::ip::make_address(hop->host, ec);
   if (!ec) {
-    std::vector<Target> literal(1, Target{hop->host, hop->host, hop->port});
+    std::vector<Target> literal(1, Target{hop->host, hop->host, hop->port, false, {}});
+    if (tls_plan && tls::uses_dane(tls_plan->policy.level) && resolver)
+      co_await resolve_dane(*resolver, literal, *tls_plan, *contexts, j.requiretls);
     co_return co_await deliver_tcp(std::move(literal), options, j, pool, tls_base);
   }
   if (!resolver)
@@ -676,8 +837,10 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
   for (auto type : kAddressTypes) {
     dns::Question question{hop->host, type};
     dns::Answer a = co_await resolve(*resolver, std::move(question));
-    for (const auto& addr : a.addresses) targets.push_back({hop->host, addr, hop->port});
+    for (const auto& addr : a.addresses) targets.push_back({hop->host, addr, hop->port, a.authenticated, {}});
   }
+  if (tls_plan && tls::uses_dane(tls_plan->policy.level))
+    co_await resolve_dane(*resolver, targets, *tls_plan, *contexts, j.requiretls);
   co_return co_await deliver_tcp(std::move(targets), options, j, pool, tls_base);
 }
 

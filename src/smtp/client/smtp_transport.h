@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "tls/client_context.h"
 #include "tls/client_policy.h"
 #include "tls/mta_sts.h"
+#include "tls/tlsrpt_report.h"
 #include "util/error.h"
 
 namespace boost::asio {
@@ -32,6 +34,8 @@ struct SmtpTransportOptions {
   std::shared_ptr<const tls::ClientPolicyTable> tls_policies = std::make_shared<const tls::ClientPolicyTable>();
   // MX mode: recipient domains' MTA-STS policies (RFC 8461) where no [[tls.policy]] names the domain.
   std::shared_ptr<tls::MtaSts> mta_sts;
+  // TLS-RPT (RFC 8460): told the outcome of every new session that tried TLS; called on the event loop, must not block.
+  std::function<void(tls::TlsRptResult)> tls_report;
 };
 
 struct ConnectionPool;

@@ -146,10 +146,34 @@ CREATE INDEX dmarc_rows_day ON dmarc_rows (day);
 // 'identity' and are read as they are.
 constexpr const char* kV3 = "ALTER TABLE quarantine ADD COLUMN raw_encoding TEXT NOT NULL DEFAULT 'identity';";
 
+// Version 4: TLS-RPT session results (RFC 8460), counted per day and policy domain.
+constexpr const char* kV4Sqlite = R"sql(
+CREATE TABLE tlsrpt_rows (
+  day INTEGER NOT NULL, policy_domain TEXT NOT NULL, policy_type TEXT NOT NULL,
+  policy_string TEXT NOT NULL, mx_host TEXT NOT NULL, result_type TEXT NOT NULL,
+  sending_ip TEXT NOT NULL, receiving_mx TEXT NOT NULL, receiving_ip TEXT NOT NULL,
+  reason TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (policy_domain, day, policy_type, policy_string, mx_host, result_type, sending_ip,
+               receiving_mx, receiving_ip, reason));
+CREATE INDEX tlsrpt_rows_day ON tlsrpt_rows (day);
+)sql";
+
+constexpr const char* kV4Postgres = R"sql(
+CREATE TABLE tlsrpt_rows (
+  day BIGINT NOT NULL, policy_domain TEXT COLLATE "C" NOT NULL, policy_type TEXT NOT NULL,
+  policy_string TEXT NOT NULL, mx_host TEXT NOT NULL, result_type TEXT NOT NULL,
+  sending_ip TEXT NOT NULL, receiving_mx TEXT NOT NULL, receiving_ip TEXT NOT NULL,
+  reason TEXT NOT NULL, count BIGINT NOT NULL,
+  PRIMARY KEY (policy_domain, day, policy_type, policy_string, mx_host, result_type, sending_ip,
+               receiving_mx, receiving_ip, reason));
+CREATE INDEX tlsrpt_rows_day ON tlsrpt_rows (day);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {kV1Sqlite, kV1Postgres},
     {kV2Sqlite, kV2Postgres},
     {kV3, kV3},
+    {kV4Sqlite, kV4Postgres},
 };
 
 constexpr const char* kVersionTable =

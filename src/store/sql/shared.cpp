@@ -62,6 +62,7 @@ util::Result<std::unique_ptr<Stores>> make_stores(std::unique_ptr<Connection> co
   s->quarantine = make_quarantine_store(shared);
   s->clicks = make_click_store(shared);
   s->dmarc = make_dmarc_store(shared);
+  s->tlsrpt = make_tlsrpt_store(shared);
   s->audit = make_audit_log(shared);
   s->settings = make_settings(shared);
   return s;

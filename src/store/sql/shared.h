@@ -22,6 +22,7 @@ std::unique_ptr<TraceStore> make_trace_store(std::shared_ptr<Shared> s);
 std::unique_ptr<QuarantineStore> make_quarantine_store(std::shared_ptr<Shared> s);
 std::unique_ptr<ClickStore> make_click_store(std::shared_ptr<Shared> s);
 std::unique_ptr<DmarcStore> make_dmarc_store(std::shared_ptr<Shared> s);
+std::unique_ptr<TlsRptStore> make_tlsrpt_store(std::shared_ptr<Shared> s);
 std::unique_ptr<AuditLog> make_audit_log(std::shared_ptr<Shared> s);
 std::unique_ptr<Settings> make_settings(std::shared_ptr<Shared> s);
 

@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 # A one-file HTTPS server for MTA-STS tests: serves DIR/mta-sts.txt as
 # /.well-known/mta-sts.txt (text/plain) on ADDRESS:PORT with CERT/KEY.
+# For TLS-RPT tests, a POST stores its body in DIR/posted.bin and its
+# Content-Type in DIR/posted.type, and answers 201.
 # Usage: https_server.py ADDRESS PORT CERT KEY DIR
 import http.server, ssl, sys, os
 
@@ -17,6 +19,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        open(os.path.join(root, "posted.type"), "w").write(self.headers.get("Content-Type", ""))
+        open(os.path.join(root, "posted.bin"), "wb").write(body)
+        self.send_response(201); self.send_header("Content-Length", "0"); self.end_headers()
     def log_message(self, fmt, *args):
         sys.stderr.write("https_server: " + (fmt % args) + "\n")
 
