@@ -60,7 +60,9 @@ struct Walker {
     std::string decoded = gmime::decode(part.body(), encoding);
     if (decoded.size() > options.max_part_bytes)
       return refuse(where, "part of " + std::to_string(decoded.size()) + " bytes is over the limit; left unchanged");
-    PartChange change = editor(TextPartView{decoded, ct, encoding, where});
+    std::string cte = util::to_lower(util::trim(header(part, "Content-Transfer-Encoding")));
+    bool eight_bit = encoding != gmime::TransferEncoding::identity || cte == "8bit" || cte == "binary";
+    PartChange change = editor(TextPartView{decoded, ct, encoding, eight_bit, where});
     if (!change.refused.empty()) return refuse(where, change.refused);
     if (!change.text) return std::nullopt;
     std::string encoded = gmime::encode(*change.text, encoding);

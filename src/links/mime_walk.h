@@ -26,6 +26,7 @@ struct TextPartView {
   std::string_view decoded;  // transfer-decoded bytes, in the part's charset
   const gmime::ContentType& type;
   gmime::TransferEncoding encoding;
+  bool eight_bit = false;    // 8-bit bytes may go into the part (8bit/binary, or an encoding that hides them)
   const std::string& where;  // "part 1.2", for notes
 };
 

@@ -1,0 +1,44 @@
+// The transport rules' disclaimer action (issue 7), applied to the message the
+// next hop gets: the text goes into every text/plain part and the HTML (the
+// escaped text when none is given) into every text/html part of the body,
+// before </body> or after <body>, re-encoded in the part's own transfer
+// encoding and charset (links/mime_walk.h). A message with a part that cannot
+// take it (signed or encrypted, a charset the text cannot be written in, a
+// 7bit part for 8-bit text) gets the rule's fallback: wrap it as a
+// message/rfc822 attachment behind the disclaimer, leave it, or reject it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/filter.h"
+
+namespace mailmoat::filters {
+
+struct DisclaimerResult {
+  std::optional<std::string> body;  // the new body, every text part carrying the disclaimer
+  std::size_t parts = 0;            // text parts changed
+  // Non-empty when the message cannot carry the disclaimer in place (then `body` is empty).
+  std::string refused;
+  std::vector<std::string> notes;  // per part, for the trace
+};
+
+// `message` has CRLF line ends.
+DisclaimerResult add_disclaimer(std::string_view message, const pipeline::DisclaimerRequest& request);
+
+// The `wrap` fallback: the body of a new multipart/mixed whose first part is
+// the disclaimer text and whose second is `message` (message/rfc822).
+// `boundary` receives the boundary for the outer Content-Type.
+std::string wrap_with_disclaimer(std::string_view message, const std::string& text, std::string& boundary);
+
+// Adds the disclaimer a rule asked for (ctx.disclaimer), or applies its
+// fallback. Runs after Safe Links and the verdict, before signing.
+class DisclaimerFilter : public pipeline::Filter {
+ public:
+  std::string name() const override { return "disclaimer"; }
+  void on_message(pipeline::MessageContext& context, Done done) override;
+};
+
+}  // namespace mailmoat::filters
