@@ -68,7 +68,9 @@ struct LinkEditor {
     } else {
       sites = find_text_urls(part.decoded);
     }
-    return {replace_sites(part.decoded, sites), {}};
+    PartChange change;
+    change.text = replace_sites(part.decoded, sites);
+    return change;
   }
 };
 

@@ -38,10 +38,61 @@ std::size_t longest_line(std::string_view text) {
   return longest;
 }
 
+const char* encoding_name(gmime::TransferEncoding e) {
+  return e == gmime::TransferEncoding::base64 ? "base64" : e == gmime::TransferEncoding::quoted_printable ? "quoted-printable" : "8bit";
+}
+
+// `value` (a Content-Type) with its charset parameter set to `charset`.
+std::string with_charset(std::string_view raw, const std::string& charset) {
+  std::string value(util::trim(raw));
+  std::string lower = util::to_lower(value);
+  for (std::size_t at = lower.find("charset"); at != std::string::npos; at = lower.find("charset", at + 1)) {
+    std::size_t eq = lower.find_first_not_of(" \t", at + 7);
+    if (eq == std::string::npos || lower[eq] != '=' || (at > 0 && lower[at - 1] != ';' && lower[at - 1] != ' ' &&
+                                                        lower[at - 1] != '\t'))
+      continue;
+    std::size_t start = lower.find_first_not_of(" \t", eq + 1), end;
+    if (start == std::string::npos) start = end = value.size();
+    else if (value[start] == '"') end = value.find('"', start + 1) == std::string::npos ? value.size() : value.find('"', start + 1) + 1;
+    else end = std::min(value.size(), value.find_first_of("; \t", start));
+    return value.replace(start, end - start, charset);
+  }
+  return value.empty() ? "text/plain; charset=" + charset : value + "; charset=" + charset;
+}
+
+// The header section (with its blank line) with `name` set to `value`: the first field replaced, or added.
+std::string set_field(std::string_view section, const std::string& name, const std::string& value) {
+  std::string out;
+  bool done = false;
+  std::size_t pos = 0;
+  while (pos < section.size()) {
+    std::size_t eol = section.find("\r\n", pos);
+    std::size_t next = eol == std::string_view::npos ? section.size() : eol + 2;
+    while (next < section.size() && (section[next] == ' ' || section[next] == '\t')) {
+      std::size_t e2 = section.find("\r\n", next);
+      next = e2 == std::string_view::npos ? section.size() : e2 + 2;
+    }
+    std::string_view field = section.substr(pos, next - pos);
+    if (field == "\r\n") break;  // the blank line
+    bool match = field.size() > name.size() && field[name.size()] == ':' && util::iequals(field.substr(0, name.size()), name);
+    if (match && !done) {
+      out += name + ": " + value + "\r\n";
+      done = true;
+    } else {
+      out.append(field);
+    }
+    pos = next;
+  }
+  if (!done) out += name + ": " + value + "\r\n";
+  return out + "\r\n";
+}
+
 struct Walker {
   const WalkOptions& options;
   const TextEditor& editor;
   WalkOutcome outcome;
+  // Header fields the text part just changed asks for; taken by its entity (or the message).
+  std::vector<std::pair<std::string, std::string>> redeclare;
 
   void note(const std::string& where, const std::string& why) { outcome.notes.push_back(where + ": " + why); }
   std::nullopt_t refuse(const std::string& where, const std::string& why) {
@@ -65,6 +116,11 @@ struct Walker {
     PartChange change = editor(TextPartView{decoded, ct, encoding, eight_bit, where});
     if (!change.refused.empty()) return refuse(where, change.refused);
     if (!change.text) return std::nullopt;
+    if (change.charset) redeclare.push_back({"Content-Type", with_charset(header(part, "Content-Type"), *change.charset)});
+    if (change.encoding && *change.encoding != encoding) {
+      encoding = *change.encoding;
+      redeclare.push_back({"Content-Transfer-Encoding", encoding_name(encoding)});
+    }
     std::string encoded = gmime::encode(*change.text, encoding);
     if (encoding == gmime::TransferEncoding::identity && longest_line(encoded) > kMaxLine &&
         longest_line(part.body()) <= kMaxLine)
@@ -132,7 +188,10 @@ struct Walker {
     if (!parsed) return refuse(where, "cannot be parsed (" + parsed.error().message + "); left unchanged");
     auto body = body_of(*parsed, depth, where);
     if (!body) return std::nullopt;
-    return std::string(parsed->header_section()) + *body;
+    std::string section(parsed->header_section());
+    for (const auto& [name, value] : redeclare) section = set_field(section, name, value);
+    redeclare.clear();
+    return section + *body;
   }
 
   std::optional<std::string> body_of(const mail::Message& m, std::size_t depth, const std::string& where) {
@@ -165,13 +224,14 @@ bool ascii_transparent(const std::string& cs) {
 }
 
 WalkOutcome edit_text_parts(std::string_view message, const WalkOptions& options, const TextEditor& editor) {
-  Walker w{options, editor, {}};
+  Walker w{options, editor, {}, {}};
   auto parsed = mail::Message::parse(message);
   if (!parsed) {
     w.refuse("message", "cannot be parsed (" + parsed.error().message + "); left unchanged");
     return std::move(w.outcome);
   }
   w.outcome.body = w.body_of(*parsed, 0, "part 1");
+  w.outcome.message_headers = std::move(w.redeclare);
   return std::move(w.outcome);
 }
 

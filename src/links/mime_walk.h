@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "links/gmime_adaptor.h"
@@ -20,6 +21,10 @@ namespace mailmoat::links {
 struct PartChange {
   std::optional<std::string> text;  // the new decoded text; nullopt: leave the part as it is
   std::string refused;              // non-empty: the part needed a change that cannot be made, and why
+  // Re-declare the part: its charset parameter (e.g. US-ASCII text that now holds
+  // UTF-8) and its transfer encoding (7bit text that now holds 8-bit bytes).
+  std::optional<std::string> charset;
+  std::optional<gmime::TransferEncoding> encoding;
 };
 
 struct TextPartView {
@@ -42,6 +47,9 @@ struct WalkOutcome {
   std::size_t changed = 0;          // text parts changed
   std::size_t refused = 0;          // parts that could not be changed (signed, encrypted, undecodable...)
   std::vector<std::string> notes;   // why, per part, for the trace
+  // When the message itself is the changed text part and was re-declared: the
+  // header fields (Content-Type, Content-Transfer-Encoding) to set on it.
+  std::vector<std::pair<std::string, std::string>> message_headers;
 };
 
 // `message` has CRLF line ends. Never fails: what cannot be changed is left and noted.

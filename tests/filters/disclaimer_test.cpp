@@ -106,7 +106,7 @@ TEST(Disclaimer, BothAlternativesInTheirOwnEncodings) {
   ASSERT_EQ(r.verdict.disposition, pipeline::Disposition::accept);
   EXPECT_EQ(r.notes.back().detail, "rule 'footer': added to 2 text part(s) at the end");
   std::string text = decoded_part(r.message, "text/plain");
-  EXPECT_EQ(text, "Hello € café " + std::string(70, 'x') + "\r\n\r\nVertraulich – © Corp\r\n");
+  EXPECT_EQ(text, "Hello € café " + std::string(70, 'x') + "\r\n\r\nVertraulich – © Corp");
   std::string html = decoded_part(r.message, "text/html");
   EXPECT_EQ(html, "<html><body><p>Hello</p><p>Vertraulich – © Corp</p>\r\n</body></html>\r\n");
   // Still quoted-printable and base64, lines within their limits; preamble and epilogue kept.
@@ -128,14 +128,30 @@ TEST(Disclaimer, Latin1PartIsWrittenInLatin1OrFallsBackWhenNotRepresentable) {
   EXPECT_NE(no.notes.back().detail.find("cannot be written in charset iso-8859-1"), std::string::npos);
 }
 
-TEST(Disclaimer, SevenBitPartDoesNotTakeEightBitTextButQuotedPrintableDoes) {
+TEST(Disclaimer, SevenBitAndAsciiPartsAreRedeclaredForEightBitText) {
+  // A 7bit UTF-8 message: the text stays UTF-8 and becomes quoted-printable.
   Outcome seven = run("Content-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n", request("Société", "ignore"));
-  EXPECT_NE(seven.notes.back().detail.find("7bit part cannot carry"), std::string::npos);
+  EXPECT_EQ(body_of(seven.message), "hello\r\n\r\nSoci=C3=A9t=C3=A9\r\n");
+  EXPECT_EQ(pipeline::header_value(seven.message, "Content-Transfer-Encoding"), "quoted-printable");
+  EXPECT_EQ(pipeline::header_value(seven.message, "MIME-Version"), "1.0");
+  // Plain ASCII mail with no MIME header at all: re-declared as UTF-8, quoted-printable.
   Outcome ascii = run("Subject: x\r\n\r\nhello\r\n", request("Société", "ignore"));
-  EXPECT_NE(ascii.notes.back().detail.find("cannot be written in charset us-ascii"), std::string::npos);
-  Outcome qp = run("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nhello\r\n",
-               request("Société"));
-  EXPECT_EQ(body_of(qp.message), "hello\r\n\r\nSoci=C3=A9t=C3=A9\r\n");
+  EXPECT_EQ(pipeline::header_value(ascii.message, "Content-Type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(pipeline::header_value(ascii.message, "Content-Transfer-Encoding"), "quoted-printable");
+  EXPECT_EQ(body_of(ascii.message), "hello\r\n\r\nSoci=C3=A9t=C3=A9\r\n");
+  // Inside a multipart the part's own header is changed, its other parameters kept.
+  Outcome inner = run(
+      "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\nContent-Type: text/plain; format=flowed; "
+      "charset=\"US-ASCII\"\r\n\r\nhello\r\n--m--\r\n",
+      request("Société"));
+  EXPECT_NE(inner.message.find("--m\r\nContent-Type: text/plain; format=flowed; charset=utf-8\r\n"
+                               "Content-Transfer-Encoding: quoted-printable\r\n\r\nhello\r\n\r\nSoci=C3=A9t=C3=A9\r\n--m--"),
+            std::string::npos)
+      << inner.message;
+  EXPECT_EQ(pipeline::header_value(inner.message, "Content-Transfer-Encoding"), "");
+  // ASCII disclaimers leave 7bit parts 7bit.
+  Outcome plain = run("Subject: x\r\n\r\nhello\r\n", request("Corp"));
+  EXPECT_EQ(plain.message, "Authentication-Results: mx; spf=pass\r\nSubject: x\r\n\r\nhello\r\n\r\nCorp\r\n");
 }
 
 const std::string kSigned =

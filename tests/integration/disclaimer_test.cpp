@@ -106,7 +106,7 @@ TEST(DisclaimerGateway, BothAlternativesCarryItOnceAndTheOriginalTextIsIntact) {
   EXPECT_EQ(p[0]["type"], "multipart/alternative");
   EXPECT_EQ(p[1]["type"], "text/plain");
   EXPECT_EQ(p[1]["cte"], "quoted-printable");
-  EXPECT_EQ(p[1]["text"], "Grüße aus Köln,\nAnn\n\nMailmoat Corp – confidential ©\n");
+  EXPECT_EQ(p[1]["text"], "Grüße aus Köln,\nAnn\n\nMailmoat Corp – confidential ©");
   EXPECT_EQ(p[2]["type"], "text/html");
   EXPECT_EQ(p[2]["cte"], "base64");
   EXPECT_EQ(p[2]["text"], "<html><body><p>Grüße aus Köln,<br>Ann</p><p>Mailmoat Corp – confidential ©</p>\r\n</body></html>");
@@ -159,7 +159,7 @@ TEST(DisclaimerGateway, RelayedMailIsDkimSignedAfterTheDisclaimerAndVerifiesInDk
   dir.write("keys.tsv", "s1._domainkey.example.com\t" + record + "\n");
   dir.write("rules.toml",
             "[[rule]]\nname = \"outbound footer\"\npriority = 1\nconditions = [{ direction = \"outbound\" }]\n"
-            "actions = [{ disclaimer = { text = \"Sent from Example Corp.\" } }]\n");
+            "actions = [{ disclaimer = { text = \"Sent from Example Corp. ©\" } }]\n");
   SmtpSink sink;
   Gateway gw;
   ASSERT_TRUE(gw.start({"smtp.listener.0.role=relay", "smtp.accepted_domains=[\"example.com\"]",
@@ -183,7 +183,15 @@ TEST(DisclaimerGateway, RelayedMailIsDkimSignedAfterTheDisclaimerAndVerifiesInDk
   for (std::size_t i = at; i < dump.size(); ++i)
     if (dump[i] != '\r') lf += dump[i];
   for (char ch : lf) delivered += ch == '\n' ? std::string("\r\n") : std::string(1, ch);
-  EXPECT_NE(delivered.find("\r\n\r\nAre you hungry?\r\n\r\nSent from Example Corp.\r\n"), std::string::npos) << delivered;
+  // Plain ASCII mail and a non-ASCII disclaimer: the message is re-declared UTF-8, quoted-printable.
+  EXPECT_NE(delivered.find("\r\n\r\nAre you hungry?\r\n\r\nSent from Example Corp. =C2=A9\r\n"), std::string::npos)
+      << delivered;
+  auto p = parts(dir, delivered);
+  ASSERT_EQ(p.size(), 2u) << delivered;
+  EXPECT_EQ(p[1]["charset"], "utf-8");
+  EXPECT_EQ(p[1]["cte"], "quoted-printable");
+  // (The sink's dump ends with an empty line of its own.)
+  EXPECT_TRUE(p[1]["text"].get<std::string>().starts_with("Are you hungry?\n\nSent from Example Corp. ©\n")) << delivered;
   dir.write("msg.eml", delivered);
   EXPECT_EQ(shell("/usr/bin/python3 " + kDkimPeer + " verify " + dir.file("msg.eml") + " " + dir.file("keys.tsv")),
             "pass\n")

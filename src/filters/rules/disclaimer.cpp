@@ -76,9 +76,11 @@ std::string insert_html(std::string_view html, const std::string& fragment, bool
 
 std::string insert_text(std::string_view text, const std::string& disclaimer, bool prepend, const std::string& eol) {
   if (prepend) return disclaimer + eol + eol + std::string(text);
+  // A part without a final line break (the CRLF before a boundary is the boundary's) keeps none.
   std::string out(text);
-  if (!out.empty() && out.back() != '\n') out += eol;
-  return out + eol + disclaimer + eol;
+  const bool final_break = !out.empty() && out.back() == '\n';
+  if (!out.empty() && !final_break) out += eol;
+  return out + eol + disclaimer + (final_break || out.empty() ? eol : "");
 }
 
 struct DisclaimerEditor {
@@ -87,19 +89,34 @@ struct DisclaimerEditor {
   links::PartChange operator()(const links::TextPartView& part) const {
     const std::string charset = part.type.charset.empty() ? "us-ascii" : part.type.charset;
     if (!links::ascii_transparent(part.type.charset))
-      return {std::nullopt, "charset " + charset + " is not scanned for insertion (multibyte text); disclaimer not inserted"};
+      return {std::nullopt, "charset " + charset + " is not scanned for insertion (multibyte text); disclaimer not inserted", {}, {}};
     const std::string eol = line_break_of(part.decoded);
     const bool html = part.type.subtype == "html";
     std::string utf8 = html ? (request.html.empty() ? escape_html(request.text, eol) : with_line_breaks(request.html, eol))
                             : with_line_breaks(request.text, eol);
+    auto insert = [&](const std::string& text) {
+      return html ? insert_html(part.decoded, text, request.prepend, eol)
+                  : insert_text(part.decoded, text, request.prepend, eol);
+    };
+    links::PartChange change;
+    const bool ascii_part = charset == "us-ascii" || charset == "ascii";
+    if (ascii_part && has_8bit(utf8) && !has_8bit(part.decoded)) {
+      // US-ASCII is a subset of UTF-8: the part is re-declared as UTF-8, and a 7bit
+      // part becomes quoted-printable (RFC 2045 6.7), rather than refusing the message.
+      change.text = insert(utf8);
+      change.charset = "utf-8";
+      if (!part.eight_bit) change.encoding = links::gmime::TransferEncoding::quoted_printable;
+      return change;
+    }
     std::optional<std::string> converted = utf8;
     if (charset != "utf-8" && charset != "utf8") converted = links::gmime::from_utf8(utf8, charset);
-    if (!converted) return {std::nullopt, "the disclaimer cannot be written in charset " + charset};
-    if (has_8bit(*converted) && !part.eight_bit)
-      return {std::nullopt, "a 7bit part cannot carry the disclaimer's 8-bit text"};
-    return {html ? insert_html(part.decoded, *converted, request.prepend, eol)
-                 : insert_text(part.decoded, *converted, request.prepend, eol),
-            {}};
+    if (!converted) return {std::nullopt, "the disclaimer cannot be written in charset " + charset, {}, {}};
+    if (has_8bit(*converted) && !part.eight_bit) {
+      // 7bit text in an 8-bit charset (plain-ASCII Latin-1 mail): quoted-printable keeps it 7bit.
+      change.encoding = links::gmime::TransferEncoding::quoted_printable;
+    }
+    change.text = insert(*converted);
+    return change;
   }
 };
 
@@ -119,6 +136,7 @@ DisclaimerResult add_disclaimer(std::string_view message, const pipeline::Discla
     result.refused = "the message has no text part to carry a disclaimer";
   } else {
     result.body = std::move(walked.body);
+    result.headers = std::move(walked.message_headers);
   }
   return result;
 }
@@ -157,6 +175,9 @@ void DisclaimerFilter::on_message(pipeline::MessageContext& ctx, Done done) {
     ctx.message = std::move(current);
     ctx.edits.headers.clear();
     ctx.edits.body = std::move(*r.body);
+    if (!r.headers.empty()) ctx.edits.headers.push_back({pipeline::HeaderEdit::Op::replace, "MIME-Version", "1.0"});
+    for (auto& [name, value] : r.headers)
+      ctx.edits.headers.push_back({pipeline::HeaderEdit::Op::replace, std::move(name), std::move(value)});
     ctx.notes.push_back({"disclaimer", "disclaimer_added",
                          by + ": added to " + std::to_string(r.parts) + " text part(s)" +
                              (request.prepend ? " at the start" : " at the end")});

@@ -2,15 +2,17 @@
 // next hop gets: the text goes into every text/plain part and the HTML (the
 // escaped text when none is given) into every text/html part of the body,
 // before </body> or after <body>, re-encoded in the part's own transfer
-// encoding and charset (links/mime_walk.h). A message with a part that cannot
-// take it (signed or encrypted, a charset the text cannot be written in, a
-// 7bit part for 8-bit text) gets the rule's fallback: wrap it as a
+// encoding and charset (links/mime_walk.h); US-ASCII or 7bit parts that must
+// carry 8-bit text are re-declared (UTF-8, quoted-printable). A message with a
+// part that cannot take it (signed or encrypted, a charset the text cannot be
+// written in) gets the rule's fallback: wrap it as a
 // message/rfc822 attachment behind the disclaimer, leave it, or reject it.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pipeline/filter.h"
@@ -23,6 +25,9 @@ struct DisclaimerResult {
   // Non-empty when the message cannot carry the disclaimer in place (then `body` is empty).
   std::string refused;
   std::vector<std::string> notes;  // per part, for the trace
+  // Fields to set on the message when its own (single) text part was re-declared
+  // (charset, transfer encoding); the walker sets them on inner parts itself.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 // `message` has CRLF line ends.
