@@ -16,6 +16,7 @@
 #include "dns/zone_resolver.h"
 #include "filters/auth/auth_filter.h"
 #include "mail/message.h"
+#include "filters/rules/disclaimer.h"
 #include "pipeline/chain.h"
 #include "policy/loader.h"
 
@@ -164,6 +165,15 @@ int run_rules_command(const RulesCommand& cmd) {
     filters::VerdictFilter vf(verdict_config(cfg.config));
     vf.on_message(ctx, [&](pipeline::Verdict v) { verdict = std::move(v); });
   }
+  // A disclaimer is tried on the message as the gateway would (its fallback included); the notes say how it went.
+  if (verdict.disposition == pipeline::Disposition::accept && ctx.disclaimer) {
+    // On a copy: the filter folds the header edits into the message, and they are listed below.
+    pipeline::MessageContext trial = ctx;
+    filters::DisclaimerFilter df;
+    df.on_message(trial, [&](pipeline::Verdict v) { verdict = std::move(v); });
+    for (auto& n : trial.notes)
+      if (n.filter == "disclaimer") ctx.notes.push_back(std::move(n));
+  }
   std::string reply;
   if (verdict.disposition == pipeline::Disposition::reject || verdict.disposition == pipeline::Disposition::tempfail)
     reply = std::to_string(verdict.code) + " " + verdict.enhanced + " " + verdict.text;
@@ -181,6 +191,8 @@ int run_rules_command(const RulesCommand& cmd) {
       j["matched"].push_back({{"rule", m.rule}, {"priority", m.priority}, {"mode", m.audit ? "audit" : "enforce"},
                               {"because", m.because}, {"actions", m.actions}, {"stopped", m.stopped}});
     j["notes"] = ev.notes;
+    for (const auto& n : ctx.notes)
+      if (n.filter == "disclaimer") j["disclaimer"].push_back({{"event", n.event}, {"detail", n.detail}});
     if (!ctx.delivery.route.empty()) j["route"] = ctx.delivery.route;
     if (ctx.delivery.require_tls) j["require_tls"] = true;
     if (ctx.delivery.hold_until) j["hold_until"] = ctx.delivery.hold_until;

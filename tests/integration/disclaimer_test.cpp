@@ -199,3 +199,26 @@ TEST(DisclaimerGateway, RelayedMailIsDkimSignedAfterTheDisclaimerAndVerifiesInDk
 }
 
 }  // namespace mailmoat::testing
+
+namespace mailmoat::testing {
+
+TEST(DisclaimerCli, RulesTestTriesTheDisclaimerAndItsFallback) {
+  TempDir dir;
+  dir.write("rules.toml", kRules);
+  dir.write("plain.eml", "From: a@sender.example\r\nSubject: TOKEN-STRICT hi\r\n\r\nhello\r\n");
+  dir.write("signed.eml", with_subject(kSigned, "TOKEN-STRICT signed"));
+  auto ok = run({"rules", "test", "--rules", dir.file("rules.toml"), "--rcpt", "u@localhost", dir.file("plain.eml")});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("note: disclaimer disclaimer_added: rule 'strict footer': added to 1 text part(s) at the end"),
+            std::string::npos)
+      << ok.out;
+  EXPECT_NE(ok.out.find("outcome: deliver"), std::string::npos) << ok.out;
+  auto refused = run({"rules", "test", "--rules", dir.file("rules.toml"), "--json", dir.file("signed.eml")});
+  EXPECT_EQ(refused.exit_code, 0) << refused.err;
+  auto j = nlohmann::json::parse(refused.out);
+  EXPECT_EQ(j["outcome"], "reject");
+  EXPECT_EQ(j["disclaimer"][0]["event"], "disclaimer_part");
+  EXPECT_NE(j["smtp_reply"].get<std::string>().find("550 5.7.1 Message cannot carry the disclaimer"), std::string::npos);
+}
+
+}  // namespace mailmoat::testing
