@@ -82,9 +82,11 @@ std::string with_subject(std::string m, const std::string& subject) { return m.r
 struct DisclaimerGateway {
   TempDir dir;
   Gateway gw;
-  bool start() {
-    dir.write("rules.toml", kRules);
-    return gw.start({"rules.file=" + dir.file("rules.toml"), "smtp.accepted_domains=[\"localhost\"]"});
+  bool start(std::vector<std::string> extra = {}, const std::string& rules = kRules) {
+    dir.write("rules.toml", rules);
+    extra.push_back("rules.file=" + dir.file("rules.toml"));
+    extra.push_back("smtp.accepted_domains=[\"localhost\"]");
+    return gw.start(extra);
   }
   std::string send(const std::string& to, const std::string& content) {
     SmtpClient c;
@@ -112,6 +114,27 @@ TEST(DisclaimerGateway, BothAlternativesCarryItOnceAndTheOriginalTextIsIntact) {
   EXPECT_EQ(p[2]["text"], "<html><body><p>Grüße aus Köln,<br>Ann</p><p>Mailmoat Corp – confidential ©</p>\r\n</body></html>");
   // The second matching rule's disclaimer is not added (once per message).
   EXPECT_EQ(box[0].find("SECOND FOOTER"), std::string::npos);
+}
+
+TEST(DisclaimerGateway, ComposesWithSafeLinksWhoseRewritingComesFirst) {
+  DisclaimerGateway g;
+  std::string http = "127.0.0.1:" + std::to_string(free_port());
+  ASSERT_TRUE(g.start({"http.listen=" + http, "links.enabled=true"},
+                      "[[rule]]\nname = \"privacy\"\npriority = 1\n"
+                      "actions = [{ disclaimer = { text = \"Privacy: https://corp.example/privacy\" } }]\n"))
+      << g.gw.log();
+  ASSERT_EQ(reply_code(g.send("u@localhost", "From: ann@sender.example\r\nSubject: link\r\n\r\n"
+                                             "See http://www.example.net/page now.\r\n")),
+            250);
+  auto box = wait_for_mail(g.gw.data_dir(), "u@localhost", 1);
+  ASSERT_EQ(box.size(), 1u) << g.gw.log();
+  auto p = parts(g.dir, box[0]);
+  ASSERT_EQ(p.size(), 2u) << box[0];
+  std::string text = p[1]["text"];
+  // The sender's link is wrapped by Safe Links; the disclaimer, added after it, keeps its own link as written.
+  EXPECT_EQ(text.find("http://www.example.net/page now"), std::string::npos) << text;
+  EXPECT_NE(text.find("See http://" + http + "/v1/l"), std::string::npos) << text;
+  EXPECT_NE(text.find(" now.\n\nPrivacy: https://corp.example/privacy\n"), std::string::npos) << text;
 }
 
 TEST(DisclaimerGateway, SignedMessageIsWrappedOrRefusedAsTheRuleSays) {
