@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -100,7 +101,8 @@ struct DisclaimerGateway {
 TEST(DisclaimerGateway, BothAlternativesCarryItOnceAndTheOriginalTextIsIntact) {
   DisclaimerGateway g;
   ASSERT_TRUE(g.start()) << g.gw.log();
-  ASSERT_EQ(reply_code(g.send("u@localhost", alternative("TOKEN-DISC report"))), 250);
+  std::string reply = g.send("u@localhost", alternative("TOKEN-DISC report"));
+  ASSERT_EQ(reply_code(reply), 250);
   auto box = wait_for_mail(g.gw.data_dir(), "u@localhost", 1);
   ASSERT_EQ(box.size(), 1u) << g.gw.log();
   auto p = parts(g.dir, box[0]);
@@ -112,8 +114,21 @@ TEST(DisclaimerGateway, BothAlternativesCarryItOnceAndTheOriginalTextIsIntact) {
   EXPECT_EQ(p[2]["type"], "text/html");
   EXPECT_EQ(p[2]["cte"], "base64");
   EXPECT_EQ(p[2]["text"], "<html><body><p>Grüße aus Köln,<br>Ann</p><p>Mailmoat Corp – confidential ©</p>\r\n</body></html>");
-  // The second matching rule's disclaimer is not added (once per message).
+  // The second matching rule's disclaimer is not added (once per message), and the trace says so.
   EXPECT_EQ(box[0].find("SECOND FOOTER"), std::string::npos);
+  std::string id = reply.substr(reply.rfind(' ') + 1);
+  while (!id.empty() && (id.back() == '\r' || id.back() == '\n')) id.pop_back();
+  std::string trace;
+  for (int i = 0; i < 50 && trace.find("disclaimer_added") == std::string::npos; ++i) {
+    auto r = run({"trace", "show", id, "--set", "server.data_dir=" + g.gw.data_dir() + "/var", "--set",
+                  "http.listen=" + g.gw.http_address()});
+    trace = r.out + r.err;
+    if (trace.find("disclaimer_added") == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(trace.find("rule 'legal footer': added to 2 text part(s) at the end"), std::string::npos) << trace;
+  EXPECT_NE(trace.find("rule 'second footer': disclaimer not added, rule 'legal footer' already adds one"),
+            std::string::npos)
+      << trace;
 }
 
 TEST(DisclaimerGateway, ComposesWithSafeLinksWhoseRewritingComesFirst) {
