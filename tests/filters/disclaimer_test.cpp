@@ -197,6 +197,14 @@ TEST(Disclaimer, SignedMessageFallbackIgnoreAndReject) {
   EXPECT_NE(rejected.verdict.reason.find("fallback reject"), std::string::npos);
 }
 
+TEST(Disclaimer, InlinePgpTextIsNeverModified) {
+  std::string m = "Subject: pgp\r\n\r\n-----BEGIN PGP SIGNED MESSAGE-----\r\nHash: SHA256\r\n\r\nhi\r\n"
+                  "-----BEGIN PGP SIGNATURE-----\r\n\r\niQEzBAEBCAAdFiEE\r\n-----END PGP SIGNATURE-----\r\n";
+  Outcome r = run(m, request("D", "ignore"));
+  EXPECT_EQ(r.message, "Authentication-Results: mx; spf=pass\r\n" + m);
+  EXPECT_NE(r.notes.back().detail.find("inline PGP signed or encrypted text; never modified"), std::string::npos);
+}
+
 TEST(Disclaimer, NoTextPartMeansTheFallbackAndAttachmentsAreNotTouched) {
   std::string m =
       "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\nContent-Type: text/plain\r\n"

@@ -90,6 +90,10 @@ struct DisclaimerEditor {
     const std::string charset = part.type.charset.empty() ? "us-ascii" : part.type.charset;
     if (!links::ascii_transparent(part.type.charset))
       return {std::nullopt, "charset " + charset + " is not scanned for insertion (multibyte text); disclaimer not inserted", {}, {}};
+    // Inline PGP (RFC 4880 7): text around the armour would read as if it were signed, or be mixed into ciphertext.
+    if (part.decoded.find("-----BEGIN PGP SIGNED MESSAGE-----") != std::string_view::npos ||
+        part.decoded.find("-----BEGIN PGP MESSAGE-----") != std::string_view::npos)
+      return {std::nullopt, "inline PGP signed or encrypted text; never modified", {}, {}};
     const std::string eol = line_break_of(part.decoded);
     const bool html = part.type.subtype == "html";
     std::string utf8 = html ? (request.html.empty() ? escape_html(request.text, eol) : with_line_breaks(request.html, eol))

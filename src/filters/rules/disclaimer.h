@@ -1,12 +1,9 @@
-// The transport rules' disclaimer action (issue 7), applied to the message the
-// next hop gets: the text goes into every text/plain part and the HTML (the
-// escaped text when none is given) into every text/html part of the body,
-// before </body> or after <body>, re-encoded in the part's own transfer
-// encoding and charset (links/mime_walk.h); US-ASCII or 7bit parts that must
-// carry 8-bit text are re-declared (UTF-8, quoted-printable). A message with a
-// part that cannot take it (signed or encrypted, a charset the text cannot be
-// written in) gets the rule's fallback: wrap it as a
-// message/rfc822 attachment behind the disclaimer, leave it, or reject it.
+// The rules' disclaimer action (issue 7): text into every text/plain part, HTML into every
+// text/html part (before </body> / after <body>), each re-encoded in its own transfer
+// encoding and charset (links/mime_walk.h); US-ASCII/7bit parts that must carry 8-bit text
+// are re-declared UTF-8 / quoted-printable. A message with a part that cannot take it
+// (signed, encrypted, a charset the text cannot be written in) gets the rule's fallback:
+// wrap it as message/rfc822 behind the disclaimer, leave it, or reject it.
 #pragma once
 
 #include <optional>
