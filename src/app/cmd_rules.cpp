@@ -17,6 +17,7 @@
 #include "dns/zone_resolver.h"
 #include "filters/auth/auth_filter.h"
 #include "mail/message.h"
+#include "filters/rules/disclaimer.h"
 #include "pipeline/chain.h"
 #include "policy/loader.h"
 

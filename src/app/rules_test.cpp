@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "app/rules_setup.h"
+#include "filters/rules/disclaimer.h"
 #include "filters/rules/rules_filter.h"
 #include "filters/verdict/verdict_filter.h"
 
@@ -47,6 +48,15 @@ RulesTestOutcome run_rules_test(const policy::RuleSet& rules, const Config& cfg,
     filters::VerdictFilter vf(verdict_config(cfg));
     vf.on_message(ctx, [&out](pipeline::Verdict v) { out.verdict = std::move(v); });
   }
+  // A disclaimer is tried on the message as the gateway would (its fallback included); the notes say how it went.
+  if (out.verdict.disposition == pipeline::Disposition::accept && ctx.disclaimer) {
+    // On a copy: the filter folds the header edits into the message, and they are listed separately.
+    pipeline::MessageContext trial = ctx;
+    filters::DisclaimerFilter df;
+    df.on_message(trial, [&out](pipeline::Verdict v) { out.verdict = std::move(v); });
+    for (auto& n : trial.notes)
+      if (n.filter == "disclaimer") ctx.notes.push_back(std::move(n));
+  }
   if (out.verdict.disposition == pipeline::Disposition::reject ||
       out.verdict.disposition == pipeline::Disposition::tempfail)
     out.smtp_reply = std::to_string(out.verdict.code) + " " + out.verdict.enhanced + " " + out.verdict.text;
@@ -68,6 +78,8 @@ nlohmann::json rules_test_json(const RulesTestOutcome& o) {
     j["matched"].push_back({{"rule", m.rule}, {"priority", m.priority}, {"mode", m.audit ? "audit" : "enforce"},
                             {"because", m.because}, {"actions", m.actions}, {"stopped", m.stopped}});
   j["notes"] = o.evaluation.notes;
+  for (const auto& n : o.ctx.notes)
+    if (n.filter == "disclaimer") j["disclaimer"].push_back({{"event", n.event}, {"detail", n.detail}});
   if (!o.ctx.delivery.route.empty()) j["route"] = o.ctx.delivery.route;
   if (o.ctx.delivery.require_tls) j["require_tls"] = true;
   if (o.ctx.delivery.hold_until) j["hold_until"] = o.ctx.delivery.hold_until;

@@ -27,6 +27,7 @@
 #include "app/trace_wiring.h"
 #include "app/tls_setup.h"
 #include "filters/partner/partner_filter.h"
+#include "filters/rules/disclaimer.h"
 #include "store/stores.h"
 #include "store/recorder/trace_recorder.h"
 #include "app/signing_setup.h"
@@ -402,6 +403,8 @@ int serve(const ServeOptions& options) {
     if (attachments_runtime) chain->add(metrics.measure(attachments_runtime->filter()));
     chain->add(metrics.measure(rules_reloader->attachments_filter()));  // rules on attachment facts
     chain->add(metrics.measure(std::make_shared<filters::VerdictFilter>(verdict_config(cfg))));
+    // Rule disclaimers after every other body change, before signing (docs/rules.md).
+    chain->add(metrics.measure(std::make_shared<filters::DisclaimerFilter>()));
     // Signing stays last: it applies the pending edits and signs the final bytes.
     auto signing = signing_config(cfg, ac.authserv_id);
     if (!signing) {

@@ -2,6 +2,7 @@
 
 #include <gmime/gmime.h>
 
+#include <cerrno>
 #include <mutex>
 
 #include "util/strings.h"
@@ -109,6 +110,39 @@ bool charset_known(const std::string& charset) {
   if (cd == reinterpret_cast<iconv_t>(-1)) return false;
   g_mime_iconv_close(cd);
   return true;
+}
+
+std::optional<std::string> from_utf8(std::string_view utf8, const std::string& charset) {
+  ensure_init();
+  iconv_t cd = g_mime_iconv_open(charset.c_str(), "UTF-8");
+  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  std::string out;
+  char* in = const_cast<char*>(utf8.data());
+  std::size_t in_left = utf8.size();
+  char buffer[1024];
+  bool ok = true;
+  while (in_left > 0) {
+    char* o = buffer;
+    std::size_t o_left = sizeof buffer;
+    std::size_t r = iconv(cd, &in, &in_left, &o, &o_left);
+    out.append(buffer, sizeof buffer - o_left);
+    if (r == static_cast<std::size_t>(-1) && errno != E2BIG) {
+      ok = false;  // EILSEQ: not representable (or not UTF-8); EINVAL: truncated input
+      break;
+    }
+    if (r != static_cast<std::size_t>(-1) && r > 0) {
+      ok = false;  // glibc counts irreversible (substituted) conversions
+      break;
+    }
+  }
+  // Return a stateful encoding (ISO-2022-*) to its initial shift state.
+  char* o = buffer;
+  std::size_t o_left = sizeof buffer;
+  if (ok && iconv(cd, nullptr, nullptr, &o, &o_left) != static_cast<std::size_t>(-1))
+    out.append(buffer, sizeof buffer - o_left);
+  g_mime_iconv_close(cd);
+  if (!ok) return std::nullopt;
+  return out;
 }
 
 }  // namespace mailmoat::links::gmime

@@ -5,6 +5,7 @@
 // own adaptor and the two are to be unified in src/mail later.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,5 +29,8 @@ std::string decode(std::string_view encoded, TransferEncoding encoding);
 std::string encode(std::string_view decoded, TransferEncoding encoding);
 // True when iconv knows the charset (GMime's canonical names and aliases).
 bool charset_known(const std::string& charset);
+// `utf8` converted to `charset` through GMime's iconv; nullopt when a character
+// has no representation there (never a lossy substitution).
+std::optional<std::string> from_utf8(std::string_view utf8, const std::string& charset);
 
 }  // namespace mailmoat::links::gmime

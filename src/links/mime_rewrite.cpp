@@ -3,52 +3,11 @@
 #include <algorithm>
 
 #include "links/extract.h"
-#include "links/gmime_adaptor.h"
-#include "mail/message.h"
-#include "util/strings.h"
+#include "links/mime_walk.h"
 
 namespace mailmoat::links {
 
 namespace {
-
-constexpr std::size_t kMaxDepth = 40;
-constexpr std::size_t kMaxLine = 998;
-
-std::string unfold(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value)
-    if (c != '\r' && c != '\n') out += c;
-  return out;
-}
-
-std::string header(const mail::Message& m, std::string_view name) {
-  const mail::HeaderField* f = m.find_first(name);
-  return f ? unfold(f->value) : std::string();
-}
-
-// Charsets in which every byte below 0x80 is the ASCII character, inside and
-// outside multibyte sequences, so URLs can be found and replaced in the raw
-// bytes without converting the part (and without a lossy round trip).
-bool ascii_transparent(const std::string& cs) {
-  if (cs.empty() || cs == "us-ascii" || cs == "ascii" || cs == "utf-8" || cs == "utf8") return true;
-  for (std::string_view p : {"iso-8859-", "iso8859-", "windows-125", "cp125", "koi8-"})
-    if (util::istarts_with(cs, p)) return true;
-  return cs == "euc-jp" || cs == "euc-kr" || cs == "gb2312" || cs == "latin1";
-}
-
-std::size_t longest_line(std::string_view text) {
-  std::size_t longest = 0, start = 0;
-  while (start <= text.size()) {
-    std::size_t nl = text.find('\n', start);
-    std::size_t end = nl == std::string_view::npos ? text.size() : nl;
-    std::size_t len = end - start - (end > start && text[end - 1] == '\r' ? 1 : 0);
-    longest = std::max(longest, len);
-    if (nl == std::string_view::npos) break;
-    start = nl + 1;
-  }
-  return longest;
-}
 
 std::string html_attribute(const std::string& link) {
   std::string out = "\"";
@@ -63,12 +22,11 @@ std::string html_attribute(const std::string& link) {
   return out + "\"";
 }
 
-struct Rewriter {
+// The URL-specific half: finds the links of one decoded text part and replaces them.
+struct LinkEditor {
   const RewriteOptions& options;
   const LinkMaker& make_link;
-  RewriteOutcome outcome;
-
-  void note(const std::string& where, const std::string& why) { outcome.notes.push_back(where + ": " + why); }
+  RewriteOutcome& outcome;
 
   // Replaces the URL sites of one decoded text; nullopt when nothing changed.
   std::optional<std::string> replace_sites(std::string_view text, const std::vector<UrlSite>& sites) {
@@ -97,147 +55,40 @@ struct Rewriter {
     return out;
   }
 
-  std::optional<std::string> text_part(const mail::Message& part, const gmime::ContentType& ct, const std::string& where) {
-    if (gmime::is_attachment(header(part, "Content-Disposition"))) return std::nullopt;
-    auto encoding = gmime::parse_transfer_encoding(header(part, "Content-Transfer-Encoding"));
-    if (encoding == gmime::TransferEncoding::unknown) {
-      note(where, "unknown Content-Transfer-Encoding; part left unchanged");
-      return std::nullopt;
-    }
-    if (!ct.charset.empty() && !gmime::charset_known(ct.charset)) {
-      note(where, "unknown charset " + ct.charset + "; part left unchanged");
-      return std::nullopt;
-    }
-    if (!ascii_transparent(ct.charset)) {
-      note(where, "charset " + ct.charset + " may hide ASCII in multibyte characters; part left unchanged");
-      return std::nullopt;
-    }
-    std::string decoded = gmime::decode(part.body(), encoding);
-    if (decoded.size() > options.max_part_bytes) {
-      note(where, "part of " + std::to_string(decoded.size()) + " bytes is over the rewriting limit; left unchanged");
-      return std::nullopt;
+  PartChange operator()(const TextPartView& part) {
+    if (!ascii_transparent(part.type.charset)) {
+      outcome.notes.push_back(part.where + ": charset " + part.type.charset +
+                              " may hide ASCII in multibyte characters; part left unchanged");
+      return {};
     }
     std::vector<UrlSite> sites;
-    if (ct.subtype == "html") {
-      HtmlScan scan = find_html_urls(decoded, {options.rewrite_images});
+    if (part.type.subtype == "html") {
+      HtmlScan scan = find_html_urls(part.decoded, {options.rewrite_images});
       sites = std::move(scan.sites);
     } else {
-      sites = find_text_urls(decoded);
+      sites = find_text_urls(part.decoded);
     }
-    auto replaced = replace_sites(decoded, sites);
-    if (!replaced) return std::nullopt;
-    std::string encoded = gmime::encode(*replaced, encoding);
-    if (encoding == gmime::TransferEncoding::identity && longest_line(encoded) > kMaxLine &&
-        longest_line(part.body()) <= kMaxLine) {
-      note(where, "rewritten links would make a line longer than 998 octets; part left unchanged");
-      return std::nullopt;
-    }
-    // Keep the part's final line break as it was, so the boundary that follows stays where it was.
-    bool had_crlf = part.body().size() >= 2 && part.body().substr(part.body().size() - 2) == "\r\n";
-    bool has_crlf = encoded.size() >= 2 && encoded.substr(encoded.size() - 2) == "\r\n";
-    if (had_crlf && !has_crlf) encoded += "\r\n";
-    return encoded;
-  }
-
-  std::optional<std::string> multipart(std::string_view body, const std::string& boundary, std::size_t depth,
-                                       const std::string& where) {
-    if (boundary.empty()) {
-      note(where, "multipart without a boundary; left unchanged");
-      return std::nullopt;
-    }
-    const std::string delimiter = "--" + boundary;
-    // Positions of delimiter lines: at the start of the body or after CRLF.
-    std::vector<std::size_t> starts;  // offset of "--boundary"
-    std::size_t pos = 0;
-    bool closed = false;
-    while (pos <= body.size()) {
-      std::size_t at = body.find(delimiter, pos);
-      if (at == std::string_view::npos) break;
-      if (at == 0 || (at >= 2 && body.substr(at - 2, 2) == "\r\n")) {
-        starts.push_back(at);
-        if (body.substr(at + delimiter.size(), 2) == "--") {
-          closed = true;
-          break;
-        }
-      }
-      pos = at + delimiter.size();
-    }
-    if (starts.empty() || (closed && starts.size() < 2)) {
-      note(where, "multipart without parts; left unchanged");
-      return std::nullopt;
-    }
-    std::string out;
-    bool changed = false;
-    std::size_t copied = 0;
-    for (std::size_t i = 0; i + 1 < starts.size() || (!closed && i + 1 == starts.size()); ++i) {
-      std::size_t line_end = body.find("\r\n", starts[i]);
-      if (line_end == std::string_view::npos) break;
-      std::size_t part_start = line_end + 2;
-      // The CRLF before the next delimiter belongs to the delimiter (RFC 2046 5.1.1).
-      std::size_t part_end = i + 1 < starts.size() ? starts[i + 1] - 2 : body.size();
-      if (part_end < part_start) continue;
-      std::string part_where = where + "." + std::to_string(i + 1);
-      auto rewritten = entity(body.substr(part_start, part_end - part_start), depth + 1, part_where);
-      if (!rewritten) continue;
-      out.append(body.substr(copied, part_start - copied));
-      out += *rewritten;
-      copied = part_end;
-      changed = true;
-    }
-    if (!changed) return std::nullopt;
-    out.append(body.substr(copied));
-    return out;
-  }
-
-  // One MIME entity (header and body); returns the whole entity when it changed.
-  std::optional<std::string> entity(std::string_view bytes, std::size_t depth, const std::string& where) {
-    auto parsed = mail::Message::parse(bytes);
-    if (!parsed) {
-      note(where, "cannot be parsed (" + parsed.error().message + "); left unchanged");
-      return std::nullopt;
-    }
-    auto body = body_of(*parsed, depth, where);
-    if (!body) return std::nullopt;
-    return std::string(parsed->header_section()) + *body;
-  }
-
-  std::optional<std::string> body_of(const mail::Message& m, std::size_t depth, const std::string& where) {
-    if (depth > kMaxDepth) {
-      note(where, "MIME nesting deeper than " + std::to_string(kMaxDepth) + "; left unchanged");
-      return std::nullopt;
-    }
-    gmime::ContentType ct = gmime::parse_content_type(header(m, "Content-Type"));
-    const std::string full = ct.type + "/" + ct.subtype;
-    if (full == "multipart/signed" || full == "multipart/encrypted" || full == "application/pkcs7-mime" ||
-        full == "application/x-pkcs7-mime" || full == "application/pgp-encrypted") {
-      note(where, full + " is signed or encrypted; never modified");
-      return std::nullopt;
-    }
-    if (ct.type == "multipart") return multipart(m.body(), ct.boundary, depth, where);
-    if (full == "message/rfc822") {
-      if (gmime::parse_transfer_encoding(header(m, "Content-Transfer-Encoding")) != gmime::TransferEncoding::identity)
-        return std::nullopt;
-      return entity(m.body(), depth + 1, where + ".msg");
-    }
-    if (ct.type == "text" && (ct.subtype == "plain" || ct.subtype == "html")) return text_part(m, ct, where);
-    return std::nullopt;
+    PartChange change;
+    change.text = replace_sites(part.decoded, sites);
+    return change;
   }
 };
 
 }  // namespace
 
 RewriteOutcome rewrite_message(std::string_view message, const RewriteOptions& options, const LinkMaker& make_link) {
-  Rewriter r{options, make_link, {}};
-  auto parsed = mail::Message::parse(message);
-  if (!parsed) {
-    r.note("message", "cannot be parsed (" + parsed.error().message + "); left unchanged");
-    return std::move(r.outcome);
-  }
-  r.outcome.body = r.body_of(*parsed, 0, "part 1");
-  if (r.outcome.left_over_cap > 0)
-    r.note("message", std::to_string(r.outcome.left_over_cap) + " links over the cap of " +
-                          std::to_string(options.max_urls) + " left unchanged");
-  return std::move(r.outcome);
+  RewriteOutcome outcome;
+  LinkEditor editor{options, make_link, outcome};
+  WalkOptions walk;
+  walk.max_part_bytes = options.max_part_bytes;
+  // Notes in the order the parts were walked: the editor's and the walker's, merged.
+  WalkOutcome walked = edit_text_parts(message, walk, std::ref(editor));
+  outcome.body = std::move(walked.body);
+  outcome.notes.insert(outcome.notes.end(), walked.notes.begin(), walked.notes.end());
+  if (outcome.left_over_cap > 0)
+    outcome.notes.push_back("message: " + std::to_string(outcome.left_over_cap) + " links over the cap of " +
+                            std::to_string(options.max_urls) + " left unchanged");
+  return outcome;
 }
 
 }  // namespace mailmoat::links

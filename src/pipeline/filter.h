@@ -126,6 +126,16 @@ struct DeliveryRequests {
   std::string hold_reason;
 };
 
+// A disclaimer a transport rule asked for (issue 7). The rules filter records
+// it; the disclaimer filter adds it after every other body change (Safe Links)
+// and before signing, so the signature covers it.
+struct DisclaimerRequest {
+  std::string rule;
+  std::string text, html;  // UTF-8; html "": the text, escaped
+  bool prepend = false;
+  std::string fallback = "wrap";  // wrap | ignore | reject: when the message cannot be changed
+};
+
 struct MessageContext {
   ConnectionFacts connection;
   Envelope envelope;
@@ -148,6 +158,7 @@ struct MessageContext {
   // Set when a transport rule ended rule processing, so that the second rules
   // pass (rules on attachment facts, after Safe Attachments) does not run.
   bool rules_stopped = false;
+  std::optional<DisclaimerRequest> disclaimer;
 };
 
 class Filter {

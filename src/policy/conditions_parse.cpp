@@ -360,10 +360,7 @@ std::optional<Action> Compiler::action(const std::string& name, const toml::node
   };
   if (name == "require_tls" || name == "route" || name == "hold" || name == "notify")
     return delivery_action(name, value, problem);
-  if (name == "disclaimer") {
-    problem = "action '" + name + "' is not supported yet (see docs/rules.md)";
-    return std::nullopt;
-  }
+  if (name == "disclaimer") return disclaimer_action(value, problem);
   auto it = kinds.find(name);
   if (it == kinds.end()) {
     problem = "unknown action '" + name + "'";
@@ -470,7 +467,8 @@ std::optional<Action> Compiler::action(const std::string& name, const toml::node
     case ActionKind::route:
     case ActionKind::require_tls:
     case ActionKind::hold:
-    case ActionKind::notify: break;  // delivery_action
+    case ActionKind::notify:
+    case ActionKind::disclaimer: break;  // delivery_action, disclaimer_action
   }
   return std::nullopt;
 }

@@ -38,4 +38,7 @@ class Compiler {
   std::optional<Action> delivery_action(const std::string& name, const toml::node& value, std::string& problem);
 };
 
+// In disclaimer_parse.cpp: { text, html, position = append|prepend, fallback = wrap|ignore|reject }.
+std::optional<Action> disclaimer_action(const toml::node& value, std::string& problem);
+
 }  // namespace mailmoat::policy

@@ -276,6 +276,9 @@ std::string describe_action(const Action& a) {
     case ActionKind::require_tls: return "require verified TLS for delivery";
     case ActionKind::hold: return "hold for " + std::to_string(a.minutes) + " minutes";
     case ActionKind::notify: return "notify " + join(a.addresses) + " (\"" + a.subject + "\")";
+    case ActionKind::disclaimer:
+      return std::string(a.disclaimer.prepend ? "prepend" : "append") + " disclaimer (fallback " +
+             to_string(a.disclaimer.fallback) + ")";
   }
   return "?";
 }
@@ -316,6 +319,12 @@ bool apply(const Action& a, const Rule& rule, Decision& d) {
       }
       return false;
     case ActionKind::notify: d.notices.push_back({rule.name, a.addresses, a.subject, a.text}); return false;
+    case ActionKind::disclaimer:
+      if (!d.disclaimer) {  // once per message: the first rule's wins (evaluate() traces the others)
+        d.disclaimer = a.disclaimer;
+        d.disclaimer_by = rule.name;
+      }
+      return false;
   }
   return false;
 }
@@ -376,6 +385,9 @@ Evaluation evaluate(const RuleSet& rules, const MessageFacts& facts, std::int64_
     bool ends = false;
     for (const auto& a : rule.actions) {
       m.actions.push_back(a.describe());
+      if (a.kind == ActionKind::disclaimer && !rule.audit && out.decision.disclaimer)
+        out.notes.push_back("rule '" + rule.name + "': disclaimer not added, rule '" + out.decision.disclaimer_by +
+                            "' already adds one (once per message)");
       if (!rule.audit) ends |= apply(a, rule, out.decision);
     }
     m.stopped = rule.stop || ends;
@@ -399,8 +411,17 @@ const char* to_string(ConditionKind kind) {
 const char* to_string(ActionKind kind) {
   static const char* names[] = {"reject", "quarantine", "redirect", "add_to", "add_cc", "add_bcc", "delete",
                                 "set_header", "remove_header", "prepend_subject", "set_scl", "route", "require_tls",
-                                "hold", "notify"};
+                                "hold", "notify", "disclaimer"};
   return names[static_cast<int>(kind)];
+}
+
+const char* to_string(DisclaimerFallback fallback) {
+  switch (fallback) {
+    case DisclaimerFallback::wrap: return "wrap";
+    case DisclaimerFallback::ignore: return "ignore";
+    case DisclaimerFallback::reject: return "reject";
+  }
+  return "?";
 }
 
 }  // namespace mailmoat::policy

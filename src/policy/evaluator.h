@@ -54,6 +54,8 @@ struct Decision {
   std::int64_t hold_minutes = 0;  // timed hold; the longest requested wins
   std::string hold_by;           // rule that asked for the hold
   std::vector<Notice> notices;
+  std::optional<Disclaimer> disclaimer;  // the first matching rule's; later ones are traced, not added
+  std::string disclaimer_by;
 };
 
 struct RuleMatch {

@@ -66,7 +66,17 @@ struct Condition {
 
 enum class ActionKind {
   reject, quarantine, redirect, add_to, add_cc, add_bcc, delete_message, set_header, remove_header,
-  prepend_subject, set_scl, route, require_tls, hold, notify,
+  prepend_subject, set_scl, route, require_tls, hold, notify, disclaimer,
+};
+
+// The disclaimer action: text for text/plain parts, HTML for text/html parts
+// (the escaped text when `html` is empty), appended or prepended once per
+// message; `fallback` says what happens when the message cannot be changed.
+enum class DisclaimerFallback { wrap, ignore, reject };
+struct Disclaimer {
+  std::string text, html;
+  bool prepend = false;
+  DisclaimerFallback fallback = DisclaimerFallback::wrap;
 };
 
 struct Action {
@@ -79,6 +89,7 @@ struct Action {
   int scl = 0;
   std::int64_t minutes = 0;  // hold
   std::string subject;       // notify: subject template (text holds the body template)
+  Disclaimer disclaimer;
   std::string describe() const;
 };
 
@@ -112,5 +123,6 @@ struct RuleSet {
 
 const char* to_string(ConditionKind kind);
 const char* to_string(ActionKind kind);
+const char* to_string(DisclaimerFallback fallback);
 
 }  // namespace mailmoat::policy

@@ -138,7 +138,7 @@ TEST(RulesLoader, ExampleFileLoads) {
     for (const auto& a : rule.actions) actions.insert(to_string(a.kind));
   }
   EXPECT_EQ(conditions.size(), 32u);
-  EXPECT_EQ(actions.size(), 15u);
+  EXPECT_EQ(actions.size(), 16u);
 }
 
 }  // namespace

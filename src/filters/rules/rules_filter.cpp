@@ -131,6 +131,16 @@ pipeline::Verdict apply_decision(const policy::Decision& d, pipeline::MessageCon
   if (!d.subject_prefix.empty())
     ctx.edits.headers.push_back(
         {pipeline::HeaderEdit::Op::replace, "Subject", d.subject_prefix + current_header(ctx, "Subject")});
+  if (d.disclaimer) {
+    if (ctx.disclaimer) {  // the content pass already asked for one: once per message
+      ctx.notes.push_back({"rules", "rule_note",
+                           "rule '" + d.disclaimer_by + "': disclaimer not added, rule '" + ctx.disclaimer->rule +
+                               "' already adds one (once per message)"});
+    } else {
+      ctx.disclaimer = pipeline::DisclaimerRequest{d.disclaimer_by, d.disclaimer->text, d.disclaimer->html,
+                                                   d.disclaimer->prepend, policy::to_string(d.disclaimer->fallback)};
+    }
+  }
   if (d.scl) ctx.scl = *d.scl;
   if (!d.route.empty()) ctx.delivery.route = d.route;
   ctx.delivery.require_tls |= d.require_tls;
