@@ -25,7 +25,8 @@ import datetime
 
 import dkim
 
-DOMAINS = [f"sender{i}.bench.test" for i in range(1, 5)]
+# Not under .test: libunbound (OpenDKIM, mailmoat) answers RFC 6761 names NXDOMAIN itself.
+DOMAINS = [f"sender{i}.bench-e2e.example.org" for i in range(1, 5)]
 SELECTOR = "e2e"
 RCPT_DOMAIN = "example.net"
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
