@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shell functions shared by bench/*/run (sourced, not run): free ports, waiting for
 # listeners, medians, and the peers' setups (a local unbound serving test zones,
 # rspamd's milter proxy in self-scan mode, a private Postfix instance). Callers own
