@@ -118,7 +118,7 @@ unset multiplot
 
 def main():
     ap = argparse.ArgumentParser()
-    for a in ("results", "probe", "out", "corpus", "load", "postfix", "rspamd", "opendkim", "opendmarc", "milter_log"):
+    for a in ("results", "latency", "probe", "out", "corpus", "load", "postfix", "rspamd", "opendkim", "opendmarc", "milter_log"):
         ap.add_argument("--" + a.replace("_", "-"), default="")
     for a in ("n", "sessions", "runs", "seed"):
         ap.add_argument("--" + a, type=int, default=0)
@@ -138,6 +138,14 @@ def main():
     probe_kinds = [l.split("\t")[3] for l in open(os.path.join(os.path.dirname(args.probe), "probe-corpus", "index.tsv"))]
     probe_n, probe_att = len(probe_kinds), sum(1 for k in probe_kinds if k != "plain")
     probe_bad = sum(1 for k in probe_kinds if k in ("docm", "eicar-zip"))
+    single = {}
+    if args.latency and os.path.exists(args.latency):
+        for line in open(args.latency):
+            row, js = line.rstrip("\n").split("\t", 1)
+            try:
+                single[row] = json.loads(js)
+            except ValueError:
+                single[row] = {}
     milter_errors = 0
     if args.milter_log and os.path.exists(args.milter_log):
         milter_errors = sum(1 for l in open(args.milter_log, errors="replace")
@@ -167,6 +175,15 @@ def main():
         p = probes[r]
         md.append(f"| {LABELS[r]} | {p['delivered']} | {p['dkim_pass']} | {p['dmarc_pass']} | {p['spf_pass']} | "
                   f"{p['rspamd_result']} | {p['arc_sealed']} | {p['links_rewritten']} | {p['attachment_removed']} |")
+    if single:
+        base = single.get("ceiling", {}).get("p99_ms")
+        md += ["", f"One session, {next(iter(single.values())).get('accepted', 0)} messages in a row (nothing queued "
+               "in front of a message; the latency the stack itself adds):", "",
+               "| row | p50 ms | p99 ms | p99 added over the ceiling, ms |", "|---|---|---|---|"]
+        for r in order:
+            j = single.get(r, {})
+            added = f"{j['p99_ms'] - base:.2f}" if base is not None and j.get("p99_ms") is not None and r != "ceiling" else "-"
+            md.append(f"| {LABELS[r]} | {j.get('p50_ms', '-')} | {j.get('p99_ms', '-')} | {added} |")
     md += ["", f"Peers: Postfix {args.postfix}; {args.rspamd}; {args.opendkim}; {args.opendmarc}.",
            f"Milter errors, rejects or timeouts in the Postfix log: {milter_errors}.",
            "Throughput is end to end (first connection until the sink holds all messages); latency is at the "
@@ -182,7 +199,7 @@ def main():
                                                   "ratio_to_ceiling": ratio(med[r], med.get("ceiling")),
                                                   "ratio_to_rspamd": ratio(med[r], med.get("rspamd")),
                                                   "probe": probes[r]} for r in order},
-                   "milter_log_errors": milter_errors}, f, indent=1)
+                   "one_session": single, "milter_log_errors": milter_errors}, f, indent=1)
     chart(args.out, order, summ)
     print("\n".join(md))
 
