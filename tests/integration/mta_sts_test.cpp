@@ -29,15 +29,6 @@ struct Addresses {
   }
 };
 
-bool wait_for_log(const Gateway& gw, const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(30)) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (gw.log().find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return false;
-}
-
 class MtaStsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -110,7 +101,7 @@ TEST_F(MtaStsTest, EnforcePolicyListingTheMxDeliversOverVerifiedTls) {
 TEST_F(MtaStsTest, EnforcePolicyListingAnotherHostDefers) {
   serve_policy("version: STSv1\nmode: enforce\nmx: other.example.org\nmax_age: 86400\n");
   start_sender();
-  ASSERT_TRUE(wait_for_log(gw_, "lists none of its MX hosts")) << gw_.log();
+  ASSERT_TRUE(gw_.wait_for_log("lists none of its MX hosts")) << gw_.log();
   EXPECT_NE(gw_.log().find("status=deferred"), std::string::npos) << gw_.log();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_TRUE(mailbox(mx_.data_dir(), "r@example.org").empty());
@@ -135,7 +126,7 @@ TEST_F(MtaStsTest, MalformedPolicyIsIgnoredWithTheReason) {
 TEST_F(MtaStsTest, ExpiredPolicyIsFetchedAgainEvenWithTheSameId) {
   serve_policy("version: STSv1\nmode: enforce\nmx: other.example.org\nmax_age: 4\n");
   start_sender();
-  ASSERT_TRUE(wait_for_log(gw_, "lists none of its MX hosts")) << gw_.log();
+  ASSERT_TRUE(gw_.wait_for_log("lists none of its MX hosts")) << gw_.log();
   // Same TXT id, new policy: only the expiry of max_age makes the gateway look again.
   d_.write("mta-sts.txt", "version: STSv1\nmode: enforce\nmx: mx.example.org\nmax_age: 86400\n");
   std::this_thread::sleep_for(std::chrono::seconds(5));
@@ -149,11 +140,11 @@ TEST_F(MtaStsTest, ExpiredPolicyIsFetchedAgainEvenWithTheSameId) {
 TEST_F(MtaStsTest, CachedPolicyHoldsUntilMaxAgeThenAFailedFetchMeansNoPolicy) {
   serve_policy("version: STSv1\nmode: enforce\nmx: other.example.org\nmax_age: 6\n");
   start_sender();
-  ASSERT_TRUE(wait_for_log(gw_, "lists none of its MX hosts")) << gw_.log();
+  ASSERT_TRUE(gw_.wait_for_log("lists none of its MX hosts")) << gw_.log();
   web_.stop();
   // Within max_age the cached policy is enforced though its server is gone (RFC 8461 §5.1).
   send("r2@example.org");
-  ASSERT_TRUE(wait_for_log(gw_, "cached policy id 20261128")) << gw_.log();
+  ASSERT_TRUE(gw_.wait_for_log("cached policy id 20261128")) << gw_.log();
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   const std::string refused = "status=deferred reply=\"451 4.7.5 MTA-STS policy of example.org (id 20261128, enforce)";
   while (count(refused) < 2 && std::chrono::steady_clock::now() < until)

@@ -46,15 +46,6 @@ std::vector<std::string> postfix_requiring_client_cert(const TempDir& d, const S
           "smtpd_tls_loglevel = 1"};
 }
 
-bool wait_for_log(const Gateway& gw, const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(30)) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (gw.log().find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return false;
-}
-
 
 // `mailmoat trace show ID` once it contains `text` (the recorder writes in batches).
 std::string trace_showing(const Gateway& gw, const std::string& id, const std::string& text) {
@@ -115,7 +106,7 @@ TEST(OutboundTls, WithoutClientCertificateThePostfixHopIsDeferredAsTlsFailure) {
   Gateway gw;
   ASSERT_TRUE(gw.start(relay_with_policy(pf.address(), verify_policy(d, "mx.test", false)))) << gw.log();
   submit(gw);
-  ASSERT_TRUE(wait_for_log(gw, "status=deferred")) << gw.log() << pf.maillog();
+  ASSERT_TRUE(gw.wait_for_log("status=deferred")) << gw.log() << pf.maillog();
   EXPECT_TRUE(sink.messages().empty());
 }
 
@@ -127,7 +118,7 @@ TEST(OutboundTls, RequiredTlsWithoutStarttlsIsDeferredNeverSentInClear) {
   ASSERT_TRUE(gw.start(relay_with_policy(sink.address(), {"tls.policy.0.domains=[\"remote.test\"]",
                                                           "tls.policy.0.level=encrypt"}))) << gw.log();
   std::string id = submit(gw);
-  ASSERT_TRUE(wait_for_log(gw, "does not offer STARTTLS")) << gw.log();
+  ASSERT_TRUE(gw.wait_for_log("does not offer STARTTLS")) << gw.log();
   std::string trace = trace_showing(gw, id, "does not offer STARTTLS");
   EXPECT_NE(trace.find("deferred"), std::string::npos) << trace;
   EXPECT_NE(trace.find("does not offer STARTTLS"), std::string::npos) << trace;
@@ -158,7 +149,7 @@ TEST(OutboundTls, CertificateNameMismatchIsDeferredWithTheReason) {
   Gateway gw;
   ASSERT_TRUE(gw.start(relay_with_policy(next.smtp_address(), verify_policy(d, "mx.other.test", false)))) << gw.log();
   submit(gw);
-  ASSERT_TRUE(wait_for_log(gw, "match none of mx.other.test")) << gw.log();
+  ASSERT_TRUE(gw.wait_for_log("match none of mx.other.test")) << gw.log();
   EXPECT_NE(gw.log().find("status=deferred"), std::string::npos) << gw.log();
 }
 
@@ -218,7 +209,7 @@ TEST(OutboundTls, RequireTlsMessageIsBouncedWhenTheNextHopDoesNotOfferIt) {
   o.push_back("smtp.listener.0.tls_key=" + d.file("mx.key"));
   ASSERT_TRUE(gw.start(o)) << gw.log();
   ASSERT_EQ(send_requiretls(gw), 0) << gw.log();
-  ASSERT_TRUE(wait_for_log(gw, "550 5.7.30 REQUIRETLS is required")) << gw.log();
+  ASSERT_TRUE(gw.wait_for_log("550 5.7.30 REQUIRETLS is required")) << gw.log();
   EXPECT_NE(gw.log().find("status=failed"), std::string::npos) << gw.log();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_TRUE(sink.messages().empty());

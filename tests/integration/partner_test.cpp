@@ -39,15 +39,6 @@ std::vector<std::string> partner_postfix(const Gateway& gw, const TempDir& d, co
   return cf;
 }
 
-bool wait_for_log(const Gateway& gw, const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(30)) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (gw.log().find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return false;
-}
-
 // `mailmoat trace show ID` once it contains `text` (the recorder writes in batches).
 std::string trace_showing(const Gateway& gw, const std::string& id, const std::string& text) {
   std::string out;
@@ -94,7 +85,7 @@ TEST(PartnerConnector, WrongCertificateNameIsRefusedWithTheConfiguredCode) {
   Postfix pf(free_port(), partner_postfix(gw, d, "wrong"));
   ASSERT_TRUE(pf.started()) << pf.maillog();
   send_through(pf, "a@partner.test");
-  ASSERT_TRUE(wait_for_log(gw, "certificate_name failed")) << gw.log();
+  ASSERT_TRUE(gw.wait_for_log("certificate_name failed")) << gw.log();
   EXPECT_NE(gw.log().find("filter=partner_connector"), std::string::npos) << gw.log();
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (pf.maillog().find("450 4.7.320") == std::string::npos && std::chrono::steady_clock::now() < until)
@@ -117,7 +108,7 @@ TEST(PartnerConnector, WithoutTlsCoveredDomainIsRefusedOthersAccepted) {
   ASSERT_EQ(mail.size(), 1u) << pf.maillog() << gw.log();
   EXPECT_NE(mail[0].find("From: b@other.test"), std::string::npos);
   EXPECT_EQ(mail[0].find("X-Mailmoat-Domain-Secured"), std::string::npos) << mail[0];
-  ASSERT_TRUE(wait_for_log(gw, "require_tls failed")) << gw.log();
+  ASSERT_TRUE(gw.wait_for_log("require_tls failed")) << gw.log();
   std::this_thread::sleep_for(std::chrono::seconds(1));
   EXPECT_EQ(mailbox(gw.data_dir(), "u@localhost").size(), 1u);
 }
@@ -132,7 +123,7 @@ TEST(PartnerConnector, RefusalAndTheFailedRequirementAreInTheTrace) {
   std::string reply = c.send_message("a@partner.test", {"u@localhost"}, kMessage);
   ASSERT_EQ(reply_code(reply), 450) << reply;
   EXPECT_NE(reply.find("4.7.320"), std::string::npos) << reply;
-  ASSERT_TRUE(wait_for_log(gw, "smtp.refused")) << gw.log();
+  ASSERT_TRUE(gw.wait_for_log("smtp.refused")) << gw.log();
   // The refused message's trace id is in the log line.
   std::string log = gw.log();
   auto at = log.find("id=", log.find("smtp.refused"));

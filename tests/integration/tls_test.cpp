@@ -84,15 +84,6 @@ std::string presented_subject(const std::string& smtp, const std::string& server
   return read_file(d.file("subject"));
 }
 
-bool wait_for_log(const Gateway& gw, const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(20)) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (gw.log().find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
-
 // A whole message from another client while a hostile one is connected.
 void other_session_delivers(const Gateway& gw) {
   SmtpClient c;
@@ -159,11 +150,11 @@ TEST(Tls, SighupReloadsTheCertificateWithoutDroppingOpenSessions) {
       << gw.log();
   Process held({"/usr/bin/python3", std::string(MAILMOAT_SOURCE_DIR) + "/tests/integration/scripts/tls_client.py", "hold",
                 "127.0.0.1", port_of(gw.smtp_address()), d.file("go"), d.file("held.out")});
-  ASSERT_TRUE(wait_for_log(gw, "smtp.tls client=")) << gw.log();
+  ASSERT_TRUE(gw.wait_for_log("smtp.tls client=")) << gw.log();
   ASSERT_EQ(std::system(("cp " + d.file("good.pem") + " " + d.file("live.pem") + " && cp " + d.file("good.key") + " " +
                          d.file("live.key")).c_str()), 0);
   ASSERT_EQ(::kill(gw.pid(), SIGHUP), 0);
-  ASSERT_TRUE(wait_for_log(gw, "config.reloaded")) << gw.log();
+  ASSERT_TRUE(gw.wait_for_log("config.reloaded")) << gw.log();
   EXPECT_NE(presented_subject(gw.smtp_address(), "", d).find("CN = mta.partner.test"), std::string::npos);
   d.write("go", "");
   auto mail = wait_for_mail(gw.data_dir(), "u@localhost", 1);
@@ -181,7 +172,7 @@ TEST(Tls, BrokenCertificateOnSighupKeepsTheOldOne) {
       << gw.log();
   d.write("live.pem", "not a certificate\n");
   ASSERT_EQ(::kill(gw.pid(), SIGHUP), 0);
-  ASSERT_TRUE(wait_for_log(gw, "config.reload_failed")) << gw.log();
+  ASSERT_TRUE(gw.wait_for_log("config.reload_failed")) << gw.log();
   EXPECT_NE(presented_subject(gw.smtp_address(), "", d).find("CN = mx.test"), std::string::npos);
 }
 
@@ -197,7 +188,7 @@ TEST(Tls, GarbageInsteadOfClientHelloEndsOnlyThatSession) {
   ASSERT_EQ(reply_code(bad.command("STARTTLS")), 220);
   bad.send(std::string("GET / HTTP/1.0\r\n\r\n") + std::string(4096, 'x'));
   EXPECT_TRUE(bad.closed(10000));
-  ASSERT_TRUE(wait_for_log(gw, "smtp.tls_failed")) << gw.log();
+  ASSERT_TRUE(gw.wait_for_log("smtp.tls_failed")) << gw.log();
   other_session_delivers(gw);
 }
 
@@ -215,7 +206,7 @@ TEST(Tls, StalledHandshakeIsCutAtTheTimeoutWhileOthersContinue) {
   ASSERT_EQ(reply_code(stalled.command("STARTTLS")), 220);
   other_session_delivers(gw);
   EXPECT_TRUE(stalled.closed(10000));
-  EXPECT_TRUE(wait_for_log(gw, "error=\"handshake timed out\"")) << gw.log();
+  EXPECT_TRUE(gw.wait_for_log("error=\"handshake timed out\"")) << gw.log();
 }
 
 TEST(Tls, OversizedClientCertificateChainIsRefused) {
@@ -235,7 +226,7 @@ TEST(Tls, OversizedClientCertificateChainIsRefused) {
   std::string cmd = "/usr/bin/python3 " + std::string(MAILMOAT_SOURCE_DIR) + "/tests/integration/scripts/tls_client.py big_chain " +
                     "127.0.0.1 " + port_of(gw.smtp_address()) + " " + d.file("big.pem") + " " + d.file("good.key");
   EXPECT_EQ(std::system(cmd.c_str()), 0);
-  ASSERT_TRUE(wait_for_log(gw, "smtp.tls_failed")) << gw.log();
+  ASSERT_TRUE(gw.wait_for_log("smtp.tls_failed")) << gw.log();
   EXPECT_NE(gw.log().find("excessive message size"), std::string::npos) << gw.log();
   other_session_delivers(gw);
 }
