@@ -41,6 +41,13 @@ void FilterChain::run(std::shared_ptr<MessageContext> context, Filter::Done done
   run->step();
 }
 
+void run_final_actions(MessageContext& context, const Verdict& verdict) {
+  auto actions = std::move(context.final_actions);
+  context.final_actions.clear();
+  if (verdict.disposition == Disposition::tempfail) return;
+  for (auto& action : actions) action(context);
+}
+
 void apply_edits(std::string& message, const Edits& edits) {
   if (edits.headers.empty() && !edits.body) return;
   std::size_t header_end = message.find("\r\n\r\n");

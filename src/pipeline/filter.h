@@ -159,7 +159,15 @@ struct MessageContext {
   // pass (rules on attachment facts, after Safe Attachments) does not run.
   bool rules_stopped = false;
   std::optional<DisclaimerRequest> disclaimer;
+  // Work that must happen once the message's fate is final (refused for good,
+  // or taken into the queue), such as a rule's notification. The front end runs
+  // it through run_final_actions; a temporary failure skips it, because the
+  // client sends the message again and the work would be done twice.
+  std::vector<std::function<void(MessageContext&)>> final_actions;
 };
+
+// Runs and clears context.final_actions unless `verdict` is a temporary failure.
+void run_final_actions(MessageContext& context, const Verdict& verdict);
 
 class Filter {
  public:

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/chain.h"
 #include "policy/loader.h"
 
 namespace mailmoat::filters {
@@ -46,7 +47,9 @@ pipeline::Verdict run(RulesFilter& f, pipeline::MessageContext& ctx) {
   std::optional<pipeline::Verdict> v;
   f.on_message(ctx, [&](pipeline::Verdict x) { v = std::move(x); });
   EXPECT_TRUE(v);
-  return v.value_or(pipeline::Verdict{});
+  pipeline::Verdict verdict = v.value_or(pipeline::Verdict{});
+  pipeline::run_final_actions(ctx, verdict);  // as the front end does once the fate is final
+  return verdict;
 }
 
 const char* kNotify = R"(
@@ -103,6 +106,42 @@ TEST(RulesNotify, NeverForAutomaticMailOrTheNullSender) {
   auto person = message("a@sender.example", "Auto-Submitted: no\r\n");
   run(f, person);
   EXPECT_EQ(sink.got.size(), 1u);
+}
+
+// A filter after the rules that answers with a fixed verdict (the SCL verdict or
+// Safe Attachments refusing for a while, say).
+class Fixed : public pipeline::Filter {
+ public:
+  explicit Fixed(pipeline::Disposition d) : d_(d) {}
+  std::string name() const override { return "later"; }
+  void on_message(pipeline::MessageContext&, Done done) override {
+    pipeline::Verdict v;
+    v.disposition = d_;
+    done(std::move(v));
+  }
+
+ private:
+  pipeline::Disposition d_;
+};
+
+TEST(RulesNotify, WaitsForTheFinalOutcomeAndIsNotSentWhenALaterFilterDefers) {
+  for (auto later : {pipeline::Disposition::tempfail, pipeline::Disposition::reject, pipeline::Disposition::accept}) {
+    Sink sink;
+    auto f = std::make_shared<RulesFilter>(RulesConfig{}, rules(kNotify), [] { return std::int64_t{0}; });
+    f->set_notify({&sink, "mx"});
+    pipeline::FilterChain chain;
+    chain.add(f);
+    chain.add(std::make_shared<Fixed>(later));
+    auto ctx = std::make_shared<pipeline::MessageContext>(message("a@sender.example", ""));
+    std::optional<pipeline::Verdict> v;
+    chain.run(ctx, [&](pipeline::Verdict x) { v = std::move(x); });
+    ASSERT_TRUE(v);
+    EXPECT_TRUE(sink.got.empty()) << "nothing is sent before the fate is final";
+    pipeline::run_final_actions(*ctx, *v);
+    // A temporary failure brings the message back: its notice waits for that attempt.
+    EXPECT_EQ(sink.got.size(), later == pipeline::Disposition::tempfail ? 0u : 1u);
+    EXPECT_TRUE(ctx->final_actions.empty());
+  }
 }
 
 TEST(RulesNotify, TemplatesCannotInjectHeaders) {

@@ -524,5 +524,43 @@ TEST(Attachments, EicarPlainInZipAndInZipIn7zFoundByClamd) {
   EXPECT_TRUE(delivered(gw, 1));
 }
 
+// A rule's notification goes out only once the message's fate is final. Here
+// the attachment analysis (a clamd that never answers) overruns the filter
+// budget, the client is told 451 and will send the message again: the rule that
+// matched before Safe Attachments must not have notified anyone, else every
+// retry would notify again.
+TEST(Attachments, RuleNotifyWaitsWhileTheChecksEndInATemporaryFailure) {
+  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(silent, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const int port = free_port();
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(silent, 16), 0);
+  TempDir d;
+  d.write("rules.toml", R"(
+[[rule]]
+name = "tell"
+priority = 1
+conditions = [{ subject = ["TOKEN-NOTIFY"] }]
+[[rule.actions]]
+notify = { to = ["security@localhost"], subject = "Rule {rule} matched", text = "Matched {rule}." }
+)");
+  Gateway gw;
+  ASSERT_TRUE(gw.start({"attachments.workers=1", "attachments.policy.0.action=replace",
+                        "attachments.policy.0.budget_ms=60000", "attachments.clamd=127.0.0.1:" + std::to_string(port),
+                        "smtp.filter_budget_ms=1500", "rules.file=" + d.file("rules.toml")}))
+      << gw.log();
+  std::string r = send(gw, s::message("Please see the file.", {{"paper.pdf", "application/pdf", s::plain_pdf()}},
+                                      "sender@example.org", "u@localhost", "TOKEN-NOTIFY report"));
+  EXPECT_EQ(reply_code(r), 451) << r;
+  EXPECT_TRUE(gw.wait_for_log("smtp.filter_budget_exceeded", std::chrono::seconds(10)));
+  EXPECT_TRUE(wait_for_mail(gw.data_dir(), "security@localhost", 1, std::chrono::seconds(5)).empty());
+  EXPECT_TRUE(mailbox(gw.data_dir(), "u@localhost").empty());
+  ::close(silent);
+}
+
 }  // namespace
 }  // namespace mailmoat::testing

@@ -185,9 +185,13 @@ void RulesFilter::on_message(pipeline::MessageContext& ctx, Done done) {
     if (!m.audit) ctx.verdict_reasons.push_back(rule_reason(m.rule));
     ctx.rules_stopped |= m.stopped;
   }
-  // A message refused with a temporary failure comes back: notify on its final outcome only.
-  if (ev.decision.outcome != policy::Outcome::tempfail)
-    for (auto& n : send_notices(ev.decision.notices, facts, ctx.queue_id, notify_, now)) ctx.notes.push_back(std::move(n));
+  // Sent once the message's fate is final: a temporary failure here or in a
+  // later filter (SCL verdict, Safe Attachments) brings the message back.
+  if (!ev.decision.notices.empty())
+    ctx.final_actions.push_back(
+        [notices = ev.decision.notices, facts, settings = notify_, now](pipeline::MessageContext& c) {
+          for (auto& n : send_notices(notices, facts, c.queue_id, settings, now)) c.notes.push_back(std::move(n));
+        });
   auto verdict = apply_decision(ev.decision, ctx, now);
   const auto& d = ev.decision;
   if (ctx.connection.role == "milter" && (!d.route.empty() || d.require_tls || d.hold_minutes > 0))

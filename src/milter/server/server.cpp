@@ -231,6 +231,7 @@ awaitable<void> MilterConnection::end_of_message() {
     result = pipeline::Verdict::accept();
   }
   if (result) {
+    pipeline::run_final_actions(*ctx, *result);
     Session::Finish f = session_.finish(*result, ctx.get());
     out_ += f.out;
     report(*ctx, *result, f);

@@ -414,6 +414,7 @@ awaitable<Reply> Connection::process_message() {
     }
     verdict = std::move(*result);
   }
+  pipeline::run_final_actions(*ctx, verdict);
   using pipeline::Disposition;
   switch (verdict.disposition) {
     case Disposition::reject:
