@@ -3,6 +3,7 @@
 #include "attachments/analyzers/analyzers.h"
 #include "attachments/analyzers/archive.h"
 #include "attachments/analyzers/ole2.h"
+#include "attachments/analyzers/text_extract.h"
 #include "attachments/analyzers/text_search.h"
 #include "attachments/true_type.h"
 #include "attachments/yara_rules.h"
@@ -32,11 +33,26 @@ struct Analyzer {
       analyze_kind(ext, type, out);
     }
     if (yara) yara->scan(bytes, out);
+    if (is_text_type(type)) out.add_text(bytes.substr(0, Analysis::kMaxText));
     if (ole2::has_signature(bytes)) analyze_ole2(bytes, out);
-    else if (starts(bytes, "{\\rt")) analyze_rtf(bytes, out);
+    else if (starts(bytes, "{\\rt")) {
+      analyze_rtf(bytes, out);
+      out.add_text(rtf_text(bytes, Analysis::kMaxText));
+    }
     else if (bytes.substr(0, 1024).find("%PDF-") != std::string_view::npos) analyze_pdf(bytes, out);
     else if (looks_like_html(ext, type, bytes)) analyze_html(bytes, out);
     if (is_archive_type(type) || starts(bytes, "PK\x03\x04")) archive(bytes, depth, out, is_compressed_stream(type));
+  }
+
+  // The text of an OOXML (Word, Excel, PowerPoint) or ODF document's content parts.
+  static void document_text(const std::vector<PackageEntry>& members, Analysis& out) {
+    for (const auto& m : members) {
+      const std::string& n = m.name;
+      bool part = n == "word/document.xml" || n == "xl/sharedStrings.xml" || n == "content.xml" ||
+                  (starts(n, "ppt/slides/slide") && ends_with(n, ".xml")) ||
+                  (starts(n, "word/") && (starts(n, "word/header") || starts(n, "word/footer")) && ends_with(n, ".xml"));
+      if (part && !m.content.empty()) out.add_text(xml_text(m.content, Analysis::kMaxText));
+    }
   }
 
   static bool is_compressed_stream(std::string_view type) {
@@ -67,6 +83,7 @@ struct Analyzer {
       return;
     }
     if (is_ooxml(members)) analyze_ooxml(members, out);
+    document_text(members, out);
   }
 };
 

@@ -43,6 +43,14 @@ void Analysis::merge(const Analysis& other) {
   for (const auto& a : other.analyzers) ran(a);
   password_protected = password_protected || other.password_protected;
   scan_incomplete = scan_incomplete || other.scan_incomplete;
+  add_text(other.text);
+}
+
+void Analysis::add_text(std::string_view piece) {
+  if (piece.empty() || text.size() >= kMaxText) return;
+  if (!text.empty()) text += '\n';
+  text.append(piece.substr(0, kMaxText - std::min(text.size(), kMaxText)));
+  if (text.size() > kMaxText) text.resize(kMaxText);
 }
 
 }  // namespace mailmoat::attachments

@@ -26,10 +26,17 @@ struct Analysis {
   std::vector<std::string> analyzers;  // names of the analyzers that ran
   bool password_protected = false;
   bool scan_incomplete = false;
+  // Text found in the file (plain text, OOXML/ODF documents, RTF, PDF text
+  // operators), for the rules' `attachment_contains`; at most kMaxText bytes,
+  // kept with the cached verdict so a repeated file is matched alike.
+  std::string text;
+  static constexpr std::size_t kMaxText = 16 * 1024;
 
   void flag(Verdict v, std::string reason);
   void ran(std::string_view analyzer);
   void merge(const Analysis& other);
+  // Appends up to kMaxText in all, a line break between pieces.
+  void add_text(std::string_view piece);
 };
 
 struct AttachmentFacts {

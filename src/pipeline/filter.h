@@ -115,6 +115,7 @@ struct AttachmentFact {
   bool scan_incomplete = false;
   std::string verdict;  // clean | suspicious | malicious | scan error
   std::vector<std::string> reasons;
+  std::string text;  // text found in the file by the analysis (capped), for rules
 };
 
 // How the queue must deliver this message, asked for by transport rules

@@ -113,6 +113,7 @@ class Evaluator {
       case ConditionKind::attachment_password_protected:
       case ConditionKind::attachment_scan_incomplete:
       case ConditionKind::attachment_verdict: return attachment(c);
+      case ConditionKind::attachment_contains: return attachment_text(c);
       case ConditionKind::message_type:
         for (const auto& t : f_.message_types)
           for (const auto& w : c.words)
@@ -234,6 +235,36 @@ class Evaluator {
       return nullptr;
     }
     return &(text_hits_[&patterns] = std::move(v));
+  }
+
+  // The patterns over each attachment's text, matched once per attachment.
+  std::vector<std::vector<int>> attachment_hits_;
+  std::string attachment_error_;
+
+  Test attachment_text(const Condition& c) {
+    for (const auto& ref : c.texts) {
+      const TextPatterns& patterns = rules_.texts.at(ref.target);
+      if (attachment_hits_.empty() && attachment_error_.empty()) {
+        for (const auto& a : f_.attachments) {
+          std::vector<int> v;
+          RE2::Set::ErrorInfo info{};
+          if (!a.text.empty() && !patterns.set->Match(a.text, &v, &info) && info.kind != RE2::Set::kNoError)
+            attachment_error_ = "attachment text not evaluated: the pattern engine ran out of memory";
+          attachment_hits_.push_back(std::move(v));
+        }
+      }
+      if (!attachment_error_.empty()) return {false, {}, attachment_error_};
+      for (std::size_t i = 0; i < f_.attachments.size(); ++i)
+        for (int id : ref.ids)
+          if (std::find(attachment_hits_[i].begin(), attachment_hits_[i].end(), id) != attachment_hits_[i].end()) {
+            const auto& a = f_.attachments[i];
+            return {true,
+                    "attachment " + (a.name.empty() ? "(unnamed " + a.true_type + ")" : a.name) + " has " +
+                        patterns.patterns[id],
+                    {}};
+          }
+    }
+    return {};
   }
 
   Test text(const Condition& c) {
@@ -404,7 +435,7 @@ const char* to_string(ConditionKind kind) {
                                 "compauth", "dmarc_policy", "tls", "direction", "message_type", "connector",
                                 "domain_secured", "attachment_name", "attachment_extension", "attachment_type",
                                 "attachment_size_at_least", "attachment_executable", "attachment_password_protected",
-                                "attachment_scan_incomplete", "attachment_verdict"};
+                                "attachment_scan_incomplete", "attachment_verdict", "attachment_contains"};
   return names[static_cast<int>(kind)];
 }
 

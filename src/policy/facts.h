@@ -28,6 +28,7 @@ struct AttachmentFacts {
   bool password_protected = false;
   bool scan_incomplete = false;
   std::string verdict;  // clean | suspicious | malicious | scan error
+  std::string text;     // text the analysis found in the file (capped); "" when none or not analysed
 };
 
 struct MessageFacts {

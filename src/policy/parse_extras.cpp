@@ -100,6 +100,7 @@ std::optional<Condition> Compiler::fact_condition(const std::string& name, const
       {"attachment_password_protected", ConditionKind::attachment_password_protected},
       {"attachment_scan_incomplete", ConditionKind::attachment_scan_incomplete},
       {"attachment_verdict", ConditionKind::attachment_verdict},
+      {"attachment_contains", ConditionKind::attachment_contains},
   };
   auto it = kinds.find(name);
   if (it == kinds.end()) {
@@ -147,6 +148,10 @@ std::optional<Condition> Compiler::fact_condition(const std::string& name, const
       if (c.kind == ConditionKind::domain_secured) c.description += *b ? " is true" : " is false";
       return c;
     }
+    case ConditionKind::attachment_contains:
+      // All attachments' texts share one pattern set ("attachment"), matched per attachment.
+      if (!text_patterns(value, {"attachment"}, c, problem)) return std::nullopt;
+      return c;
     case ConditionKind::attachment_verdict: {
       static const std::vector<std::string> verdicts = {"clean", "suspicious", "malicious", "scan error"};
       std::vector<std::string> list;

@@ -28,7 +28,7 @@ enum class ConditionKind {
   connector, domain_secured,
   // Attachment facts (Safe Attachments): evaluated in the second rules pass.
   attachment_name, attachment_extension, attachment_type, attachment_size_at_least, attachment_executable,
-  attachment_password_protected, attachment_scan_incomplete, attachment_verdict,
+  attachment_password_protected, attachment_scan_incomplete, attachment_verdict, attachment_contains,
 };
 
 // True for conditions on attachment facts, which exist only after Safe Attachments ran.

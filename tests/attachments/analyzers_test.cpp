@@ -6,6 +6,7 @@
 #include "attachments/analyze.h"
 #include "attachments/analyzers/analyzers.h"
 #include "attachments/analyzers/ole2.h"
+#include "attachments/analyzers/text_extract.h"
 #include "attachments/triage.h"
 #include "attachments/yara_rules.h"
 
@@ -37,6 +38,36 @@ Analysis run(const std::string& name, const std::string& content, std::vector<st
 TEST(Analyzers, PlainTextIsClean) {
   auto a = run("notes.txt", "Meeting at ten.\n");
   EXPECT_EQ(a.verdict, Verdict::clean) << joined(a);
+}
+
+// The text the rules' attachment_contains sees, for each kind of file it reads.
+TEST(AttachmentText, FromPlainTextWordPdfRtfAndArchives) {
+  EXPECT_EQ(run("notes.txt", "Meeting at ten.\n").text, "Meeting at ten.\n");
+  auto word = run("plan.docx", s::docx({"Project Nightjar", "strictly &amp; confidential"}));
+  EXPECT_EQ(word.verdict, Verdict::clean) << joined(word);
+  EXPECT_NE(word.text.find("Project Nightjar\n"), std::string::npos) << word.text;
+  EXPECT_NE(word.text.find("strictly & confidential"), std::string::npos) << word.text;
+  EXPECT_EQ(word.text.find("w:t"), std::string::npos) << "markup is not text: " << word.text;
+  auto pdf = run("plan.pdf", s::pdf_with_text("Quarterly \\(draft\\) figures"));
+  EXPECT_NE(pdf.text.find("Quarterly (draft) figures"), std::string::npos) << pdf.text;
+  auto zip = run("bundle.zip", s::archive({{"readme.txt", "the secret handshake"}}));
+  EXPECT_NE(zip.text.find("the secret handshake"), std::string::npos) << zip.text;
+  EXPECT_EQ(run("image.bin", std::string("\x89PNG\r\n\x1a\n") + std::string(64, '\0')).text, "");
+  // RTF: the text, not the font table or control words; \'e9 is a Latin-1 byte.
+  EXPECT_EQ(rtf_text("{\\rtf1{\\fonttbl{\\f0 Arial;}}\\f0 Caf\\'e9 au lait\\par Next}", 100), "Caf\xC3\xA9 au lait\nNext");
+}
+
+TEST(AttachmentText, BoundedAndSafeOnHostileInput) {
+  // Too long for an entity: kept as text; unknown names and NUL dropped.
+  EXPECT_EQ(xml_text("<a>x &#x41; &#0; &#xFFFFFFFFFF; &bogus; &", 100), "x A  &#xFFFFFFFFFF;  &");
+  EXPECT_EQ(xml_text(std::string(100, 'a'), 10).size(), 10u);
+  EXPECT_EQ(pdf_content_text("BT (unterminated \\", 100), "unterminated \\ ");
+  EXPECT_EQ(pdf_content_text("(outside a text object) BT (in) Tj ET", 100), "in \n");
+  EXPECT_EQ(rtf_text("{\\*\\generator hidden}{{{{visible", 100), "visible");
+  Analysis a;
+  a.add_text(std::string(Analysis::kMaxText + 10, 'x'));
+  a.add_text("more");
+  EXPECT_EQ(a.text.size(), Analysis::kMaxText);
 }
 
 TEST(Analyzers, ExecutableRenamedPdfIsMalicious) {

@@ -170,6 +170,26 @@ std::string plain_pdf() {
          "trailer << /Root 1 0 R >>\n%%EOF\n";
 }
 
+std::string docx(const std::vector<std::string>& paragraphs) {
+  std::string body;
+  for (const auto& p : paragraphs) body += "<w:p><w:r><w:t xml:space=\"preserve\">" + p + "</w:t></w:r></w:p>";
+  return archive({{"[Content_Types].xml",
+                   "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+                   "<Override PartName=\"/word/document.xml\" ContentType=\"application/"
+                   "vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/></Types>"},
+                  {"_rels/.rels", "<?xml version=\"1.0\"?><Relationships/>"},
+                  {"word/document.xml", "<?xml version=\"1.0\"?><w:document><w:body>" + body + "</w:body></w:document>"}});
+}
+
+std::string pdf_with_text(const std::string& line) {
+  std::string content = "BT /F1 12 Tf 72 720 Td (" + line + ") Tj ET";
+  return "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+         "2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+         "3 0 obj << /Type /Page /Parent 2 0 R /Contents 4 0 R >> endobj\n"
+         "4 0 obj << /Length " + std::to_string(content.size()) + " >>\nstream\n" + content + "\nendstream\nendobj\n"
+         "trailer << /Root 1 0 R >>\n%%EOF\n";
+}
+
 std::string html_smuggling() {
   return "<!DOCTYPE html><html><body><script>\n"
          "var b64 = 'TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA';\n"

@@ -25,6 +25,9 @@ std::string vba_module(const std::string& source);  // [MS-OVBA] compressed cont
 std::string docm_with_autoopen();
 std::string pdf_with_openaction_js();
 std::string plain_pdf();
+// A Word document (OOXML) whose body paragraphs are `paragraphs`; a one-page PDF showing `line`.
+std::string docx(const std::vector<std::string>& paragraphs);
+std::string pdf_with_text(const std::string& line);
 std::string html_smuggling();
 std::string html_credential_form();
 std::string zip_bomb(int levels = 3, std::size_t inner_bytes = 20 << 20);

@@ -152,8 +152,10 @@ TEST(SandboxIpc, RoundTripAndMalformedFrames) {
   a.flag(Verdict::malicious, "pdf: /Launch action");
   a.ran("pdf");
   a.scan_incomplete = true;
+  a.text = "Project Nightjar\nfigures";
   auto back = ipc::decode_response(ipc::encode_response(a));
   ASSERT_TRUE(back);
+  EXPECT_EQ(back->text, a.text);
   EXPECT_EQ(back->verdict, Verdict::malicious);
   EXPECT_EQ(back->reasons, a.reasons);
   EXPECT_TRUE(back->scan_incomplete);

@@ -248,6 +248,38 @@ actions = [{ set_header = { name = "X-Scan", value = "incomplete" } }]
   EXPECT_NE(locked[0].find("X-Locked: yes"), std::string::npos) << locked[0].substr(0, 2000);
 }
 
+// attachment_contains reads the text Safe Attachments found in each file (in
+// the sandbox): a Word document, a PDF and a zipped text file through SMTP.
+TEST(RulesDelivery, AttachmentContentConditionReadsWordPdfAndArchivedText) {
+  RulesGw g;
+  ASSERT_TRUE(g.start(R"(
+[[rule]]
+name = "confidential"
+priority = 1
+conditions = [{ attachment_contains = { words = ["strictly confidential"], regex = ['project\s+nightjar'] } }]
+actions = [{ reject = { status = "5.7.951", text = "Confidential attachments may not leave" } }]
+)",
+                      {"attachments.policy.0.action=monitor", "attachments.workers=1",
+                       "attachments.policy.0.budget_ms=4000"}))
+      << g.gw.log();
+  auto with = [](const std::string& name, const std::string& content) {
+    return s::message("see attached", {{name, "application/octet-stream", content}}, "a@sender.example", "u@localhost");
+  };
+  const std::string refused = "550 5.7.951 Confidential attachments may not leave\r\n";
+  std::string r = g.send("u@localhost", with("plan.docx", s::docx({"Roadmap", "Project   Nightjar launch"})));
+  EXPECT_EQ(r, refused);
+  EXPECT_EQ(g.send("u@localhost", with("memo.pdf", s::pdf_with_text("This memo is STRICTLY CONFIDENTIAL."))), refused);
+  EXPECT_EQ(g.send("u@localhost", with("notes.zip", s::archive({{"notes.txt", "strictly confidential: do not share"}}))),
+            refused);
+  // The same words in the body or the file name are not attachment content.
+  ASSERT_EQ(reply_code(g.send("u@localhost",
+                              s::message("Project Nightjar is strictly confidential",
+                                         {{"project-nightjar.docx", "application/octet-stream", s::docx({"Roadmap"})}},
+                                         "a@sender.example", "u@localhost"))),
+            250);
+  ASSERT_EQ(wait_for_mail(g.gw.data_dir(), "u@localhost", 1).size(), 1u) << g.gw.log();
+}
+
 TEST(RulesDelivery, AStopInTheFirstPassSkipsAttachmentRules) {
   RulesGw g;
   ASSERT_TRUE(g.start(R"(

@@ -253,6 +253,27 @@ TEST(RulesEvaluator, AttachmentFacts) {
   EXPECT_EQ(ev.matched[0].because[0], "attachment_executable (attachment Invoice.EXE is executable (application/x-dosexec))");
 }
 
+TEST(RulesEvaluator, AttachmentContainsMatchesEachFilesTextAndNamesTheFile) {
+  MessageFacts f = facts();
+  f.attachments.push_back({"photo.jpg", "jpg", "image/jpeg", 9000, false, false, false, "clean", ""});
+  f.attachments.push_back({"plan.docx", "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                           12000, false, false, false, "clean", "Budget\nProject  Nightjar\nStrictly Confidential"});
+  EXPECT_TRUE(matches(one("attachment_contains = [\"strictly confidential\"]"), f));
+  EXPECT_TRUE(matches(one("attachment_contains = { regex = ['project\\s+nightjar'] }"), f));
+  EXPECT_FALSE(matches(one("attachment_contains = [\"confident\"]"), f)) << "whole words only";
+  EXPECT_FALSE(matches(one("attachment_contains = [\"photo\"]"), f)) << "the name is not the content";
+  // The subject and body do not count as attachment text, nor the other way round.
+  f.subject = "Quarterly numbers";
+  EXPECT_FALSE(matches(one("attachment_contains = [\"quarterly\"]"), f));
+  EXPECT_FALSE(matches(one("body = [\"nightjar\"]"), f));
+  auto ev = evaluate(one("attachment_contains = [\"budget\"]"), f, 0);
+  ASSERT_EQ(ev.matched.size(), 1u);
+  EXPECT_NE(ev.matched[0].because[0].find("attachment plan.docx has word \"budget\""), std::string::npos)
+      << ev.matched[0].because[0];
+  // It is an attachment condition: the rule waits for the second pass.
+  EXPECT_TRUE(evaluate(one("attachment_contains = [\"budget\"]"), f, 0, Pass::content).matched.empty());
+}
+
 TEST(RulesEvaluator, PassesSplitRulesOnAttachmentConditions) {
   auto rs = rules("[[rule]]\nname = \"content\"\npriority = 1\nactions = [{ set_scl = 3 }]\n"
                   "[[rule]]\nname = \"files\"\npriority = 2\nactions = [{ set_scl = 4 }]\n"

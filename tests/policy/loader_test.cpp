@@ -137,7 +137,7 @@ TEST(RulesLoader, ExampleFileLoads) {
     for (const auto& c : rule.exceptions) conditions.insert(to_string(c.kind));
     for (const auto& a : rule.actions) actions.insert(to_string(a.kind));
   }
-  EXPECT_EQ(conditions.size(), 32u);
+  EXPECT_EQ(conditions.size(), 33u);
   EXPECT_EQ(actions.size(), 16u);
 }
 

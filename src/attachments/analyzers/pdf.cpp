@@ -7,6 +7,7 @@
 #include <map>
 
 #include "attachments/analyzers/analyzers.h"
+#include "attachments/analyzers/text_extract.h"
 
 namespace mailmoat::attachments {
 namespace {
@@ -91,6 +92,10 @@ void analyze_pdf(std::string_view content, Analysis& out) {
     std::string body = inflate_stream(content.substr(start, end - start), inflated_budget);
     inflated_budget -= std::min(inflated_budget, body.size());
     count_names(body, counts);
+    // Page content with text operators (unfiltered streams hold them as they are).
+    std::string_view page = body.empty() ? content.substr(start, end - start) : std::string_view(body);
+    if (page.find("Tj") != std::string_view::npos || page.find("TJ") != std::string_view::npos)
+      out.add_text(pdf_content_text(page, Analysis::kMaxText));
     at = end;
   }
   bool js = counts["JavaScript"] + counts["JS"] > 0;

@@ -103,6 +103,7 @@ std::string encode_response(const Analysis& a) {
   char flags = static_cast<char>((a.password_protected ? 1 : 0) | (a.scan_incomplete ? 2 : 0));
   field(out, 4, std::string_view(&flags, 1));
   field(out, 5, a.primary);
+  if (!a.text.empty()) field(out, 6, a.text);
   return out;
 }
 
@@ -124,6 +125,7 @@ util::Result<Analysis> decode_response(std::string_view payload) {
         a.scan_incomplete = v[0] & 2;
         return true;
       case 5: a.primary = v.substr(0, 1024); return true;
+      case 6: a.text = v.substr(0, Analysis::kMaxText); return true;
       default: return false;
     }
   });

@@ -36,7 +36,7 @@ pipeline::AttachmentFact to_fact(const AttachmentFacts& f) {
   return pipeline::AttachmentFact{f.name,      f.extension, f.declared_type, f.true_type,
                                   f.size,      f.sha256,    f.executable,    f.analysis.password_protected,
                                   f.analysis.scan_incomplete, std::string(attachments::to_string(f.analysis.verdict)),
-                                  f.analysis.reasons};
+                                  f.analysis.reasons,  f.analysis.text};
 }
 
 std::string trace_detail(const AttachmentFacts& f, std::int64_t duration_ms, bool pending = false) {

@@ -24,7 +24,7 @@ policy::MessageFacts facts_of(const pipeline::MessageContext& ctx, const RulesCo
   in.domain_secured = ctx.connection.tls.domain_secured;
   for (const auto& a : ctx.attachments)
     in.attachments.push_back({a.name, a.extension, a.true_type, a.size, a.executable, a.password_protected,
-                              a.scan_incomplete, a.verdict});
+                              a.scan_incomplete, a.verdict, a.text});
   in.scl = ctx.scl;
   in.auth = {ctx.auth.spf, ctx.auth.dkim, ctx.auth.dmarc, ctx.auth.arc, ctx.auth.compauth, ctx.auth.dmarc_policy};
   in.internal_domains = config.internal_domains;
