@@ -3,7 +3,7 @@
 // distinct NotAvailable for routes this gateway does not serve (404 from the
 // router), so pages can say so instead of failing.
 export class ApiError extends Error {
-  constructor(public status: number, message: string, public retryAfter?: number) {
+  constructor(public status: number, message: string, public retryAfter?: number, public body?: any) {
     super(message);
   }
 }
@@ -38,7 +38,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
   }
   if (!r.ok) {
     const retry = Number(r.headers.get('Retry-After') ?? '') || undefined;
-    throw new ApiError(r.status, (j && j.error) || `HTTP ${r.status}`, retry);
+    throw new ApiError(r.status, (j && j.error) || `HTTP ${r.status}`, retry, j);
   }
   return j as T;
 }

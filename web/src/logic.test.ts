@@ -54,6 +54,15 @@ describe('tables', () => {
     expect(tls[0][0]).toBe('tls.test');
     expect(tls[0][1].count).toBe(2);
   });
+  it('trusts the queue\'s tls_failure mark over the wording of the reply', () => {
+    const q = [
+      { id: '1', state: 'deferred', recipients: [
+        { address: 'a@strict.test', status: 'pending', attempts: 1, last_reply: 'next hop does not offer STARTTLS', tls_failure: true },
+        { address: 'b@plain.test', status: 'pending', attempts: 1, last_reply: '451 4.3.0 TLS cache busy', tls_failure: false },
+        { address: 'c@done.test', status: 'delivered', attempts: 1, last_reply: '250 ok', tls_failure: true }] },
+    ];
+    expect(tlsFailuresByDestination(q).map(([d, e]) => [d, e.count])).toEqual([['strict.test', 1]]);
+  });
 });
 
 describe('forms', () => {

@@ -72,7 +72,7 @@ export function domainOf(address: string): string {
   return at < 0 ? '' : address.slice(at + 1).toLowerCase();
 }
 
-export type QueueRcpt = { address: string; status: string; attempts: number; last_reply?: string };
+export type QueueRcpt = { address: string; status: string; attempts: number; last_reply?: string; tls_failure?: boolean; next_attempt?: number };
 export type QueueMessage = { id: string; state: string; recipients: QueueRcpt[] };
 
 export function queueByState(messages: QueueMessage[]): Record<string, number> {
@@ -81,17 +81,23 @@ export function queueByState(messages: QueueMessage[]): Record<string, number> {
   return out;
 }
 
-// Deferred recipients whose last reply is a TLS failure, by destination domain.
+// Deferred recipients whose delivery failed a required TLS policy, by
+// destination domain: the queue's own tls_failure mark (what "retry TLS
+// failures" acts on); without it (an older gateway), a reply naming TLS.
+function tlsFailed(r: QueueRcpt): boolean {
+  if (r.status !== 'pending' || !r.last_reply) return false;
+  if (r.tls_failure !== undefined) return r.tls_failure;
+  return /tls|starttls|certificate|mta-sts|dane/i.test(r.last_reply);
+}
 export function tlsFailuresByDestination(messages: QueueMessage[]) {
   const m = new Map<string, { count: number; last: string }>();
   for (const msg of messages)
     for (const r of msg.recipients) {
-      if (r.status !== 'pending' || !r.last_reply || !/tls|starttls|certificate|mta-sts|dane/i.test(r.last_reply))
-        continue;
+      if (!tlsFailed(r)) continue;
       const d = domainOf(r.address);
       const e = m.get(d) ?? { count: 0, last: '' };
       e.count++;
-      e.last = r.last_reply;
+      e.last = r.last_reply ?? '';
       m.set(d, e);
     }
   return [...m.entries()].sort((a, b) => b[1].count - a[1].count);

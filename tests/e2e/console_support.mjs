@@ -1,0 +1,77 @@
+// Pieces of the console's browser test (console_browser.mjs) that are not
+// about the page: polling, free ports, the messages it sends, and a next hop
+// that defers every recipient (so the queue page has deferred mail with a
+// real remote reply). Loopback only.
+import net from 'node:net';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// Polls fn until it returns something truthy; the machine is loaded, so the
+// default wait is generous.
+export async function waitFor(fn, what, ms = 30000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(150);
+  }
+}
+
+// Polls a function in the page from here: Playwright's waitForFunction polls
+// inside the page with eval, which the console's CSP (rightly) refuses.
+export async function pageWait(page, fn, arg, what, ms = 30000) {
+  return waitFor(() => page.evaluate(fn, arg).catch(() => null), what, ms);
+}
+
+export function withAttachment({ from, to, subject, id }) {
+  return [`From: <${from}>`, `To: <${to[0]}>`, `Subject: ${subject}`, 'Date: Sat, 28 Nov 2026 12:00:00 +0000',
+    `Message-ID: <${id}@e2e.example>`, 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b1"', '',
+    '--b1', 'Content-Type: text/plain; charset=utf-8', '', 'See the attached report.', '',
+    '--b1', 'Content-Type: text/plain; name="report.txt"', 'Content-Disposition: attachment; filename="report.txt"', '',
+    'Quarterly numbers: all fine.', '', '--b1--', ''].join('\r\n');
+}
+
+export function message({ from, to, subject, body, id }) {
+  return [`From: <${from}>`, `To: ${to.map((t) => `<${t}>`).join(', ')}`, `Subject: ${subject}`,
+    'Date: Sat, 28 Nov 2026 12:00:00 +0000', `Message-ID: <${id}@e2e.example>`, 'MIME-Version: 1.0',
+    'Content-Type: text/html; charset=utf-8', '', body, ''].join('\r\n');
+}
+
+export const DEFER_REPLY = '451 4.3.0 mailbox busy (e2e next hop)';
+
+// An SMTP next hop that offers no STARTTLS and answers every RCPT with
+// DEFER_REPLY: mail to it stays deferred with that reply, and a destination
+// whose TLS policy requires encryption fails before MAIL (a TLS failure).
+export function deferringNextHop() {
+  const server = net.createServer((sock) => {
+    sock.setEncoding('latin1');
+    let buffered = '';
+    sock.write('220 hop.example.org ESMTP e2e\r\n');
+    sock.on('data', (chunk) => {
+      buffered += chunk;
+      let nl;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl).replace(/\r$/, '');
+        buffered = buffered.slice(nl + 1);
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'EHLO') sock.write('250-hop.example.org\r\n250 8BITMIME\r\n');
+        else if (verb === 'RCPT') sock.write(`${DEFER_REPLY}\r\n`);
+        else if (verb === 'DATA') sock.write('554 5.5.1 no valid recipients\r\n');
+        else if (verb === 'QUIT') sock.end('221 2.0.0 bye\r\n');
+        else sock.write('250 2.0.0 ok\r\n');
+      }
+    });
+    sock.on('error', () => {});
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
