@@ -17,7 +17,7 @@ export function freePort() {
 
 // Polls fn until it returns something truthy; the machine is loaded, so the
 // default wait is generous.
-export async function waitFor(fn, what, ms = 30000) {
+export async function waitFor(fn, what, ms = 60000) {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -29,7 +29,7 @@ export async function waitFor(fn, what, ms = 30000) {
 
 // Polls a function in the page from here: Playwright's waitForFunction polls
 // inside the page with eval, which the console's CSP (rightly) refuses.
-export async function pageWait(page, fn, arg, what, ms = 30000) {
+export async function pageWait(page, fn, arg, what, ms = 45000) {
   return waitFor(() => page.evaluate(fn, arg).catch(() => null), what, ms);
 }
 
