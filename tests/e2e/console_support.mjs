@@ -33,11 +33,11 @@ export async function pageWait(page, fn, arg, what, ms = 45000) {
   return waitFor(() => page.evaluate(fn, arg).catch(() => null), what, ms);
 }
 
-export function withAttachment({ from, to, subject, id }) {
+export function withAttachment({ from, to, subject, id, file = 'report.txt' }) {
   return [`From: <${from}>`, `To: <${to[0]}>`, `Subject: ${subject}`, 'Date: Sat, 28 Nov 2026 12:00:00 +0000',
     `Message-ID: <${id}@e2e.example>`, 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b1"', '',
     '--b1', 'Content-Type: text/plain; charset=utf-8', '', 'See the attached report.', '',
-    '--b1', 'Content-Type: text/plain; name="report.txt"', 'Content-Disposition: attachment; filename="report.txt"', '',
+    '--b1', `Content-Type: text/plain; name="${file}"`, `Content-Disposition: attachment; filename="${file}"`, '',
     'Quarterly numbers: all fine.', '', '--b1--', ''].join('\r\n');
 }
 

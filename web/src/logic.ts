@@ -29,10 +29,20 @@ export function verdictOf(status: string): string {
       return 'pending';
   }
 }
-export const VERDICTS = ['delivered', 'spam', 'quarantined', 'rejected', 'failed', 'pending'];
+export const VERDICTS = ['delivered', 'spam', 'quarantined', 'malware', 'phishing', 'rejected', 'failed', 'pending'];
+
+// Safe Attachments and Safe Links quarantine what they catch (reasons
+// "malware" and "phish"); the trace's status says only "quarantined", so these
+// come from the quarantine items themselves, per recipient like the trace.
+export type HeldItem = { created_at: number; reason: string; recipients: string[] };
+export function threatOf(reason: string): 'malware' | 'phishing' | null {
+  return reason === 'malware' ? 'malware' : reason === 'phish' ? 'phishing' : null;
+}
 
 // x: hour starts (seconds, as uPlot wants) covering [since, until); one series per verdict.
-export function hourlySeries(counts: HourCount[], since: number, until: number, direction: string) {
+// Quarantined recipients of malware / phish items move from "quarantined" to
+// their own series (quarantine items are inbound mail: not for outbound/internal).
+export function hourlySeries(counts: HourCount[], since: number, until: number, direction: string, held: HeldItem[] = []) {
   const first = Math.floor(since / HOUR_US) * HOUR_US;
   const hours: number[] = [];
   for (let h = first; h < until; h += HOUR_US) hours.push(h);
@@ -45,6 +55,15 @@ export function hourlySeries(counts: HourCount[], since: number, until: number, 
     if (i === undefined) continue;
     series[verdictOf(c.status)][i] += c.count;
   }
+  if (direction === 'all' || direction === 'inbound')
+    for (const item of held) {
+      const threat = threatOf(item.reason);
+      const i = index.get(Math.floor(item.created_at / HOUR_US) * HOUR_US);
+      if (!threat || i === undefined) continue;
+      const n = Math.min(item.recipients.length, series.quarantined[i]);
+      series.quarantined[i] -= n;
+      series[threat][i] += n;
+    }
   return { x: hours.map((h) => h / 1_000_000), series };
 }
 
