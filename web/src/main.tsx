@@ -30,7 +30,7 @@ function SignIn({ onSession, ended }: { onSession: (s: Session) => void; ended: 
   return (
     <main class="signin">
       <h1>mailmoat</h1>
-      {ended ? <p class="note" role="status">Your session ended ({ended}). Sign in again.</p> : null}
+      {ended ? <p class="note" role="status">Your session ended: {ended}.</p> : null}
       <form onSubmit={submit} aria-label="Sign in">
         <label>
           User <input name="user" autocomplete="username" value={user} onInput={(e) => setUser(e.currentTarget.value)} required />
