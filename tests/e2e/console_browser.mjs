@@ -226,6 +226,16 @@ async function tracePage(t) {
   check((await page.textContent('main')).includes('spf=none'), 'the detail view shows the authentication results');
   await shot(page, 'trace-detail');
   await accessible(page, 'trace detail');
+
+  // From a quarantined message's timeline to its quarantine item.
+  await page.click('a:text-is("Back to the search")');
+  await searchTrace(page, { subject: 'Also quarantine me' });
+  await traceRows(page, 1, 'the quarantined message');
+  await page.click(`[aria-label="Trace results"] a:text-is("Also quarantine me")`);
+  await page.click('a:text-is("The quarantine item")');
+  const opened = await page.waitForSelector('article.card h2:text-is("Also quarantine me")').then(() => true, () => false);
+  const rows = await page.$$eval('[aria-label="Quarantined messages"] tbody tr', (r) => r.length);
+  check(opened && rows === 1, `the timeline links to its quarantine item, shown alone and opened (${rows} row(s))`);
 }
 
 const Q = '[aria-label="Quarantined messages"]';

@@ -71,7 +71,8 @@ function Page({ hash, session }: { hash: string; session: Session }) {
   const [path] = hash.slice(1).split('?');
   if (path.startsWith('/trace/')) return <TraceDetail id={decodeURIComponent(path.slice(7))} />;
   if (path === '/trace') return <TracePage />;
-  if (path === '/quarantine') return <QuarantinePage session={session} />;
+  // Keyed by the hash: a link to one message's item starts a fresh page.
+  if (path === '/quarantine') return <QuarantinePage key={hash} session={session} />;
   if (path === '/clicks') return <ClicksPage />;
   if (path === '/queue') return <QueuePage session={session} />;
   if (path === '/attachments') return <AttachmentsPage />;

@@ -3,13 +3,13 @@
 // bulk release/delete, and the list of reported false positives. Actions are
 // for admins (the API refuses viewers too); preview of malware items is
 // admin-only.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, Session } from './api';
 import { ErrorLine, NotAvailableNote, Table, useAction, useApi } from './ui';
 import { formatTime, inputToMicros, queryString } from './logic';
 
 type Item = {
-  id: number; reason: string; policy: string; sender: string; recipients: string[]; subject: string;
+  id: number; queue_id: string; reason: string; policy: string; sender: string; recipients: string[]; subject: string;
   size: number; created_at: number; expires_at: number; state: string; released_to?: string[];
 };
 type Preview = {
@@ -98,8 +98,10 @@ function Actions({ item, run }: { item: Item; run: Run }) {
 
 export function QuarantinePage({ session }: { session: Session }) {
   const admin = session.role === 'admin';
-  const [form, setForm] = useState({ reason: '', sender: '', recipient: '', state: 'held', since: '', until: '' });
-  const [query, setQuery] = useState('?state=held&limit=50');
+  // #/quarantine?queue_id=ID (from a trace detail): that message's item, in any state, opened.
+  const wanted = new URLSearchParams(location.hash.split('?')[1] ?? '').get('queue_id') ?? '';
+  const [form, setForm] = useState({ reason: '', sender: '', recipient: '', state: wanted ? '' : 'held', since: '', until: '' });
+  const [query, setQuery] = useState(wanted ? '?limit=1000' : '?state=held&limit=50');
   const [open, setOpen] = useState<number | null>(null);
   const [picked, setPicked] = useState<number[]>([]);
   const list = useApi<{ items: Item[] }>(`/api/v1/quarantine${query}`);
@@ -109,7 +111,10 @@ export function QuarantinePage({ session }: { session: Session }) {
     list.reload();
     reported.reload();
   };
-  const items = list.data?.items ?? [];
+  const items = (list.data?.items ?? []).filter((it) => !wanted || query !== '?limit=1000' || it.queue_id === wanted);
+  useEffect(() => {
+    if (wanted && items.length === 1 && open === null) setOpen(items[0].id);
+  }, [wanted, items.length]);
   async function bulkRun(what: string, action: string) {
     // One request per item; the first refusal stops the run and is reported.
     await bulk.run(`${what} ${picked.length} item(s)`, async () => {
@@ -139,6 +144,7 @@ export function QuarantinePage({ session }: { session: Session }) {
         <label>To (UTC) <input type="datetime-local" name="until" value={form.until} onInput={(e) => setForm({ ...form, until: e.currentTarget.value })} /></label>
         <button type="submit">Filter</button>
       </form>
+      {wanted && query === '?limit=1000' ? <p>The item of message {wanted} · <a href="#/quarantine">all held items</a></p> : null}
       <ErrorLine text={list.error} />
       {list.missing ? <NotAvailableNote what="The quarantine" /> : null}
       {admin && picked.length ? (

@@ -138,7 +138,7 @@ export function TraceDetail({ id }: { id: string }) {
         ))}
       </ol>
       <p>
-        {quarantined ? <><a href="#/quarantine">Quarantine</a>{' · '}</> : null}
+        {quarantined ? <><a href={`#/quarantine?queue_id=${encodeURIComponent(id)}`}>The quarantine item</a>{' · '}</> : null}
         {first ? <a href={`#/clicks?message_id=${encodeURIComponent(first.message_id)}`}>Clicks on this message's links</a> : null}
       </p>
     </section>
