@@ -376,8 +376,20 @@ async function clicksPage(t) {
     return rows.find((x) => x.includes('http://blocked.test/x') && x.includes('blocked'));
   }, null, 'the click').catch(() => null);
   check(!!clickRow, 'the click on the blocked link is in the URL trace');
+  const verdict = await page.textContent('[aria-label=Clicks] tbody tr td:nth-child(4)');
+  await page.selectOption('form[aria-label="Filter clicks"] select', 'allowed');
+  check(await pageWait(page, () => document.querySelector('[aria-label=Clicks] tbody')?.textContent === 'nothing', null, 'no allowed clicks').catch(() => false),
+    `the verdict filter "allowed" hides the ${verdict} click`);
+  await page.selectOption('form[aria-label="Filter clicks"] select', verdict);
+  check(await pageWait(page, () => document.querySelector('[aria-label=Clicks] tbody')?.textContent.includes('blocked.test'), null, 'the click again').catch(() => false),
+    `the verdict filter "${verdict}" shows it`);
   await shot(page, 'clicks');
   await accessible(page, 'URL trace');
+  // The dashboard's top malicious URLs now count it.
+  await page.click('nav >> text=Dashboard');
+  const top = await pageWait(page, () => [...document.querySelectorAll('[aria-label="Malicious URLs"] tbody tr')]
+    .map((r) => [...r.cells].map((c) => c.textContent)).find((r) => r[0] === 'http://blocked.test/x'), null, 'the top URLs').catch(() => null);
+  check(top?.[1] === '1', `the dashboard's top malicious URLs list the clicked link once (${JSON.stringify(top)})`);
 }
 
 const queueRow = (page, subject) => page.locator('[aria-label="Queued messages"] tbody tr', { hasText: subject });
