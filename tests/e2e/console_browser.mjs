@@ -236,6 +236,16 @@ async function tracePage(t) {
   const opened = await page.waitForSelector('article.card h2:text-is("Also quarantine me")').then(() => true, () => false);
   const rows = await page.$$eval('[aria-label="Quarantined messages"] tbody tr', (r) => r.length);
   check(opened && rows === 1, `the timeline links to its quarantine item, shown alone and opened (${rows} row(s))`);
+
+  // A deferred message's timeline has the delivery attempt with the remote reply.
+  await page.click('nav >> text=Message trace');
+  await searchTrace(page, { subject: 'Slow hop' });
+  await traceRows(page, 1, 'the deferred message');
+  await page.click(`[aria-label="Trace results"] a:text-is("Slow hop")`);
+  const attempt = await pageWait(page, (reply) => [...document.querySelectorAll('ol.timeline li')].map((li) => li.textContent)
+    .find((x) => x.includes(reply)), DEFER_REPLY, 'the attempt in the timeline').catch(() => '');
+  check(attempt.includes('x@slow.example.org') && attempt.includes('deferred'), `the timeline shows the delivery attempt and the next hop's reply (${attempt})`);
+  await shot(page, 'trace-deferred');
 }
 
 const Q = '[aria-label="Quarantined messages"]';
