@@ -2,7 +2,18 @@
 // about the page: polling, free ports, the messages it sends, and a next hop
 // that defers every recipient (so the queue page has deferred mail with a
 // real remote reply). Loopback only.
+import fs from 'node:fs';
 import net from 'node:net';
+import { createRequire } from 'node:module';
+
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+// Every check prints one line; any failure makes the run fail at the end.
+export const result = { failures: 0 };
+export function check(ok, what) {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+  if (!ok) result.failures++;
+}
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -74,4 +85,39 @@ export function deferringNextHop() {
     sock.on('error', () => {});
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+export async function signIn(page, user, password) {
+  await page.fill('input[name=user]', user);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('header .who');
+}
+
+// The outcome in the page's status line once the action has finished.
+export async function statusOf(page, what) {
+  return pageWait(page, () => {
+    const t = document.querySelector('[role=status]')?.textContent ?? '';
+    return t === '' || t.endsWith('…') ? null : t;
+  }, null, what).catch(() => '');
+}
+
+export const cellTexts = (page, label, col) =>
+  page.$$eval(`[aria-label="${label}"] tbody tr td:nth-child(${col})`, (tds) => tds.map((t) => t.textContent));
+
+// Runs axe-core in the page (evaluated over the DevTools protocol, so the
+// page's CSP stays as served) and checks for serious or critical violations.
+export async function accessible(page, name) {
+  const found = await (async () => {
+    if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource);
+    return page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ['violations'] });
+      const ran = [...r.passes, ...r.incomplete, ...r.violations].map((x) => x.id);
+      // Every page has text: its contrast must actually have been checked.
+      const missing = ran.includes('color-contrast') ? [] : ['colour contrast was not checked'];
+      return [...missing, ...r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`)];
+    });
+  })().catch((e) => [`axe did not run: ${e.message}`]);
+  check(found.length === 0, `axe-core: no serious accessibility violation on the ${name} page ${found.join(' | ')}`);
 }
