@@ -283,10 +283,17 @@ async function queuePage(t) {
   await pageWait(page, (n) => [...document.querySelectorAll('[aria-label="Queued messages"] tbody tr')].some((r) => r.textContent.includes('Slow hop') && Number(r.cells[5]?.textContent) >= n), before + 1, 'attempts in the page').catch(() => null);
   check(Number(await queueCell(page, 'Slow hop', 6)) > before, 'the page shows the new attempt count');
 
+  // "Retry now" on the destination's row, then for every TLS failure.
+  const tlsFirst = attempts(await apiGet(`/api/v1/queue/${tls.id}`));
+  await page.click('button[aria-label="Retry tls.example.org now"]');
+  const perDestination = await statusOf(page, 'Retry tls.example.org now:');
+  check(perDestination === 'Retry tls.example.org now: 1 message(s) due now', `retry now for tls.example.org (${perDestination})`);
+  check(await waitFor(async () => attempts(await apiGet(`/api/v1/queue/${tls.id}`)) > tlsFirst, 'the destination retry').catch(() => false),
+    "the destination's message got another attempt");
   const slowBefore = attempts(await apiGet(`/api/v1/queue/${slow.id}`));
   const tlsBefore = attempts(await apiGet(`/api/v1/queue/${tls.id}`));
   await page.click('button:text-is("Retry TLS failures now")');
-  const outcome = await statusOf(page, 'retry TLS failures');
+  const outcome = await statusOf(page, 'Retry TLS failures now:');
   check(outcome === 'Retry TLS failures now: 1 recipient(s) due now', `retry TLS failures reschedules the one TLS failure (${outcome})`);
   const tlsRetried = await waitFor(async () => attempts(await apiGet(`/api/v1/queue/${tls.id}`)) > tlsBefore, 'the TLS retry').catch(() => false);
   check(tlsRetried, 'the TLS-failed message got another attempt');
@@ -328,11 +335,11 @@ async function policiesPage(t) {
   await accessible(page, 'policies');
 
   await page.click('button:text-is("Reload rules")');
-  const reloaded = await statusOf(page, 'the reload');
+  const reloaded = await statusOf(page, 'Reloaded');
   check(reloaded === `Reloaded 2 rule(s) from ${tmp}/rules.toml`, `reload reports the rule count (${reloaded})`);
   fs.writeFileSync(`${tmp}/rules.toml`, `${RULES}\n[[rule]]\nname = "Broken"\npriority = "high"\nactions = [{ quarantine = true }]\n`);
   await page.click('button:text-is("Reload rules")');
-  const failed = await statusOf(page, 'the failed reload');
+  const failed = await statusOf(page, 'Reload failed');
   const errors = await page.$$eval('[aria-label="Rules file errors"] li', (li) => li.map((x) => x.textContent)).catch(() => []);
   check(failed.startsWith('Reload failed:') && failed.includes('the previous rules stay active'), `a broken file is refused (${failed})`);
   check(errors.some((e) => e.startsWith(`${tmp}/rules.toml:`) && /^[^:]+:\d+: /.test(e)), `the error names FILE:LINE (${errors.join(' | ')})`);

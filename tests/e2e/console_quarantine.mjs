@@ -42,7 +42,7 @@ export async function quarantineRelease(t) {
   await openItem(page, 'Please quarantine me');
   await page.locator('article.card fieldset label', { hasText: 'q2@localhost' }).locator('input').check();
   await page.click('article.card button:text-is("Release to selected")');
-  const released = await statusOf(page, 'the release outcome');
+  const released = await statusOf(page, 'Release:');
   check(released === 'Release: done', `release reported done (${released})`);
   check((await mailIn(tmp, 'q2@localhost', "released mail in q2@localhost's Maildir")).includes('X-Mailmoat-Released:'),
     "the released message is in q2@localhost's Maildir with its release header");
@@ -82,7 +82,7 @@ export async function quarantineNewsletter(t) {
   await accessible(page, 'quarantine');
 
   await page.click('article.card button:text-is("Allow sender")');
-  const allowed = await statusOf(page, 'allow sender');
+  const allowed = await statusOf(page, 'Allow sender:');
   check(allowed.startsWith('Allow sender: news@news.example.net is on the sender allow list'), `allow sender reports the sender (${allowed})`);
   check(send({ from: 'news@news.example.net', to: ['nl2@localhost'], subject: 'Newsletter two', id: 'n2', body: '<p>again</p>', via: '127.0.0.2' }), 'sent n2');
   const delivered = await mailIn(tmp, 'nl2@localhost', 'the next newsletter in the Maildir');
@@ -96,7 +96,7 @@ export async function quarantineNewsletter(t) {
   check(!!why, 'its trace says the sender is on the allow list (SCL -1)');
 
   await page.click('article.card button:text-is("Report false positive")');
-  const reported = await statusOf(page, 'false positive');
+  const reported = await statusOf(page, 'Report false positive:');
   check(/^Report false positive: item \d+ reported$/.test(reported), `false positive reported (${reported})`);
   const listed = await pageWait(page, () => [...document.querySelectorAll('[aria-label="False positives"] tbody tr')]
     .map((r) => r.textContent).find((x) => x.includes('Newsletter one')), null, 'the false-positive list').catch(() => '');
@@ -109,7 +109,7 @@ export async function quarantineBulk(t) {
   const { page, shot, apiGet, tmp } = t;
   for (const s of ['Bulk one quarantine me', 'Bulk two quarantine me']) await qRow(page, s).locator('input[type=checkbox]').check();
   await page.click('button:text-is("Release selected")');
-  const released = await statusOf(page, 'the bulk release');
+  const released = await statusOf(page, 'Release 2 item(s):');
   check(released === 'Release 2 item(s): done', `bulk release reported (${released})`);
   for (const r of ['b1@localhost', 'b2@localhost'])
     check((await mailIn(tmp, r, `bulk-released mail for ${r}`)).includes('X-Mailmoat-Released:'), `bulk release delivered ${r}'s message`);
@@ -117,7 +117,7 @@ export async function quarantineBulk(t) {
   for (const s of ['Also quarantine me', 'Newsletter one']) await qRow(page, s).locator('input[type=checkbox]').check();
   await shot(page, 'quarantine-bulk');
   await page.click('button:text-is("Delete selected")');
-  const deleted = await statusOf(page, 'the bulk delete');
+  const deleted = await statusOf(page, 'Delete 2 item(s):');
   check(deleted === 'Delete 2 item(s): done', `bulk delete reported (${deleted})`);
   const left = await heldCount(page, 2, 'two held items left').catch(() => false);
   const still = (await cellTexts(page, 'Quarantined messages', 5)).sort();

@@ -95,11 +95,13 @@ export async function signIn(page, user, password) {
 }
 
 // The outcome in the page's status line once the action has finished.
-export async function statusOf(page, what) {
-  return pageWait(page, () => {
+export async function statusOf(page, prefix) {
+  // The prefix names this action, so an earlier action's outcome still on
+  // screen (the page re-renders after the click returns) is not taken for it.
+  return pageWait(page, (prefix) => {
     const t = document.querySelector('[role=status]')?.textContent ?? '';
-    return t === '' || t.endsWith('…') ? null : t;
-  }, null, what).catch(() => '');
+    return t.startsWith(prefix) && !t.endsWith('…') ? t : null;
+  }, prefix, `the outcome of ${prefix}`).catch(async () => `(still) ${await page.textContent('[role=status]').catch(() => '')}`);
 }
 
 export const cellTexts = (page, label, col) =>

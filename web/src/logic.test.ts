@@ -71,6 +71,7 @@ describe('tables', () => {
     expect(tls).toHaveLength(1);
     expect(tls[0][0]).toBe('tls.test');
     expect(tls[0][1].count).toBe(2);
+    expect(tls[0][1].ids).toEqual(['1', '2']);
   });
   it('trusts the queue\'s tls_failure mark over the wording of the reply', () => {
     const q = [

@@ -101,7 +101,7 @@ export function queueByState(messages: QueueMessage[]): Record<string, number> {
 }
 
 // Deferred recipients whose delivery failed a required TLS policy, by
-// destination domain: the queue's own tls_failure mark (what "retry TLS
+// destination domain, with the ids of their messages (for "retry now"): the queue's own tls_failure mark (what "retry TLS
 // failures" acts on); without it (an older gateway), a reply naming TLS.
 function tlsFailed(r: QueueRcpt): boolean {
   if (r.status !== 'pending' || !r.last_reply) return false;
@@ -109,14 +109,15 @@ function tlsFailed(r: QueueRcpt): boolean {
   return /tls|starttls|certificate|mta-sts|dane/i.test(r.last_reply);
 }
 export function tlsFailuresByDestination(messages: QueueMessage[]) {
-  const m = new Map<string, { count: number; last: string }>();
+  const m = new Map<string, { count: number; last: string; ids: string[] }>();
   for (const msg of messages)
     for (const r of msg.recipients) {
       if (!tlsFailed(r)) continue;
       const d = domainOf(r.address);
-      const e = m.get(d) ?? { count: 0, last: '' };
+      const e = m.get(d) ?? { count: 0, last: '', ids: [] };
       e.count++;
       e.last = r.last_reply ?? '';
+      if (!e.ids.includes(msg.id)) e.ids.push(msg.id);
       m.set(d, e);
     }
   return [...m.entries()].sort((a, b) => b[1].count - a[1].count);

@@ -1,6 +1,6 @@
 // URL trace (Safe Links clicks: filter by URL, recipient, verdict) and the
 // queue (deferred messages with their last error, retry / hold / release, and
-// TLS failures by destination with "retry now").
+// TLS failures by destination with "retry now" per destination and for all).
 import { useState } from 'preact/hooks';
 import { api, Session } from './api';
 import { ErrorLine, Table, useAction, useApi } from './ui';
@@ -51,6 +51,11 @@ export function QueuePage({ session }: { session: Session }) {
     return due.length ? seconds(Math.min(...due)) : m.state === 'held' ? '' : 'now';
   };
   const lastError = (m: QueueMessage) => pending(m).filter((r) => r.last_reply).map((r) => `${r.address}: ${r.last_reply}`).join('; ');
+  // One destination's TLS failures: each of their messages is made due now.
+  async function retryMessages(ids: string[]) {
+    for (const id of ids) await api('POST', `/api/v1/queue/${id}/retry`, {});
+    return `${ids.length} message(s) due now`;
+  }
   async function retryTls() {
     const r = await api<{ recipients_rescheduled: number }>('POST', '/api/v1/queue/retry', { tls_failures: true });
     return `${r.recipients_rescheduled} recipient(s) due now`;
@@ -74,8 +79,10 @@ export function QueuePage({ session }: { session: Session }) {
           ) : '',
         ])} />
       <h2>TLS failures by destination</h2>
-      <Table label="TLS failures" head={['destination', 'recipients', 'last error']}
-        rows={tlsFailuresByDestination(messages).map(([d, e]) => [d, e.count, e.last])} />
+      <Table label="TLS failures" head={['destination', 'recipients', 'last error', admin ? 'action' : '']}
+        rows={tlsFailuresByDestination(messages).map(([d, e]) => [d, e.count, e.last, admin ? (
+          <button type="button" aria-label={`Retry ${d} now`} onClick={() => run(`Retry ${d} now`, () => retryMessages(e.ids))}>Retry now</button>
+        ) : ''])} />
       {admin ? <button type="button" onClick={() => run('Retry TLS failures now', retryTls)}>Retry TLS failures now</button> : null}
     </section>
   );
