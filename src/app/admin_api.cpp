@@ -41,6 +41,7 @@ nlohmann::json to_json(const queue::QueuedMessage& m, bool detail) {
       j["last_reply"] = r.last_reply;
       j["remote"] = r.remote;
       j["next_attempt"] = r.next_attempt;
+      j["tls_failure"] = r.tls_failure;  // what `queue retry --tls-failures` acts on
     }
     rcpts.push_back(std::move(j));
   }

@@ -1,14 +1,16 @@
-// Dashboard: messages per hour by verdict (uPlot) over a chosen range and
-// direction, totals by direction and status, queue by state, top blocked
+// Dashboard: messages per hour by verdict (uPlot; malware and phishing from
+// the quarantine items' reasons) over a chosen range and direction, totals by
+// direction and status, quarantine by reason, queue by state, top blocked
 // senders and domains, top blocked URLs with their clicks, TLS failures by destination.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { ErrorLine, Table, useApi } from './ui';
-import { authPassRates, percent, domainOf, HOUR_US, hourlySeries, HourCount, queueByState, QueueMessage, tlsFailuresByDestination, topN, totals, VERDICTS } from './logic';
+import { authPassRates, percent, domainOf, HeldItem, HOUR_US, hourlySeries, HourCount, queueByState, QueueMessage, tlsFailuresByDestination, topN, totals, VERDICTS } from './logic';
 
 const COLORS: Record<string, string> = {
-  delivered: '#1a7f37', spam: '#9a6700', quarantined: '#8250df', rejected: '#cf222e', failed: '#57606a', pending: '#0969da',
+  delivered: '#1a7f37', spam: '#9a6700', quarantined: '#8250df', malware: '#a40e26', phishing: '#bc4c00',
+  rejected: '#cf222e', failed: '#57606a', pending: '#0969da',
 };
 
 function Chart({ x, series }: { x: number[]; series: Record<string, number[]> }) {
@@ -42,8 +44,10 @@ export function Dashboard() {
   const auth = useApi<{ events: { detail: { detail?: string } }[] }>(`/api/v1/events?kind=authentication&since=${since}&until=${now}&limit=5000`);
   // One "results" event per message; the auth filter's other notes (its verdict) are not results.
   const rates = authPassRates((auth.data?.events ?? []).filter((e) => (e.detail as any)?.event === 'results').map((e) => e.detail?.detail ?? ''));
+  const held = useApi<{ items: HeldItem[] }>(`/api/v1/quarantine?since=${since}&until=${now}&limit=1000`);
   const counts = stats.data?.counts ?? [];
-  const chart = hourlySeries(counts, since, now, direction);
+  const heldItems = held.data?.items ?? [];
+  const chart = hourlySeries(counts, since, now, direction, heldItems);
   const sums = totals(counts);
   const blockedRecords = (blocked.data?.records ?? []).filter((r) => ['rejected', 'quarantined', 'filtered_as_spam'].includes(r.status));
   const badClicks = (clicks.data?.clicks ?? []).filter((c) => c.verdict === 'malicious' || c.verdict === 'suspicious');
@@ -76,6 +80,10 @@ export function Dashboard() {
         <div>
           <h2>Messages by direction and status</h2>
           <Table label="Totals" head={['direction / status', 'messages']} rows={[...sums.entries()].map(([k, v]) => [k, v])} />
+        </div>
+        <div>
+          <h2>Quarantined by reason</h2>
+          <Table label="Quarantined by reason" head={['reason', 'messages']} rows={topN(heldItems, (i) => i.reason, 10)} />
         </div>
         <div>
           <h2>Inbound authentication pass rates</h2>

@@ -21,6 +21,24 @@ describe('hourlySeries', () => {
     const inbound = hourlySeries(counts, H0, H0 + 3 * HOUR_US, 'inbound');
     expect(inbound.series.delivered).toEqual([3, 0, 0]);
   });
+  it('moves quarantined malware and phishing recipients to their own series', () => {
+    const counts = [
+      { hour: H0, direction: 'inbound', status: 'quarantined', count: 4 },
+      { hour: H0 + HOUR_US, direction: 'inbound', status: 'quarantined', count: 1 },
+    ];
+    const held = [
+      { created_at: H0 + 60e6, reason: 'malware', recipients: ['a@x.test', 'b@x.test'] },
+      { created_at: H0 + 120e6, reason: 'rule', recipients: ['c@x.test'] },
+      { created_at: H0 + HOUR_US + 5, reason: 'phish', recipients: ['d@x.test'] },
+      { created_at: H0 + 9 * HOUR_US, reason: 'malware', recipients: ['e@x.test'] }, // outside the range
+    ];
+    const s = hourlySeries(counts, H0, H0 + 2 * HOUR_US, 'all', held).series;
+    expect(s.quarantined).toEqual([2, 0]);
+    expect(s.malware).toEqual([2, 0]);
+    expect(s.phishing).toEqual([0, 1]);
+    // Outbound mail is never split by quarantine reasons.
+    expect(hourlySeries(counts, H0, H0 + 2 * HOUR_US, 'outbound', held).series.malware).toEqual([0, 0]);
+  });
   it('maps trace statuses to dashboard verdicts', () => {
     expect(verdictOf('filtered_as_spam')).toBe('spam');
     expect(verdictOf('expanded')).toBe('delivered');
@@ -53,6 +71,16 @@ describe('tables', () => {
     expect(tls).toHaveLength(1);
     expect(tls[0][0]).toBe('tls.test');
     expect(tls[0][1].count).toBe(2);
+    expect(tls[0][1].ids).toEqual(['1', '2']);
+  });
+  it('trusts the queue\'s tls_failure mark over the wording of the reply', () => {
+    const q = [
+      { id: '1', state: 'deferred', recipients: [
+        { address: 'a@strict.test', status: 'pending', attempts: 1, last_reply: 'next hop does not offer STARTTLS', tls_failure: true },
+        { address: 'b@plain.test', status: 'pending', attempts: 1, last_reply: '451 4.3.0 TLS cache busy', tls_failure: false },
+        { address: 'c@done.test', status: 'delivered', attempts: 1, last_reply: '250 ok', tls_failure: true }] },
+    ];
+    expect(tlsFailuresByDestination(q).map(([d, e]) => [d, e.count])).toEqual([['strict.test', 1]]);
   });
 });
 

@@ -29,10 +29,20 @@ export function verdictOf(status: string): string {
       return 'pending';
   }
 }
-export const VERDICTS = ['delivered', 'spam', 'quarantined', 'rejected', 'failed', 'pending'];
+export const VERDICTS = ['delivered', 'spam', 'quarantined', 'malware', 'phishing', 'rejected', 'failed', 'pending'];
+
+// Safe Attachments and Safe Links quarantine what they catch (reasons
+// "malware" and "phish"); the trace's status says only "quarantined", so these
+// come from the quarantine items themselves, per recipient like the trace.
+export type HeldItem = { created_at: number; reason: string; recipients: string[] };
+export function threatOf(reason: string): 'malware' | 'phishing' | null {
+  return reason === 'malware' ? 'malware' : reason === 'phish' ? 'phishing' : null;
+}
 
 // x: hour starts (seconds, as uPlot wants) covering [since, until); one series per verdict.
-export function hourlySeries(counts: HourCount[], since: number, until: number, direction: string) {
+// Quarantined recipients of malware / phish items move from "quarantined" to
+// their own series (quarantine items are inbound mail: not for outbound/internal).
+export function hourlySeries(counts: HourCount[], since: number, until: number, direction: string, held: HeldItem[] = []) {
   const first = Math.floor(since / HOUR_US) * HOUR_US;
   const hours: number[] = [];
   for (let h = first; h < until; h += HOUR_US) hours.push(h);
@@ -45,6 +55,15 @@ export function hourlySeries(counts: HourCount[], since: number, until: number, 
     if (i === undefined) continue;
     series[verdictOf(c.status)][i] += c.count;
   }
+  if (direction === 'all' || direction === 'inbound')
+    for (const item of held) {
+      const threat = threatOf(item.reason);
+      const i = index.get(Math.floor(item.created_at / HOUR_US) * HOUR_US);
+      if (!threat || i === undefined) continue;
+      const n = Math.min(item.recipients.length, series.quarantined[i]);
+      series.quarantined[i] -= n;
+      series[threat][i] += n;
+    }
   return { x: hours.map((h) => h / 1_000_000), series };
 }
 
@@ -72,7 +91,7 @@ export function domainOf(address: string): string {
   return at < 0 ? '' : address.slice(at + 1).toLowerCase();
 }
 
-export type QueueRcpt = { address: string; status: string; attempts: number; last_reply?: string };
+export type QueueRcpt = { address: string; status: string; attempts: number; last_reply?: string; tls_failure?: boolean; next_attempt?: number };
 export type QueueMessage = { id: string; state: string; recipients: QueueRcpt[] };
 
 export function queueByState(messages: QueueMessage[]): Record<string, number> {
@@ -81,17 +100,24 @@ export function queueByState(messages: QueueMessage[]): Record<string, number> {
   return out;
 }
 
-// Deferred recipients whose last reply is a TLS failure, by destination domain.
+// Deferred recipients whose delivery failed a required TLS policy, by
+// destination domain, with the ids of their messages (for "retry now"): the queue's own tls_failure mark (what "retry TLS
+// failures" acts on); without it (an older gateway), a reply naming TLS.
+function tlsFailed(r: QueueRcpt): boolean {
+  if (r.status !== 'pending' || !r.last_reply) return false;
+  if (r.tls_failure !== undefined) return r.tls_failure;
+  return /tls|starttls|certificate|mta-sts|dane/i.test(r.last_reply);
+}
 export function tlsFailuresByDestination(messages: QueueMessage[]) {
-  const m = new Map<string, { count: number; last: string }>();
+  const m = new Map<string, { count: number; last: string; ids: string[] }>();
   for (const msg of messages)
     for (const r of msg.recipients) {
-      if (r.status !== 'pending' || !r.last_reply || !/tls|starttls|certificate|mta-sts|dane/i.test(r.last_reply))
-        continue;
+      if (!tlsFailed(r)) continue;
       const d = domainOf(r.address);
-      const e = m.get(d) ?? { count: 0, last: '' };
+      const e = m.get(d) ?? { count: 0, last: '', ids: [] };
       e.count++;
-      e.last = r.last_reply;
+      e.last = r.last_reply ?? '';
+      if (!e.ids.includes(msg.id)) e.ids.push(msg.id);
       m.set(d, e);
     }
   return [...m.entries()].sort((a, b) => b[1].count - a[1].count);

@@ -3,7 +3,7 @@
 // under /console/ with CSP default-src 'self'; talks only to the admin API.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, Session, setCsrf } from './api';
+import { api, ApiError, onSessionEnded, Session, setCsrf } from './api';
 import { Dashboard } from './dashboard';
 import { TracePage, TraceDetail } from './trace';
 import { QuarantinePage } from './quarantine';
@@ -12,7 +12,7 @@ import { PoliciesPage } from './policies';
 import { AttachmentsPage } from './attachments';
 import './style.css';
 
-function SignIn({ onSession }: { onSession: (s: Session) => void }) {
+function SignIn({ onSession, ended }: { onSession: (s: Session) => void; ended: string }) {
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState('');
@@ -30,6 +30,7 @@ function SignIn({ onSession }: { onSession: (s: Session) => void }) {
   return (
     <main class="signin">
       <h1>mailmoat</h1>
+      {ended ? <p class="note" role="status">Your session ended: {ended}.</p> : null}
       <form onSubmit={submit} aria-label="Sign in">
         <label>
           User <input name="user" autocomplete="username" value={user} onInput={(e) => setUser(e.currentTarget.value)} required />
@@ -70,7 +71,8 @@ function Page({ hash, session }: { hash: string; session: Session }) {
   const [path] = hash.slice(1).split('?');
   if (path.startsWith('/trace/')) return <TraceDetail id={decodeURIComponent(path.slice(7))} />;
   if (path === '/trace') return <TracePage />;
-  if (path === '/quarantine') return <QuarantinePage session={session} />;
+  // Keyed by the hash: a link to one message's item starts a fresh page.
+  if (path === '/quarantine') return <QuarantinePage key={hash} session={session} />;
   if (path === '/clicks') return <ClicksPage />;
   if (path === '/queue') return <QueuePage session={session} />;
   if (path === '/attachments') return <AttachmentsPage />;
@@ -80,8 +82,14 @@ function Page({ hash, session }: { hash: string; session: Session }) {
 
 function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [ended, setEnded] = useState('');
   const hash = useHash();
   useEffect(() => {
+    onSessionEnded((why) => {
+      setCsrf('');
+      setEnded(why);
+      setSession(null);
+    });
     api<Session>('GET', '/api/v1/session')
       .then((s) => {
         setCsrf(s.csrf);
@@ -93,8 +101,10 @@ function App() {
   if (session === null)
     return (
       <SignIn
+        ended={ended}
         onSession={(s) => {
           setCsrf(s.csrf);
+          setEnded('');
           setSession(s);
         }}
       />

@@ -1,6 +1,6 @@
 // URL trace (Safe Links clicks: filter by URL, recipient, verdict) and the
 // queue (deferred messages with their last error, retry / hold / release, and
-// TLS failures by destination with "retry now").
+// TLS failures by destination with "retry now" per destination and for all).
 import { useState } from 'preact/hooks';
 import { api, Session } from './api';
 import { ErrorLine, Table, useAction, useApi } from './ui';
@@ -42,15 +42,33 @@ export function QueuePage({ session }: { session: Session }) {
   const act = useAction();
   const messages = list.data?.messages ?? [];
   const run = (what: string, fn: () => Promise<unknown>) => act.run(what, fn).then(list.reload);
-  const lastError = (m: QueueMessage) => m.recipients.filter((r) => r.last_reply).map((r) => `${r.address}: ${r.last_reply}`).join('; ');
+  const pending = (m: QueueMessage) => m.recipients.filter((r) => r.status === 'pending');
+  const attempts = (m: QueueMessage) => Math.max(0, ...pending(m).map((r) => r.attempts));
+  // The queue counts in Unix seconds (the trace in microseconds).
+  const seconds = (t: number) => formatTime(t * 1_000_000);
+  const nextAttempt = (m: QueueMessage) => {
+    const due = pending(m).map((r) => r.next_attempt ?? 0).filter((t) => t > 0);
+    return due.length ? seconds(Math.min(...due)) : m.state === 'held' ? '' : 'now';
+  };
+  const lastError = (m: QueueMessage) => pending(m).filter((r) => r.last_reply).map((r) => `${r.address}: ${r.last_reply}`).join('; ');
+  // One destination's TLS failures: each of their messages is made due now.
+  async function retryMessages(ids: string[]) {
+    for (const id of ids) await api('POST', `/api/v1/queue/${id}/retry`, {});
+    return `${ids.length} message(s) due now`;
+  }
+  async function retryTls() {
+    const r = await api<{ recipients_rescheduled: number }>('POST', '/api/v1/queue/retry', { tls_failures: true });
+    return `${r.recipients_rescheduled} recipient(s) due now`;
+  }
   return (
     <section aria-labelledby="queue-h">
       <h1 id="queue-h">Queue</h1>
+      <button type="button" onClick={list.reload}>Refresh</button>
       {act.line}
       <ErrorLine text={list.error} />
-      <Table label="Queued messages" head={['id', 'received', 'sender', 'subject', 'state', 'last error', admin ? 'actions' : '']}
+      <Table label="Queued messages" head={['id', 'received', 'sender', 'subject', 'state', 'attempts', 'last error', 'next attempt', admin ? 'actions' : '']}
         rows={messages.map((m) => [
-          m.id, formatTime(m.received_at), m.sender, m.subject, m.state, lastError(m),
+          m.id, seconds(m.received_at), m.sender, m.subject, m.state, attempts(m), lastError(m), nextAttempt(m),
           admin ? (
             <span class="actions">
               <button type="button" onClick={() => run(`Retry ${m.id}`, () => api('POST', `/api/v1/queue/${m.id}/retry`, {}))}>Retry</button>
@@ -61,13 +79,11 @@ export function QueuePage({ session }: { session: Session }) {
           ) : '',
         ])} />
       <h2>TLS failures by destination</h2>
-      <Table label="TLS failures" head={['destination', 'recipients', 'last error']}
-        rows={tlsFailuresByDestination(messages).map(([d, e]) => [d, e.count, e.last])} />
-      {admin ? (
-        <button type="button" onClick={() => run('Retry TLS failures now', () => api('POST', '/api/v1/queue/retry', { tls_failures: true }))}>
-          Retry TLS failures now
-        </button>
-      ) : null}
+      <Table label="TLS failures" head={['destination', 'recipients', 'last error', admin ? 'action' : '']}
+        rows={tlsFailuresByDestination(messages).map(([d, e]) => [d, e.count, e.last, admin ? (
+          <button type="button" aria-label={`Retry ${d} now`} onClick={() => run(`Retry ${d} now`, () => retryMessages(e.ids))}>Retry now</button>
+        ) : ''])} />
+      {admin ? <button type="button" onClick={() => run('Retry TLS failures now', retryTls)}>Retry TLS failures now</button> : null}
     </section>
   );
 }

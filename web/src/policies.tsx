@@ -1,10 +1,11 @@
 // Policies: read-only views of the effective configuration of transport rules,
 // verdict, connection filtering, TLS and partner connectors, Safe Links and
 // Safe Attachments (GET /api/v1/policies, secrets hidden) and the rules file;
-// reload the rules and test a message (.eml upload) over POST /api/v1/rules/reload
-// and /api/v1/rules/test (the records work's routes; "not available" without them).
+// reload the rules (a broken file lists its FILE:LINE errors; the previous
+// rules stay active) and test a message (.eml upload) over POST /api/v1/rules/reload
+// and /api/v1/rules/test.
 import { useState } from 'preact/hooks';
-import { api, ApiError, NotAvailable, Session } from './api';
+import { api, ApiError, Session } from './api';
 import { queryString } from './logic';
 import { ErrorLine, Table, useApi } from './ui';
 
@@ -15,12 +16,12 @@ type TestResult = {
 };
 
 function explain(e: unknown) {
-  if (e instanceof NotAvailable || (e instanceof ApiError && e.status === 404)) return 'not available on this gateway';
   return (e as Error).message;
 }
 
 export function PoliciesPage({ session }: { session: Session }) {
   const [reload, setReload] = useState('');
+  const [reloadErrors, setReloadErrors] = useState<string[]>([]);
   const [form, setForm] = useState({ ip: '', mail_from: '', rcpt: '' });
   const [file, setFile] = useState<File | null>(null);
   const [result, setResult] = useState<TestResult | null>(null);
@@ -37,12 +38,17 @@ export function PoliciesPage({ session }: { session: Session }) {
     );
   };
   async function doReload() {
+    setReload('Reloading…');
+    setReloadErrors([]);
     try {
       const r = await api<{ rules: number; loaded_from: string }>('POST', '/api/v1/rules/reload', {});
       setReload(`Reloaded ${r.rules} rule(s) from ${r.loaded_from}`);
     } catch (e) {
-      setReload(`Reload: ${explain(e)}`);
+      const errors = e instanceof ApiError && Array.isArray(e.body?.errors) ? e.body.errors.map(String) : [];
+      setReload(`Reload failed: ${explain(e)}`);
+      setReloadErrors(errors);
     }
+    active.reload();
   }
   async function doTest(e: Event) {
     e.preventDefault();
@@ -73,7 +79,10 @@ export function PoliciesPage({ session }: { session: Session }) {
         <pre class="wrap">{active.data?.rules_text ?? ''}</pre>
       </details>
       {session.role === 'admin' ? <button type="button" onClick={doReload}>Reload rules</button> : null}
-      {reload ? <p role="status">{reload}</p> : null}
+      {reload ? <p role="status" class={reloadErrors.length ? 'error' : 'ok'}>{reload}</p> : null}
+      {reloadErrors.length ? (
+        <ul class="errors" aria-label="Rules file errors">{reloadErrors.map((x) => <li>{x}</li>)}</ul>
+      ) : null}
       <h2>Test a message</h2>
       <form class="search" onSubmit={doTest} aria-label="Test a message">
         <label>Message (.eml) <input type="file" name="eml" accept=".eml,message/rfc822"

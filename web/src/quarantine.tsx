@@ -1,15 +1,15 @@
 // Quarantine: filters, safe preview (headers, text, attachments as text only),
 // release to all or some recipients, delete, allow sender, false positive,
-// bulk release/delete. Actions are for admins (the API refuses viewers too);
-// preview of malware items is admin-only. Preview, allow-sender and
-// false-positive are newer routes: when the gateway lacks them the page says so.
-import { useState } from 'preact/hooks';
-import { api, ApiError, NotAvailable, Session } from './api';
+// bulk release/delete, and the list of reported false positives. Actions are
+// for admins (the API refuses viewers too); preview of malware items is
+// admin-only.
+import { useEffect, useState } from 'preact/hooks';
+import { api, Session } from './api';
 import { ErrorLine, NotAvailableNote, Table, useAction, useApi } from './ui';
 import { formatTime, inputToMicros, queryString } from './logic';
 
 type Item = {
-  id: number; reason: string; policy: string; sender: string; recipients: string[]; subject: string;
+  id: number; queue_id: string; reason: string; policy: string; sender: string; recipients: string[]; subject: string;
   size: number; created_at: number; expires_at: number; state: string; released_to?: string[];
 };
 type Preview = {
@@ -17,11 +17,7 @@ type Preview = {
   attachments: { name: string; type: string; size: number; sha256: string; verdict: string }[];
 };
 
-// The item is listed, so its id is valid: a 404 or 400 from preview,
-// allow-sender or false-positive means this gateway lacks the route.
-function unavailable(e: unknown) {
-  return e instanceof NotAvailable || (e instanceof ApiError && (e.status === 404 || e.status === 400));
-}
+type FalsePositive = { id: number; queue_id: string; sender: string; subject: string; reason: string; by: string; at: number; note: string };
 
 function PreviewPane({ item, admin }: { item: Item; admin: boolean }) {
   const [preview, setPreview] = useState<Preview | null>(null);
@@ -32,7 +28,7 @@ function PreviewPane({ item, admin }: { item: Item; admin: boolean }) {
     try {
       setPreview(await api<Preview>('GET', `/api/v1/quarantine/${item.id}/preview`));
     } catch (e) {
-      setNote(unavailable(e) ? 'Preview is not available on this gateway.' : (e as Error).message);
+      setNote(`Preview: ${(e as Error).message}`);
     }
   }
   if (blocked) return <p class="note">Malware items are previewed by admins only.</p>;
@@ -59,15 +55,14 @@ function PreviewPane({ item, admin }: { item: Item; admin: boolean }) {
 
 type Run = (what: string, fn: () => Promise<unknown>) => Promise<void>;
 
-// Runs a contract route (records2) and reports "not available" when missing.
-function optional(fn: () => Promise<unknown>) {
-  return async () => {
-    try {
-      await fn();
-    } catch (e) {
-      throw unavailable(e) ? new NotAvailable('not available') : e;
-    }
-  };
+async function allowSender(item: Item) {
+  const r = await api<{ sender: string }>('POST', `/api/v1/quarantine/${item.id}/allow-sender`, {});
+  return `${r.sender} is on the sender allow list (honoured when SPF or DMARC passes)`;
+}
+
+async function reportFalsePositive(item: Item) {
+  await api('POST', `/api/v1/quarantine/${item.id}/false-positive`, {});
+  return `item ${item.id} reported`;
 }
 
 function Actions({ item, run }: { item: Item; run: Run }) {
@@ -93,8 +88,8 @@ function Actions({ item, run }: { item: Item; run: Run }) {
       {item.state !== 'deleted' ? (
         <button type="button" onClick={() => run('Delete', () => api('POST', `/api/v1/quarantine/${item.id}/delete`, {}))}>Delete</button>
       ) : null}
-      <button type="button" onClick={() => run('Allow sender', optional(() => api('POST', `/api/v1/quarantine/${item.id}/allow-sender`, {})))}>Allow sender</button>
-      <button type="button" onClick={() => run('Report false positive', optional(() => api('POST', `/api/v1/quarantine/${item.id}/false-positive`, {})))}>
+      <button type="button" onClick={() => run('Allow sender', () => allowSender(item))}>Allow sender</button>
+      <button type="button" onClick={() => run('Report false positive', () => reportFalsePositive(item))}>
         Report false positive
       </button>
     </div>
@@ -103,19 +98,30 @@ function Actions({ item, run }: { item: Item; run: Run }) {
 
 export function QuarantinePage({ session }: { session: Session }) {
   const admin = session.role === 'admin';
-  const [form, setForm] = useState({ reason: '', sender: '', recipient: '', state: 'held', since: '', until: '' });
-  const [query, setQuery] = useState('?state=held&limit=50');
+  // #/quarantine?queue_id=ID (from a trace detail): that message's item, in any state, opened.
+  const wanted = new URLSearchParams(location.hash.split('?')[1] ?? '').get('queue_id') ?? '';
+  const [form, setForm] = useState({ reason: '', sender: '', recipient: '', state: wanted ? '' : 'held', since: '', until: '' });
+  const [query, setQuery] = useState(wanted ? '?limit=1000' : '?state=held&limit=50');
   const [open, setOpen] = useState<number | null>(null);
   const [picked, setPicked] = useState<number[]>([]);
   const list = useApi<{ items: Item[] }>(`/api/v1/quarantine${query}`);
+  const reported = useApi<{ items: FalsePositive[] }>('/api/v1/false-positives');
   const bulk = useAction();
-  const items = list.data?.items ?? [];
+  const reload = () => {
+    list.reload();
+    reported.reload();
+  };
+  const items = (list.data?.items ?? []).filter((it) => !wanted || query !== '?limit=1000' || it.queue_id === wanted);
+  useEffect(() => {
+    if (wanted && items.length === 1 && open === null) setOpen(items[0].id);
+  }, [wanted, items.length]);
   async function bulkRun(what: string, action: string) {
+    // One request per item; the first refusal stops the run and is reported.
     await bulk.run(`${what} ${picked.length} item(s)`, async () => {
       for (const id of picked) await api('POST', `/api/v1/quarantine/${id}/${action}`, {});
     });
     setPicked([]);
-    list.reload();
+    reload();
   }
   const input = (name: 'reason' | 'sender' | 'recipient', label: string) => (
     <label>{label} <input name={name} value={form[name]} onInput={(e) => setForm({ ...form, [name]: e.currentTarget.value })} /></label>
@@ -138,6 +144,7 @@ export function QuarantinePage({ session }: { session: Session }) {
         <label>To (UTC) <input type="datetime-local" name="until" value={form.until} onInput={(e) => setForm({ ...form, until: e.currentTarget.value })} /></label>
         <button type="submit">Filter</button>
       </form>
+      {wanted && query === '?limit=1000' ? <p>The item of message {wanted} · <a href="#/quarantine">all held items</a></p> : null}
       <ErrorLine text={list.error} />
       {list.missing ? <NotAvailableNote what="The quarantine" /> : null}
       {admin && picked.length ? (
@@ -160,9 +167,13 @@ export function QuarantinePage({ session }: { session: Session }) {
           <p>From {it.sender} · {it.reason} ({it.policy}) · expires {formatTime(it.expires_at)}
             {it.released_to?.length ? ` · released to ${it.released_to.join(', ')}` : ''}</p>
           <PreviewPane item={it} admin={admin} />
-          {admin ? <Actions item={it} run={(what, fn) => bulk.run(what, fn).then(list.reload)} /> : <p class="note">Viewers cannot release or delete.</p>}
+          {admin ? <Actions item={it} run={(what, fn) => bulk.run(what, fn).then(reload)} /> : <p class="note">Viewers cannot release or delete.</p>}
         </article>
       ))}
+      <h2>Reported false positives</h2>
+      <ErrorLine text={reported.error} />
+      <Table label="False positives" head={['reported', 'by', 'item', 'sender', 'subject', 'reason', 'note']}
+        rows={(reported.data?.items ?? []).map((f) => [formatTime(f.at), f.by, f.id, f.sender, f.subject || '(no subject)', f.reason, f.note])} />
     </section>
   );
 }

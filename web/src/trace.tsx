@@ -1,5 +1,7 @@
-// Message trace: a search form over GET /api/v1/trace (paged with
-// next_cursor) and a message's timeline from GET /api/v1/trace/ID, with its
+// Message trace: a search form over GET /api/v1/trace (sender, recipient,
+// subject words, Message-ID, client IP, direction, status, time range; paged
+// with next_cursor, previous pages by the cursors that led to them) and a
+// message's timeline from GET /api/v1/trace/ID, with its
 // Authentication-Results and links to its quarantine item and clicks.
 import { useState } from 'preact/hooks';
 import { ErrorLine, Table, useApi } from './ui';
@@ -15,7 +17,9 @@ const STATUSES = ['', 'received', 'analyzing', 'delivered', 'deferred', 'failed'
   'rejected', 'redirected', 'expanded', 'deleted'];
 
 export function TracePage() {
-  const [form, setForm] = useState({ sender: '', recipient: '', subject: '', message_id: '', client_ip: '', status: '', since: '', until: '' });
+  const [form, setForm] = useState({
+    sender: '', recipient: '', subject: '', message_id: '', client_ip: '', direction: '', status: '', since: '', until: '', limit: '25',
+  });
   const [query, setQuery] = useState('?limit=25');
   const [cursors, setCursors] = useState<string[]>([]);
   const result = useApi<{ records: TraceRecord[]; next_cursor: string }>(`/api/v1/trace${query}`);
@@ -23,10 +27,18 @@ export function TracePage() {
     e.preventDefault();
     setQuery(queryString({
       sender: form.sender, recipient: form.recipient, subject: form.subject, message_id: form.message_id,
-      client_ip: form.client_ip, status: form.status, since: inputToMicros(form.since), until: inputToMicros(form.until),
-      limit: 25, cursor,
+      client_ip: form.client_ip, direction: form.direction, status: form.status, since: inputToMicros(form.since),
+      until: inputToMicros(form.until), limit: form.limit, cursor,
     }));
   }
+  const choice = (name: 'status' | 'direction' | 'limit', label: string, values: string[]) => (
+    <label>
+      {label}{' '}
+      <select name={name} value={form[name]} onChange={(e) => setForm({ ...form, [name]: e.currentTarget.value })}>
+        {values.map((s) => <option value={s}>{s || 'any'}</option>)}
+      </select>
+    </label>
+  );
   const field = (name: keyof typeof form, label: string, when = false) => {
     const onInput = (e: { currentTarget: HTMLInputElement }) => setForm({ ...form, [name]: e.currentTarget.value });
     return (
@@ -47,14 +59,11 @@ export function TracePage() {
         {field('subject', 'Subject words')}
         {field('message_id', 'Message-ID')}
         {field('client_ip', 'Client IP')}
-        <label>
-          Status{' '}
-          <select name="status" value={form.status} onChange={(e) => setForm({ ...form, status: e.currentTarget.value })}>
-            {STATUSES.map((s) => <option value={s}>{s || 'any'}</option>)}
-          </select>
-        </label>
+        {choice('direction', 'Direction', ['', 'inbound', 'outbound', 'internal'])}
+        {choice('status', 'Status', STATUSES)}
         {field('since', 'From (UTC)', true)}
         {field('until', 'To (UTC)', true)}
+        {choice('limit', 'Per page', ['10', '25', '100'])}
         <button type="submit">Search</button>
       </form>
       <ErrorLine text={result.error} />
@@ -65,6 +74,7 @@ export function TracePage() {
           r.status, r.direction, r.client_ip,
         ])} />
       <div class="row">
+        <span aria-live="polite">Page {cursors.length + 1}</span>
         {cursors.length > 0 ? (
           <button type="button" onClick={(e) => { const c = cursors.slice(0, -1); setCursors(c); search(e, c[c.length - 1] ?? ''); }}>
             Previous page
@@ -128,7 +138,7 @@ export function TraceDetail({ id }: { id: string }) {
         ))}
       </ol>
       <p>
-        {quarantined ? <><a href="#/quarantine">Quarantine</a>{' · '}</> : null}
+        {quarantined ? <><a href={`#/quarantine?queue_id=${encodeURIComponent(id)}`}>The quarantine item</a>{' · '}</> : null}
         {first ? <a href={`#/clicks?message_id=${encodeURIComponent(first.message_id)}`}>Clicks on this message's links</a> : null}
       </p>
     </section>

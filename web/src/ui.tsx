@@ -69,7 +69,8 @@ export function Table({ head, rows, label }: { head: string[]; rows: (string | n
   );
 }
 
-// Runs an action, reporting its outcome in a status line.
+// Runs an action, reporting its outcome in a status line: "WHAT: done", or
+// "WHAT: TEXT" when the action returns a string describing what it did.
 export function useAction() {
   const [status, setStatus] = useState('');
   const [failed, setFailed] = useState(false);
@@ -77,8 +78,8 @@ export function useAction() {
     setStatus(`${what}…`);
     setFailed(false);
     try {
-      await fn();
-      setStatus(`${what}: done`);
+      const outcome = await fn();
+      setStatus(`${what}: ${typeof outcome === 'string' ? outcome : 'done'}`);
     } catch (e) {
       setFailed(true);
       setStatus(e instanceof NotAvailable ? `${what}: not available on this gateway` : `${what}: ${(e as Error).message}`);
