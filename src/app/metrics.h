@@ -1,7 +1,7 @@
 // The gateway's Prometheus metrics (text format at /metrics): messages by
 // direction and verdict, deliveries by outcome and their latency, queue sizes by
-// state, DNS query latency, filter durations, and the trace recorder's queue
-// depth and spill size. Resolvers and filters are measured by wrapping them, so
+// state, DNS query latency, filter durations, TLS handshakes by side and
+// outcome, and the trace recorder's queue depth and spill size. Resolvers and filters are measured by wrapping them, so
 // nothing in the pure modules knows about metrics.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include "pipeline/filter.h"
 #include "queue/manager.h"
 #include "store/recorder/trace_recorder.h"
+#include "tls/handshake.h"
 
 namespace mailmoat::app {
 
@@ -23,6 +24,8 @@ class GatewayMetrics {
   void on_queue_event(const queue::QueueEvent& event);
   void on_refused(const pipeline::MessageContext& ctx, const pipeline::Verdict& verdict);
   void on_http_request(const std::string& path);
+  // `side`: "inbound" (our SMTP listeners' STARTTLS) or "outbound" (delivery).
+  void on_tls_handshake(const char* side, const tls::HandshakeOutcome& outcome);
 
   // The same resolver, with each query's latency observed by record type.
   std::unique_ptr<dns::Resolver> measure(dns::Resolver& inner);
