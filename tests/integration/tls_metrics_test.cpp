@@ -3,8 +3,9 @@
 // openssl s_client, a client that goes on in clear after STARTTLS, one that
 // hangs up) and the gateway's own deliveries to a next hop (opportunistic TLS
 // that works, and a verify policy the next hop's certificate does not meet)
-// each move their series.
+// each move their series, before and after a SIGHUP reload.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <cstdlib>
 #include <sstream>
@@ -60,6 +61,9 @@ TEST(TlsMetrics, InboundStarttlsHandshakesAreCountedByOutcome) {
                          " 2>&1").c_str()),
             0);
   EXPECT_EQ(wait_handshakes(gw, "inbound", "ok", "TLSv1.3", 1), 1);
+  // SIGHUP replaces the server's settings; the sessions after it are still counted.
+  kill(gw.pid(), SIGHUP);
+  ASSERT_TRUE(gw.wait_for_log("config.reloaded")) << gw.log();
 
   // A client that offers only TLS 1.1: the listener's minimum is TLS 1.2.
   (void)!std::system(("openssl s_client -starttls smtp -connect " + smtp +

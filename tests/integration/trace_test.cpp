@@ -150,6 +150,17 @@ TEST(Trace, SearchBySubjectWordsClientIpAndDirection) {
   EXPECT_EQ(http_request(gw.http_address(), "GET", "/api/v1/trace?direction=sideways", "",
                          {"Authorization: Bearer " + token}).status,
             400);
+  // SQL metacharacters in every text field: a search that finds nothing, and the trace still there.
+  const std::string sql = "%27%3B%20DROP%20TABLE%20trace_records%3B--%20%22%5C%25_";
+  for (const char* field : {"sender", "recipient", "message_id", "subject", "client_ip"}) {
+    auto r = http_request(gw.http_address(), "GET", "/api/v1/trace?" + std::string(field) + "=" + sql, "",
+                          {"Authorization: Bearer " + token});
+    EXPECT_EQ(r.status, 200) << field << ": " << r.body;
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << field << ": " << r.body;
+    EXPECT_TRUE(j["records"].empty()) << field << ": " << r.body;
+  }
+  EXPECT_EQ(records_found(trace_cli(gw, {"search", "--json", "--subject", "budget"})), 1u);
 }
 
 }  // namespace mailmoat::testing
