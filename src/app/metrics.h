@@ -1,8 +1,9 @@
 // The gateway's Prometheus metrics (text format at /metrics): messages by
 // direction and verdict, deliveries by outcome and their latency, queue sizes by
-// state, DNS query latency, filter durations, TLS handshakes by side and
-// outcome, and the trace recorder's queue depth and spill size. Resolvers and filters are measured by wrapping them, so
-// nothing in the pure modules knows about metrics.
+// state, DNS query latency, filter durations, STARTTLS handshakes by side and
+// outcome, and the trace recorder's queue depth and spill size. Resolvers and
+// filters are measured by wrapping them, so nothing in the pure modules knows
+// about metrics; the SMTP server and client report handshakes through callbacks.
 #pragma once
 
 #include <memory>
