@@ -17,6 +17,7 @@ struct TraceCommand {
   std::string config_path;
   std::vector<std::string> overrides;
   std::string sender, recipient, since, until, status, message_id, id;
+  std::string subject, client_ip, direction;  // subject: words, all of which must appear
   bool json = false;
 };
 

@@ -107,6 +107,13 @@ struct GatewayMetrics::Impl {
       prometheus::BuildHistogram().Name("mailmoat_dns_query_seconds").Help("DNS query latency, by record type").Register(*registry);
   prometheus::Family<prometheus::Histogram>& filter_duration =
       prometheus::BuildHistogram().Name("mailmoat_filter_seconds").Help("Time each filter took to its verdict").Register(*registry);
+  prometheus::Family<prometheus::Counter>& tls_handshakes =
+      prometheus::BuildCounter()
+          .Name("mailmoat_tls_handshakes_total")
+          .Help("SMTP STARTTLS handshakes, by side (inbound, outbound), outcome (ok, failed), protocol version "
+                "(ok) and reason (failed: timeout, closed, not_tls, protocol_version, negotiation, certificate, "
+                "dane, policy, other)")
+          .Register(*registry);
   prometheus::Family<prometheus::Gauge>& trace_queue =
       prometheus::BuildGauge().Name("mailmoat_trace_queue_events").Help("Trace events waiting in memory for the store").Register(*registry);
   prometheus::Family<prometheus::Gauge>& trace_spill =
@@ -130,6 +137,17 @@ GatewayMetrics::GatewayMetrics(const std::string& version) : impl_(std::make_uni
 GatewayMetrics::~GatewayMetrics() = default;
 
 void GatewayMetrics::on_http_request(const std::string& path) { impl_->http_requests.Add({{"path", path}}).Increment(); }
+
+void GatewayMetrics::on_tls_handshake(const char* side, const tls::HandshakeOutcome& outcome) {
+  // Only the fixed sets reach the labels: a peer cannot mint new series.
+  std::string version = outcome.version;
+  if (version != "TLSv1.3" && version != "TLSv1.2" && version != "TLSv1.1" && version != "TLSv1") version = "other";
+  if (outcome.ok)
+    impl_->tls_handshakes.Add({{"side", side}, {"outcome", "ok"}, {"version", version}, {"reason", "none"}}).Increment();
+  else
+    impl_->tls_handshakes.Add({{"side", side}, {"outcome", "failed"}, {"version", "none"}, {"reason", outcome.reason}})
+        .Increment();
+}
 
 void GatewayMetrics::on_queue_event(const queue::QueueEvent& e) {
   if ((e.type == "queued" || e.type == "held") && e.message) {

@@ -1,8 +1,9 @@
 // The gateway's Prometheus metrics (text format at /metrics): messages by
 // direction and verdict, deliveries by outcome and their latency, queue sizes by
-// state, DNS query latency, filter durations, and the trace recorder's queue
-// depth and spill size. Resolvers and filters are measured by wrapping them, so
-// nothing in the pure modules knows about metrics.
+// state, DNS query latency, filter durations, STARTTLS handshakes by side and
+// outcome, and the trace recorder's queue depth and spill size. Resolvers and
+// filters are measured by wrapping them, so nothing in the pure modules knows
+// about metrics; the SMTP server and client report handshakes through callbacks.
 #pragma once
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include "pipeline/filter.h"
 #include "queue/manager.h"
 #include "store/recorder/trace_recorder.h"
+#include "tls/handshake.h"
 
 namespace mailmoat::app {
 
@@ -23,6 +25,8 @@ class GatewayMetrics {
   void on_queue_event(const queue::QueueEvent& event);
   void on_refused(const pipeline::MessageContext& ctx, const pipeline::Verdict& verdict);
   void on_http_request(const std::string& path);
+  // `side`: "inbound" (our SMTP listeners' STARTTLS) or "outbound" (delivery).
+  void on_tls_handshake(const char* side, const tls::HandshakeOutcome& outcome);
 
   // The same resolver, with each query's latency observed by record type.
   std::unique_ptr<dns::Resolver> measure(dns::Resolver& inner);

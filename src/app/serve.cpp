@@ -284,6 +284,7 @@ int serve(const ServeOptions& options) {
   relay_opts.helo_name = hostname;
   relay_opts.use_bdat = cfg.queue.bdat;
   relay_opts.timeout = std::chrono::seconds(cfg.queue.delivery_timeout_seconds);
+  relay_opts.on_tls_handshake = [&metrics](const tls::HandshakeOutcome& o) { metrics.on_tls_handshake("outbound", o); };
   queue_manager.add_transport("relay", std::make_shared<smtp::SmtpTransport>(io, relay_opts, resolver.get()));
   auto lmtp_opts = relay_opts;
   lmtp_opts.mode = smtp::SmtpTransportOptions::Mode::lmtp;
@@ -417,6 +418,7 @@ int serve(const ServeOptions& options) {
       chain->add(metrics.measure(signing_filter));
     }
   }
+  smtp_cfg->on_tls_handshake = [&metrics](const tls::HandshakeOutcome& o) { metrics.on_tls_handshake("inbound", o); };
   smtp_cfg->on_refused = [&trace, &metrics](const pipeline::MessageContext& ctx, const pipeline::Verdict& v,
                                             const smtp::Reply& r) {
     metrics.on_refused(ctx, v);

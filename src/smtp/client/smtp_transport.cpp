@@ -210,6 +210,9 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
   std::string dane_error;
   boost::system::error_code ec = co_await stream_.start_tls(std::move(context), std::move(server_name), tlsa, &dane_error);
   timer_.cancel();
+  if (ec && options_.on_tls_handshake)
+    options_.on_tls_handshake(tls::HandshakeOutcome{
+        false, {}, !dane_error.empty() ? std::string("dane") : tls::handshake_failure_reason(ec, timed_out_)});
   if (ec) {
     std::string why = "TLS handshake with " + remote_ + " failed: " +
                       (!dane_error.empty() ? dane_error : timed_out_ ? std::string("timeout") : ec.message());
@@ -221,6 +224,11 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
     co_return all(n, Outcome::deferred, "451 4.7.5 " + why, remote_);
   }
   tls::ServerCheck check = tls::check_server(stream_.native_handle(), policy, tls_->mx_host, job.domain);
+  if (options_.on_tls_handshake) {
+    const char* version = SSL_get_version(stream_.native_handle());
+    options_.on_tls_handshake(check.ok ? tls::HandshakeOutcome{true, version ? version : "unknown", {}}
+                                       : tls::HandshakeOutcome{false, {}, "policy"});
+  }
   remote_ += " (" + check.summary + ")";
   tls_result_ = check.ok ? std::string() : check.failure_type;
   tls_reason_ = check.ok ? std::string() : check.reason;

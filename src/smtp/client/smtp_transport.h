@@ -14,6 +14,7 @@
 #include "queue/transport.h"
 #include "tls/client_context.h"
 #include "tls/client_policy.h"
+#include "tls/handshake.h"
 #include "tls/mta_sts.h"
 #include "tls/tlsrpt_report.h"
 #include "util/error.h"
@@ -36,6 +37,9 @@ struct SmtpTransportOptions {
   std::shared_ptr<tls::MtaSts> mta_sts;
   // TLS-RPT (RFC 8460): told the outcome of every new session that tried TLS; called on the event loop, must not block.
   std::function<void(tls::TlsRptResult)> tls_report;
+  // Told how every STARTTLS handshake ended (for the metrics); a session that completed the
+  // handshake but failed the TLS policy counts as failed with reason "policy". On the event loop.
+  std::function<void(const tls::HandshakeOutcome&)> on_tls_handshake;
 };
 
 struct ConnectionPool;

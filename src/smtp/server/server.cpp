@@ -318,9 +318,12 @@ awaitable<bool> Connection::start_tls() {
   if (ec) {
     log::warn("smtp.tls_failed", {{"client", client_ip_},
                                   {"error", timed_out_ ? std::string("handshake timed out") : ec.message()}});
+    if (settings_->on_tls_handshake)
+      settings_->on_tls_handshake(tls::HandshakeOutcome{false, {}, tls::handshake_failure_reason(ec, timed_out_)});
     co_return false;
   }
   tls::SessionFacts f = tls::session_facts(tls_->native_handle());
+  if (settings_->on_tls_handshake) settings_->on_tls_handshake(tls::HandshakeOutcome{true, f.version, {}});
   tls_facts_.active = true;
   tls_facts_.version = std::move(f.version);
   tls_facts_.cipher = std::move(f.cipher);
@@ -605,6 +608,8 @@ util::Result<void> SmtpServer::reload(ServerSettings settings) {
   }
   for (auto& [l, ctx] : contexts) l->set_tls(std::move(ctx));
   settings.listeners = impl_->settings.listeners;
+  if (!settings.on_refused) settings.on_refused = impl_->settings.on_refused;
+  if (!settings.on_tls_handshake) settings.on_tls_handshake = impl_->settings.on_tls_handshake;
   impl_->limiter.set_limits(settings.connections);
   auto next = std::make_shared<const ServerSettings>(std::move(settings));
   std::lock_guard lock(impl_->settings_mu);

@@ -18,6 +18,7 @@
 #include "smtp/protocol/session.h"
 #include "smtp/server/connection_limiter.h"
 #include "pipeline/message_sink.h"
+#include "tls/handshake.h"
 #include "tls/server_context.h"
 #include "util/cidr.h"
 #include "util/error.h"
@@ -58,6 +59,8 @@ struct ServerSettings {
   // Told about every message the server refused or discarded after DATA
   // (reply sent, nothing queued), for the message trace.
   std::function<void(const pipeline::MessageContext&, const pipeline::Verdict&, const Reply&)> on_refused;
+  // Told how every STARTTLS handshake ended (for the metrics); called on the session's thread.
+  std::function<void(const tls::HandshakeOutcome&)> on_tls_handshake;
 };
 
 class SmtpServer {
@@ -74,7 +77,8 @@ class SmtpServer {
   // New settings for sessions that start from now on (SIGHUP): domains, networks,
   // recipient list, limits, and TLS certificates (re-read from their files;
   // sessions already open keep theirs). Listener addresses need a restart.
-  // Fails, changing nothing, when a certificate cannot be loaded.
+  // Fails, changing nothing, when a certificate cannot be loaded. The callbacks
+  // (on_refused, on_tls_handshake) stay those given at construction when `settings` has none.
   util::Result<void> reload(ServerSettings settings);
   void stop();                   // stop accepting; idle sessions get 421 4.3.2
   void abort_sessions();         // grace period over: close whatever is left
