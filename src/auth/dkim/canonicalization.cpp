@@ -34,17 +34,37 @@ void compress_wsp_into(std::string& out, std::string_view s, bool unfold) {
   char* const first = out.data() + start_size;
   char* w = first;
   bool pending_space = false;
-  for (char c : s) {
-    unsigned char k = kClass[static_cast<unsigned char>(c)];
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  while (p < end) {
+    const unsigned char k = kClass[static_cast<unsigned char>(*p)];
     if (k == 1) {
       pending_space = true;
     } else if (k != 0 && drop) {
-      continue;  // CR/LF of a fold
+      // CR/LF of a fold
     } else {
       if (pending_space && (w != first || !unfold)) *w++ = ' ';
       pending_space = false;
-      *w++ = c;
+#if defined(__SSE2__)
+      // The run of ordinary bytes from here (tag values such as h=, bh= and
+      // the b= of other signatures have long ones) is copied 16 at a time.
+      // Writing 16 bytes at w is in bounds: w never runs ahead of p.
+      if (end - p >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const __m128i wsp = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')));
+        const __m128i crlf = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+        const auto special = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(wsp, crlf)));
+        // At least 1: *p itself is copied (a CR/LF here is ordinary when not unfolding).
+        const unsigned n = (special & ~1u) == 0 ? 16u : static_cast<unsigned>(__builtin_ctz(special & ~1u));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+        w += n;
+        p += n;
+        continue;
+      }
+#endif
+      *w++ = *p;
     }
+    ++p;
   }
   out.resize(static_cast<std::size_t>(w - out.data()));
 }
@@ -186,24 +206,28 @@ bool only_wsp(std::string_view s) {
 }
 }  // namespace
 
+// Relaxed without l=: the line is canonicalized straight into the digest buffer.
+inline void BodyHasher::relaxed_line(std::string_view content) {
+  if (only_wsp(content)) {
+    ++pending_empty_;  // empty once canonicalized: held back like any empty line
+    return;
+  }
+  if (pending_empty_ > 0) emit_empty_lines();
+  char* const first = room(content.size() + 2);
+  char* w = compress_body_line(first, content);
+  if (w[-1] == ' ') --w;  // not empty: the line has a non-WSP byte
+  *w++ = '\r';
+  *w++ = '\n';
+  const auto n = static_cast<std::size_t>(w - first);
+  used_ += n;
+  total_ += n;
+  hashed_ += n;
+  any_line_ = true;
+}
+
 void BodyHasher::line(std::string_view content) {
   if (canon_ == Canon::relaxed && !limit_) {
-    // Without l= the line is canonicalized straight into the digest buffer.
-    if (only_wsp(content)) {
-      ++pending_empty_;  // empty once canonicalized: held back like any empty line
-      return;
-    }
-    emit_empty_lines();
-    char* const first = room(content.size() + 2);
-    char* w = compress_body_line(first, content);
-    if (w[-1] == ' ') --w;  // not empty: the line has a non-WSP byte
-    *w++ = '\r';
-    *w++ = '\n';
-    const auto n = static_cast<std::size_t>(w - first);
-    used_ += n;
-    total_ += n;
-    hashed_ += n;
-    any_line_ = true;
+    relaxed_line(content);
     return;
   }
   if (canon_ == Canon::relaxed) {
@@ -222,7 +246,23 @@ void BodyHasher::line(std::string_view content) {
   any_line_ = true;
 }
 
+// The common case without a call per line: relaxed, no l=, no partial line
+// held. Whole CRLF lines at the start of `chunk` go straight into the digest
+// buffer; the rest (from a bare LF or an unfinished line) is returned.
+std::string_view BodyHasher::relaxed_lines(std::string_view chunk) {
+  const char* p = chunk.data();
+  const char* const end = p + chunk.size();
+  while (p != end) {
+    const auto* lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+    if (!lf || lf == p || lf[-1] != '\r') break;
+    relaxed_line(std::string_view(p, static_cast<std::size_t>(lf - 1 - p)));
+    p = lf + 1;
+  }
+  return std::string_view(p, static_cast<std::size_t>(end - p));
+}
+
 void BodyHasher::update(std::string_view chunk) {
+  if (canon_ == Canon::relaxed && !limit_ && partial_.empty()) chunk = relaxed_lines(chunk);
   while (!chunk.empty()) {
     std::size_t lf = chunk.find('\n');
     if (lf == std::string_view::npos) {

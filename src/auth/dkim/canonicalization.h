@@ -33,6 +33,8 @@ class BodyHasher {
 
  private:
   void line(std::string_view content);
+  void relaxed_line(std::string_view content);
+  std::string_view relaxed_lines(std::string_view chunk);
   void emit(std::string_view bytes);
   void emit_empty_lines();
   char* room(std::size_t n);
