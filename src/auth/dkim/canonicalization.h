@@ -33,11 +33,20 @@ class BodyHasher {
 
  private:
   void line(std::string_view content);
+  void relaxed_line(std::string_view content);
+  std::string_view relaxed_lines(std::string_view chunk);
   void emit(std::string_view bytes);
+  void emit_empty_lines();
+  char* room(std::size_t n);
+  void flush();
 
+  static constexpr std::size_t kBufferSize = 16384;
   Canon canon_;
   std::optional<std::uint64_t> limit_;
-  std::string partial_, scratch_, pending_output_;
+  std::string partial_, scratch_;
+  // Canonical bytes not yet hashed: buffer_[0, used_).
+  std::unique_ptr<char[]> buffer_;
+  std::size_t used_ = 0, capacity_ = 0;
   std::uint64_t pending_empty_ = 0, total_ = 0, hashed_ = 0;
   bool any_line_ = false;
   Sha256Stream sha_;

@@ -106,13 +106,30 @@ util::Result<std::string> base64_decode(std::string_view text) {
     t['='] = -3;
     return t;
   }();
-  std::string out;
-  out.reserve(text.size() / 4 * 3 + 3);
+  std::string out(text.size() / 4 * 3 + 3, '\0');
+  char* w = out.data();
   std::uint32_t acc = 0;
   int bits = 0, pad = 0;
   std::size_t n = 0;
-  for (char c : text) {
-    const int v = kValue[static_cast<unsigned char>(c)];
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t size = text.size();
+  for (std::size_t i = 0; i < size; ++i) {
+    // Four data characters at a group boundary (the usual case, FWS aside):
+    // three bytes at once, the same result as the general path below.
+    if (bits == 0 && i + 4 <= size) {
+      const int a = kValue[in[i]], b = kValue[in[i + 1]], c = kValue[in[i + 2]], d = kValue[in[i + 3]];
+      if ((a | b | c | d) >= 0 && pad == 0) {
+        const auto v = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6) | d);
+        *w++ = static_cast<char>(v >> 16);
+        *w++ = static_cast<char>((v >> 8) & 0xff);
+        *w++ = static_cast<char>(v & 0xff);
+        n += 4;
+        i += 3;
+        continue;
+      }
+    }
+    const char c = static_cast<char>(in[i]);
+    const int v = kValue[in[i]];
     if (v >= 0) {
       if (pad) return util::fail("base64 data after padding");
       ++n;
@@ -120,7 +137,7 @@ util::Result<std::string> base64_decode(std::string_view text) {
       bits += 6;
       if (bits >= 8) {
         bits -= 8;
-        out.push_back(static_cast<char>((acc >> bits) & 0xff));
+        *w++ = static_cast<char>((acc >> bits) & 0xff);
       }
     } else if (v == -3) {
       ++pad;
@@ -130,6 +147,7 @@ util::Result<std::string> base64_decode(std::string_view text) {
   }
   if (n % 4 == 1 || pad > 2 || (pad && (n + pad) % 4 != 0))
     return util::fail("invalid base64 length or padding");
+  out.resize(static_cast<std::size_t>(w - out.data()));
   return out;
 }
 

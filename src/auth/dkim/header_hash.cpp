@@ -17,10 +17,24 @@ std::string field_without_b(const mail::HeaderField& field) {
   return blank_tag_value(field.raw, in_raw);
 }
 
+std::string field_without_b(const mail::HeaderField& field, const Signature& signature) {
+  Tag in_raw;  // the recorded offsets are relative to the value; make them relative to raw
+  in_raw.value_offset = signature.b_value_offset + static_cast<std::size_t>(field.value.data() - field.raw.data());
+  in_raw.value_length = signature.b_value_length;
+  return blank_tag_value(field.raw, in_raw);
+}
+
 namespace {
 
+// Inline (not util::iequals): called a few hundred times per signature, and
+// most pairs differ in length or in the first byte.
 bool same_name(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && util::iequals(a, b);
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+    if (x != y && ((x | 0x20u) != (y | 0x20u) || (x | 0x20u) < 'a' || (x | 0x20u) > 'z')) return false;
+  }
+  return true;
 }
 
 // The common case (a few dozen fields, a short h=): direct scans, no maps.
@@ -61,6 +75,7 @@ void select_large(const std::vector<mail::HeaderField>& fields, const std::vecto
 std::string signed_header_data(const mail::Message& message, const std::vector<std::string>& names, Canon canon,
                                std::string_view signature_field_blanked) {
   std::string out;
+  out.reserve(1024 + signature_field_blanked.size());  // the usual signed fields fit: no regrowth
   const auto& fields = message.fields();
   if (fields.size() <= 64 && names.size() <= 64)
     select_small(fields, names, canon, out);

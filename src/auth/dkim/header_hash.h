@@ -17,6 +17,9 @@ namespace mailmoat::auth::dkim {
 // The whole field (name, colon, value) with its b= value removed; the field
 // unchanged when it has no parsable b= (the signature then fails anyway).
 std::string field_without_b(const mail::HeaderField& field);
+// The same for a field whose value already parsed as `signature` (its b=
+// span recorded then): no second tag parse.
+std::string field_without_b(const mail::HeaderField& field, const Signature& signature);
 
 std::string signed_header_data(const mail::Message& message, const std::vector<std::string>& names, Canon canon,
                                std::string_view signature_field_blanked);

@@ -1,5 +1,6 @@
 #include "auth/dkim/signature.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "auth/dkim/crypto.h"
@@ -59,9 +60,15 @@ util::Result<std::pair<Canon, Canon>> parse_canon(std::string_view value) {
 
 std::vector<std::string> parse_header_list(std::string_view value) {
   std::vector<std::string> out;
-  std::string v = strip_fws(value);
-  for (auto part : util::split(v, ':')) out.emplace_back(part);
-  return out;
+  const std::string v = strip_fws(value);
+  out.reserve(static_cast<std::size_t>(std::count(v.begin(), v.end(), ':')) + 1);
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t colon = v.find(':', start);
+    out.emplace_back(std::string_view(v).substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+    if (colon == std::string::npos) return out;
+    start = colon + 1;
+  }
 }
 
 util::Result<std::string> decode_qp(std::string_view value) {
@@ -97,7 +104,10 @@ util::Result<Signature> parse_common_signature_tags(const TagList& tags, bool ne
   auto alg = parse_algorithm(*tags.value("a"));
   if (!alg) return util::fail("unsupported algorithm a=" + std::string(*tags.value("a")));
   s.algorithm = *alg;
-  s.header_b = strip_fws(*tags.value("b"));
+  const Tag* b_tag = tags.find("b");
+  s.b_value_offset = b_tag->value_offset;
+  s.b_value_length = b_tag->value_length;
+  s.header_b = strip_fws(b_tag->value);
   auto b = base64_decode(s.header_b);
   if (!b || b->empty()) return util::fail("bad base64 in b=");
   s.signature = std::move(*b);

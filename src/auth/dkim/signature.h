@@ -26,6 +26,9 @@ struct Signature {
   Algorithm algorithm = Algorithm::rsa_sha256;
   std::string signature;      // b=, decoded
   std::string header_b;       // b= as written, FWS removed (for header.b)
+  // The untrimmed b= value's place in the parsed text, so the field can be
+  // blanked for hashing (3.7) without parsing its tags a second time.
+  std::size_t b_value_offset = 0, b_value_length = 0;
   std::string body_hash;      // bh=, decoded
   Canon header_canon = Canon::simple, body_canon = Canon::simple;
   std::string domain;         // d=, lower case

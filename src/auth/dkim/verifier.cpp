@@ -81,7 +81,7 @@ void Verification::parse_headers(const mail::Message& message, const VerifyOptio
       for (hasher = 0; hasher < hashers_.size() && hashers_[hasher].first != key; ++hasher) {
       }
       if (hasher == hashers_.size()) hashers_.emplace_back(key, BodyHasher(sig->body_canon, sig->length));
-      p.header_data = signed_header_data(message, sig->signed_headers, sig->header_canon, field_without_b(*field));
+      p.header_data = signed_header_data(message, sig->signed_headers, sig->header_canon, field_without_b(*field, *sig));
       p.signature = std::move(*sig);
     }
     pending_.push_back(std::move(p));
