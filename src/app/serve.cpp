@@ -417,6 +417,7 @@ int serve(const ServeOptions& options) {
       chain->add(metrics.measure(signing_filter));
     }
   }
+  if (attachments_runtime) attachments_runtime->set_tail(chain->after("attachments"));
   smtp_cfg->on_refused = [&trace, &metrics](const pipeline::MessageContext& ctx, const pipeline::Verdict& v,
                                             const smtp::Reply& r) {
     metrics.on_refused(ctx, v);

@@ -56,8 +56,9 @@ class WorkerPool {
   };
   bool spawn(Worker& out, std::string& error);
   void retire(Worker& w, bool kill);
+  // `attach`: a descriptor sent with the frame's first bytes (the request's content), or -1.
   std::string exchange(Worker& w, const std::string& frame, std::string& reply,
-                       std::chrono::milliseconds deadline = {});
+                       std::chrono::milliseconds deadline = {}, int attach = -1);
 
   SandboxSettings settings_;
   mutable std::mutex mutex_;
