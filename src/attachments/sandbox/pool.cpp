@@ -102,11 +102,6 @@ bool wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadlin
   }
 }
 
-// Content at least this large goes in a sealed memfd beside the frame (the
-// socket buffer, ~200 KiB, would make 1 MB five hand-offs between the
-// processes, each a scheduler wake-up: milliseconds on a loaded machine).
-constexpr std::size_t kAttachFrom = 64 << 10;
-
 // A read-only (sealed) memfd holding `content`; -1 when the kernel has none.
 int sealed_memfd(std::string_view content) {
   int fd = memfd_create("mailmoat-attachment", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -277,7 +272,10 @@ Analysis WorkerPool::analyze(const AnalysisRequest& request, std::chrono::millis
     return result;
   }
   std::string reply;
-  const int memfd = request.content.size() >= kAttachFrom ? sealed_memfd(request.content) : -1;
+  // Large content goes in a sealed memfd beside the frame: through the socket
+  // buffer (~200 KiB) 1 MB takes several hand-offs between the processes, each
+  // a scheduler wake-up (milliseconds on a loaded machine).
+  const int memfd = request.content.size() >= settings_.attach_from ? sealed_memfd(request.content) : -1;
   error = exchange(w, ipc::frame(memfd >= 0 ? ipc::encode_request_attached(request) : ipc::encode_request(request)),
                    reply, deadline, memfd);
   if (memfd >= 0) close(memfd);

@@ -29,6 +29,9 @@ struct SandboxSettings {
   unsigned cpu_seconds = 60;
   std::string yara_file;                // compiled YARA rules ("" none)
   std::vector<std::string> extra_args;  // tests: --test-action ...
+  // Content at least this large goes to the worker in a sealed memfd beside
+  // the frame, not in it (the bench compares both; SIZE_MAX: always inline).
+  std::size_t attach_from = 64 << 10;
 };
 
 struct PoolStats {
