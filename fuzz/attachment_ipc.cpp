@@ -12,6 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   (void)ipc::unframe(bytes);
   (void)ipc::decode_request(bytes);
+  (void)ipc::decode_request(bytes, bytes.substr(0, size / 2));  // content attached in a memfd
   if (auto r = ipc::decode_response(bytes)) (void)ipc::encode_response(*r);
   return 0;
 }

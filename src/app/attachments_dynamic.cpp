@@ -170,6 +170,21 @@ std::optional<std::string> DynamicStore::original(const std::string& id) const {
   return read_all(dir_ + "/" + id + ".eml");
 }
 
+std::size_t DynamicStore::expire(fs::file_time_type cutoff) {
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path p = it->path();
+    const std::string ext = p.extension().string();
+    if (ext != ".json" && ext != ".eml" && ext != ".tmp") continue;
+    std::error_code stat_ec;
+    auto written = fs::last_write_time(p, stat_ec);
+    if (stat_ec || written >= cutoff) continue;
+    if (fs::remove(p, stat_ec) && ext == ".json") ++removed;
+  }
+  return removed;
+}
+
 void add_attachment_link_routes(http::Router& router, std::shared_ptr<const links::AttachmentLinkSigner> signer,
                                 std::shared_ptr<DynamicStore> store, queue::QueueManager& queue) {
   router.add("GET", "/v1/a", [signer, store, &queue](const http::Request& r) { return serve(*signer, *store, queue, r); });

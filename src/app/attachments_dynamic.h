@@ -6,6 +6,7 @@
 // a "being scanned" page while the original is still held in the queue.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,10 @@ class DynamicStore {
   util::Result<void> save(const std::string& id, const Outcome& outcome, std::string_view original);
   std::optional<Outcome> outcome(const std::string& id) const;
   std::optional<std::string> original(const std::string& id) const;
+  // Removes the outcomes and originals (and stray temporary files) last
+  // written before `cutoff`; returns how many originals' records went.
+  std::size_t expire(std::filesystem::file_time_type cutoff);
+  const std::string& directory() const { return dir_; }
 
  private:
   std::string dir_;

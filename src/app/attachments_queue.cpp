@@ -156,20 +156,63 @@ void AttachmentHolds::finish_dynamic(const std::string& id, const pipeline::Mess
   }
 }
 
+pipeline::Verdict run_tail(const pipeline::FilterChain* tail, pipeline::MessageContext& ctx) {
+  // A copy inherits the original's pending work (a rule's notice): the
+  // original's front end does that; the copy does only what its tail adds.
+  ctx.final_actions.clear();
+  if (!tail || tail->size() == 0) return pipeline::Verdict::accept();
+  // The chain wants shared ownership; `ctx` outlives the wait below.
+  std::shared_ptr<pipeline::MessageContext> alias(std::shared_ptr<void>(), &ctx);
+  std::promise<pipeline::Verdict> finished;
+  auto future = finished.get_future();
+  tail->run(alias, [&finished](pipeline::Verdict v) { finished.set_value(std::move(v)); });
+  pipeline::Verdict v = future.get();
+  pipeline::run_final_actions(ctx, v);  // the copy is queued whatever the tail said (quarantined at worst)
+  return v;
+}
+
+namespace {
+
+// A copy's own verdict (hold, quarantine) combined with what the tail said:
+// the tail's quarantine wins over a hold; a refusal cannot reach the client
+// any more (the recipients were accepted), so it quarantines the copy.
+pipeline::Verdict combine(const pipeline::Verdict& own, pipeline::Verdict tail) {
+  using D = pipeline::Disposition;
+  if (own.disposition == D::quarantine || tail.disposition == D::accept || tail.disposition == D::hold) return own;
+  if (tail.disposition != D::quarantine) {
+    tail.reason = "refused after the copy was split off (" + tail.reason + ")";
+    tail.disposition = D::quarantine;
+  }
+  return tail;
+}
+
+}  // namespace
+
 std::string hold_dynamic_original(pipeline::MessageSink& sink, const pipeline::MessageContext& ctx,
-                                  const std::string& original, std::string& error) {
-  auto copy = std::make_shared<pipeline::MessageContext>();
+                                  const std::string& original, std::string& error, const pipeline::FilterChain* tail) {
+  // What the filters so far learned (SCL, the rules' disclaimer, the ARC result) goes with the original.
+  auto copy = std::make_shared<pipeline::MessageContext>(ctx);
   copy->queue_id = sink.next_queue_id();
-  copy->connection = ctx.connection;
-  copy->envelope = ctx.envelope;
+  copy->edits = {};
+  copy->notes.clear();
   copy->message = "X-Mailmoat-Dynamic-Delivery: original; placeholder-copy=" + header_safe(ctx.queue_id) + "\r\n" + original;
   copy->notes.push_back({"attachments", "dynamic_original",
                          "original of " + ctx.queue_id + " (delivered with placeholders), held while analysis runs"});
+  pipeline::Verdict hold;
+  hold.disposition = pipeline::Disposition::hold;
+  const pipeline::Verdict v = combine(hold, run_tail(tail, *copy));
+  pipeline::apply_edits(copy->message, copy->edits);
+  copy->edits = {};
   pipeline::Submission submission;
   submission.context = copy;
-  submission.hold = true;
-  submission.hold_reason = "attachments: " + std::string(filters::kPendingReason) + " (" + std::string(kDynamicMarker) +
-                           " original of " + ctx.queue_id + ")";
+  if (v.disposition == pipeline::Disposition::quarantine) {
+    submission.quarantine_reason = v.category.empty() ? v.filter : v.category;
+    submission.quarantine_policy = v.filter + ": " + v.reason;
+  } else {
+    submission.hold = true;
+    submission.hold_reason = "attachments: " + std::string(filters::kPendingReason) + " (" +
+                             std::string(kDynamicMarker) + " original of " + ctx.queue_id + ")";
+  }
   std::promise<util::Result<void>> queued;
   auto future = queued.get_future();
   sink.submit(std::move(submission), [&queued](util::Result<void> r) { queued.set_value(std::move(r)); });
@@ -181,10 +224,13 @@ std::string hold_dynamic_original(pipeline::MessageSink& sink, const pipeline::M
 }
 
 std::string queue_split_copy(pipeline::MessageSink& sink, const pipeline::MessageContext& copy,
-                             const pipeline::Verdict& verdict) {
+                             const pipeline::Verdict& own, const pipeline::FilterChain* tail) {
   pipeline::Submission submission;
   auto ctx = std::make_shared<pipeline::MessageContext>(copy);
+  const pipeline::Verdict verdict = combine(own, run_tail(tail, *ctx));
   pipeline::apply_edits(ctx->message, ctx->edits);
+  ctx->edits.headers.clear();
+  ctx->edits.body.reset();
   switch (verdict.disposition) {
     case pipeline::Disposition::accept: break;
     case pipeline::Disposition::hold:

@@ -16,6 +16,7 @@
 
 #include "app/attachments_dynamic.h"
 #include "filters/attachments/attachment_filter.h"
+#include "pipeline/chain.h"
 #include "queue/manager.h"
 
 namespace mailmoat::app {
@@ -54,14 +55,22 @@ bool is_attachment_hold(const std::string& hold_reason);
 std::string monitor_copy_message(const std::string& original, const std::string& queue_id, const std::string& from,
                                  const std::string& to, const std::string& reason, std::int64_t unix_now);
 
-// Spools the dynamic_delivery original of `ctx` held (marked with a header) and
-// returns its queue id once durable, or "" with `error`.
-std::string hold_dynamic_original(pipeline::MessageSink& sink, const pipeline::MessageContext& ctx,
-                                  const std::string& original, std::string& error);
+// Runs `tail` (the filters after Safe Attachments: second rules pass, SCL
+// verdict, disclaimer, signing) over a copy the attachments filter made, and
+// waits for it (call off the I/O threads). nullptr: accept, nothing run.
+pipeline::Verdict run_tail(const pipeline::FilterChain* tail, pipeline::MessageContext& ctx);
 
-// Queues a per-policy copy (AttachmentFilter's split) as `verdict` says.
+// Spools the dynamic_delivery original of `ctx` held (marked with a header),
+// after `tail` ran on it, and returns its queue id once durable, or "" with `error`.
+std::string hold_dynamic_original(pipeline::MessageSink& sink, const pipeline::MessageContext& ctx,
+                                  const std::string& original, std::string& error,
+                                  const pipeline::FilterChain* tail = nullptr);
+
+// Queues a per-policy copy (AttachmentFilter's split) as `verdict` says, after
+// `tail` ran on it (a refusal by the tail quarantines the copy: its recipients
+// were already accepted).
 std::string queue_split_copy(pipeline::MessageSink& sink, const pipeline::MessageContext& copy,
-                             const pipeline::Verdict& verdict);
+                             const pipeline::Verdict& verdict, const pipeline::FilterChain* tail = nullptr);
 
 // Queues `message` from `from` to `to`; returns "" once it is durable, else the reason.
 std::string queue_copy(pipeline::MessageSink& sink, const std::string& from, const std::string& to,

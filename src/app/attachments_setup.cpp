@@ -2,6 +2,11 @@
 
 #include <unistd.h>
 
+#include <condition_variable>
+#include <mutex>
+#include <stop_token>
+#include <thread>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
@@ -28,7 +33,10 @@ class Runtime : public AttachmentsRuntime {
  public:
   Runtime(const Config& cfg, std::string yara_file, std::shared_ptr<const links::AttachmentLinkSigner> signer)
       : signer_(std::move(signer)), threads_(static_cast<std::size_t>(cfg.attachments.workers)) {
-    if (signer_) dynamic_ = std::make_shared<DynamicStore>(cfg.server.data_dir + "/attachments/dynamic");
+    if (signer_) {
+      dynamic_ = std::make_shared<DynamicStore>(cfg.server.data_dir + "/attachments/dynamic");
+      start_sweeper(std::chrono::days(cfg.attachments.dynamic_retention_days));
+    }
     attachments::sandbox::SandboxSettings st;
     st.binary = self_path();
     st.workers = static_cast<std::size_t>(cfg.attachments.workers);
@@ -71,7 +79,7 @@ class Runtime : public AttachmentsRuntime {
     }
     services.new_queue_id = [this] { return queue_ ? queue_->next_queue_id() : std::string(); };
     services.queue_split = [this](const pipeline::MessageContext& copy, const pipeline::Verdict& v) {
-      return queue_ ? queue_split_copy(*queue_, copy, v) : std::string("no queue");
+      return queue_ ? queue_split_copy(*queue_, copy, v, tail_.get()) : std::string("no queue");
     };
     if (signer_) {
       services.hold_original = [this](const pipeline::MessageContext& ctx, const std::string& original, std::string& error) {
@@ -79,7 +87,7 @@ class Runtime : public AttachmentsRuntime {
           error = "no queue";
           return std::string();
         }
-        return hold_dynamic_original(*queue_, ctx, original, error);
+        return hold_dynamic_original(*queue_, ctx, original, error, tail_.get());
       };
       services.attachment_link = [signer = signer_](const std::string& id, std::size_t part) {
         return signer->link(id, std::to_string(part));
@@ -114,6 +122,24 @@ class Runtime : public AttachmentsRuntime {
   void add_routes(http::Router& router) override {
     if (signer_ && queue_) add_attachment_link_routes(router, signer_, dynamic_, *queue_);
   }
+  void set_tail(std::shared_ptr<pipeline::FilterChain> tail) override { tail_ = std::move(tail); }
+
+  // Dynamic Delivery's records expire after dynamic_retention_days: swept at
+  // start and every hour, on a thread of its own (file system work only).
+  void start_sweeper(std::chrono::days retention) {
+    sweeper_ = std::jthread([store = dynamic_, retention](std::stop_token stop) {
+      std::mutex mu;
+      std::condition_variable_any wake;
+      while (!stop.stop_requested()) {
+        const auto cutoff = std::filesystem::file_time_type::clock::now() - retention;
+        if (std::size_t n = store->expire(cutoff); n > 0)
+          log::info("attachments.dynamic_expired", {{"originals", n}, {"directory", store->directory()},
+                                                    {"retention_days", retention.count()}});
+        std::unique_lock lock(mu);
+        wake.wait_for(lock, stop, std::chrono::hours(1), [] { return false; });
+      }
+    });
+  }
 
  private:
   std::shared_ptr<const links::AttachmentLinkSigner> signer_;
@@ -121,10 +147,12 @@ class Runtime : public AttachmentsRuntime {
   queue::QueueManager* queue_ = nullptr;
   std::string copy_from_;
   std::shared_ptr<AttachmentHolds> holds_;
+  std::shared_ptr<pipeline::FilterChain> tail_;
   boost::asio::thread_pool threads_;
   std::shared_ptr<attachments::sandbox::WorkerPool> pool_;
   std::shared_ptr<attachments::ClamdClient> clamd_;
   std::shared_ptr<filters::AttachmentFilter> filter_;
+  std::jthread sweeper_;  // last: stopped and joined first
 };
 
 }  // namespace
@@ -173,6 +201,13 @@ filters::AttachmentsConfig attachments_config(const Config& cfg) {
 
 util::Result<std::unique_ptr<AttachmentsRuntime>> make_attachments(const Config& cfg) {
   if (!cfg.attachments.enabled) return std::unique_ptr<AttachmentsRuntime>();
+  // replace decides within the SMTP session: a budget the session's filter budget
+  // does not cover ends in 451 before on_timeout can act (docs/decisions.md).
+  for (const auto& p : cfg.attachments.policies)
+    if (p.action == "replace" && p.budget_ms >= cfg.smtp.filter_budget_ms)
+      log::warn("attachments.replace_budget",
+                {{"policy", p.name}, {"budget_ms", p.budget_ms}, {"smtp_filter_budget_ms", cfg.smtp.filter_budget_ms},
+                 {"effect", "messages whose analysis outlasts smtp.filter_budget_ms get 451 (the client retries)"}});
   std::string yara_file;
   if (!cfg.attachments.yara_rules_dir.empty()) {
     // Compiled once here; workers load the compiled file (no compiler in the sandbox).

@@ -8,6 +8,7 @@
 #include "app/config.h"
 #include "filters/attachments/attachment_filter.h"
 #include "http/router.h"
+#include "pipeline/chain.h"
 #include "queue/manager.h"
 #include "util/error.h"
 
@@ -22,6 +23,10 @@ class AttachmentsRuntime {
   virtual void connect_queue(queue::QueueManager& queue, const std::string& hostname) = 0;
   // GET /v1/a (Dynamic Delivery's attachment links) when a policy uses dynamic_delivery.
   virtual void add_routes(http::Router& router) = 0;
+  // The filters after Safe Attachments in the chain: per-policy copies and
+  // dynamic_delivery originals go through them before they are queued.
+  // Set once, before the first message.
+  virtual void set_tail(std::shared_ptr<pipeline::FilterChain> tail) = 0;
 };
 
 // nullptr when [attachments] enabled = false; an error when the YARA rules

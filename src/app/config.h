@@ -270,6 +270,7 @@ struct Config {
     std::string clamd;  // "unix:/path" or "host:port"; empty: no ClamAV
     std::string yara_rules_dir;  // *.yar / *.yara compiled at start; empty: no YARA
     std::int64_t fast_path_ms = 300;  // block: no hold when analysis finishes within this
+    std::int64_t dynamic_retention_days = 30;  // Dynamic Delivery outcomes and clean originals kept this long
     // CAPE v2 dynamic sandbox for files static analysis finds suspicious; "" = off.
     std::string cape = "";               // host:port (plain HTTP)
     std::string cape_token;              // API token (secret)

@@ -278,6 +278,8 @@ Schema bind_schema(Config& c) {
        .doc = "directory of YARA rules (*.yar, *.yara) compiled at start; empty: no YARA"},
       {.key = "fast_path_ms", .target = &c.attachments.fast_path_ms,
        .doc = "block: analysis finished within this at end of data needs no hold", .min = 0, .max = 600000},
+      {.key = "dynamic_retention_days", .target = &c.attachments.dynamic_retention_days,
+       .doc = "days Dynamic Delivery keeps outcomes and clean originals for its links", .min = 1, .max = 3650},
       {.key = "cape", .target = &c.attachments.cape,
        .doc = "CAPE v2 API host:port for files static analysis finds suspicious; empty: off"},
       {.key = "cape_token", .target = &c.attachments.cape_token, .doc = "CAPE API token", .secret = true},

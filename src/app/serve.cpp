@@ -419,6 +419,7 @@ int serve(const ServeOptions& options) {
     }
   }
   smtp_cfg->on_tls_handshake = [&metrics](const tls::HandshakeOutcome& o) { metrics.on_tls_handshake("inbound", o); };
+  if (attachments_runtime) attachments_runtime->set_tail(chain->after("attachments"));
   smtp_cfg->on_refused = [&trace, &metrics](const pipeline::MessageContext& ctx, const pipeline::Verdict& v,
                                             const smtp::Reply& r) {
     metrics.on_refused(ctx, v);

@@ -1,5 +1,7 @@
 #include "pipeline/chain.h"
 
+#include <optional>
+
 #include "util/strings.h"
 
 namespace mailmoat::pipeline {
@@ -13,16 +15,22 @@ struct Run : std::enable_shared_from_this<Run> {
   std::shared_ptr<MessageContext> context;
   Filter::Done done;
   std::size_t next = 0;
+  // A hold does not end the chain: the held message is delivered as spooled
+  // when released, so the filters after the holding one (SCL, disclaimer,
+  // signing) must have run on it (docs/decisions.md).
+  std::optional<Verdict> held;
 
   void step() {
     if (next >= filters.size()) {
-      done(Verdict::accept());
+      done(held ? std::move(*held) : Verdict::accept());
       return;
     }
     auto& filter = filters[next++];
     filter->on_message(*context, [self = shared_from_this(), name = filter->name()](Verdict v) mutable {
-      if (v.disposition != Disposition::accept) {
-        if (v.filter.empty()) v.filter = name;
+      if (v.disposition != Disposition::accept && v.filter.empty()) v.filter = name;
+      if (v.disposition == Disposition::hold) {
+        if (!self->held) self->held = std::move(v);
+      } else if (v.disposition != Disposition::accept) {
         self->done(std::move(v));
         return;
       }
@@ -46,6 +54,16 @@ void run_final_actions(MessageContext& context, const Verdict& verdict) {
   context.final_actions.clear();
   if (verdict.disposition == Disposition::tempfail) return;
   for (auto& action : actions) action(context);
+}
+
+std::shared_ptr<FilterChain> FilterChain::after(std::string_view name) const {
+  auto tail = std::make_shared<FilterChain>();
+  bool found = false;
+  for (const auto& f : filters_) {
+    if (found) tail->add(f);
+    else found = f->name() == name;
+  }
+  return tail;
 }
 
 void apply_edits(std::string& message, const Edits& edits) {

@@ -1,5 +1,6 @@
 // A chain of filters run in order at end of data. The first verdict that is
-// not `accept` ends the chain; edits are applied to the message afterwards,
+// not `accept` or `hold` ends the chain; a `hold` is kept and the chain goes
+// on (a later refusal or quarantine wins over it); edits are applied afterwards,
 // once, in the order filters asked for them. The chain itself has no clock:
 // the front end enforces the time budget and abandons a chain that overruns.
 #pragma once
@@ -17,6 +18,9 @@ class FilterChain {
   std::size_t size() const { return filters_.size(); }
   // Runs every filter over `context` (which must outlive the run) and calls done.
   void run(std::shared_ptr<MessageContext> context, Filter::Done done) const;
+  // The filters after the first one named `name` (empty when none is), for
+  // copies a filter makes of the message that must still pass the rest.
+  std::shared_ptr<FilterChain> after(std::string_view name) const;
 
  private:
   std::vector<std::shared_ptr<Filter>> filters_;

@@ -153,7 +153,8 @@ std::optional<Condition> Compiler::fact_condition(const std::string& name, const
       if (!text_patterns(value, {"attachment"}, c, problem)) return std::nullopt;
       return c;
     case ConditionKind::attachment_verdict: {
-      static const std::vector<std::string> verdicts = {"clean", "suspicious", "malicious", "scan error"};
+      // "pending": analysis goes on after queueing (the message is held; docs/attachments.md).
+      static const std::vector<std::string> verdicts = {"clean", "suspicious", "malicious", "scan error", "pending"};
       std::vector<std::string> list;
       if (auto s = value.value<std::string>()) list.push_back(*s);
       else if (const toml::array* a = value.as_array())
@@ -166,7 +167,7 @@ std::optional<Condition> Compiler::fact_condition(const std::string& name, const
       for (const auto& v : list) {
         std::string lv = util::to_lower(v);
         if (std::find(verdicts.begin(), verdicts.end(), lv) == verdicts.end()) {
-          problem = name + ": '" + v + "' is not one of clean, suspicious, malicious, scan error";
+          problem = name + ": '" + v + "' is not one of clean, suspicious, malicious, scan error, pending";
           return std::nullopt;
         }
         c.words.push_back(lv);

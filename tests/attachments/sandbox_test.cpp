@@ -124,6 +124,14 @@ TEST(Sandbox, WorkerLoadsCompiledYaraRules) {
   auto a = pool.analyze({"x.bin", "abc SANDBOX-MARKER def", {}, {}});
   EXPECT_EQ(a.verdict, Verdict::malicious) << joined(a);
   EXPECT_TRUE(has_reason(a, "yara: Sandbox_Marker")) << joined(a);
+  // A large file travels in a sealed memfd beside the frame: its last bytes arrive too.
+  std::string large(3u << 20, 'x');
+  large += "SANDBOX-MARKER";
+  auto b = pool.analyze({"large.bin", large, {}, {}});
+  EXPECT_EQ(b.verdict, Verdict::malicious) << joined(b);
+  EXPECT_TRUE(has_reason(b, "yara: Sandbox_Marker")) << joined(b);
+  auto c = pool.analyze({"clean.bin", std::string(3u << 20, 'x'), {}, {}});
+  EXPECT_FALSE(has_reason(c, "yara: Sandbox_Marker")) << joined(c);
   std::filesystem::remove_all(dir);
 }
 
@@ -148,6 +156,14 @@ TEST(SandboxIpc, RoundTripAndMalformedFrames) {
   EXPECT_EQ(decoded->content, r.content);
   EXPECT_EQ(decoded->passwords.size(), 2u);
   EXPECT_EQ(decoded->limits.max_files, 7u);
+  // Content attached (memfd): the frame names its length; without the bytes it is malformed.
+  std::string attached_frame = ipc::encode_request_attached(r);
+  EXPECT_EQ(attached_frame.find(r.content), std::string::npos);
+  auto with = ipc::decode_request(attached_frame, std::string_view(r.content + "trailing page bytes"));
+  ASSERT_TRUE(with);
+  EXPECT_EQ(with->content, r.content);
+  EXPECT_FALSE(ipc::decode_request(attached_frame));
+  EXPECT_FALSE(ipc::decode_request(attached_frame, std::string_view(r.content).substr(0, 2)));
   Analysis a;
   a.flag(Verdict::malicious, "pdf: /Launch action");
   a.ran("pdf");

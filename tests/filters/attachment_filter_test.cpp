@@ -50,6 +50,9 @@ TEST(AttachmentFilter, TimeoutAtEndOfDataHoldsThenFollowsOnTimeout) {
   EXPECT_TRUE(held.reason.starts_with(kPendingReason)) << held.reason;
   EXPECT_NE(ctx.notes.front().detail.find("verdict=pending"), std::string::npos) << ctx.notes.front().detail;
   EXPECT_EQ(ctx.notes.back().event, "held");
+  // The rules after Safe Attachments (the chain goes on past a hold) see the attachment as pending.
+  ASSERT_EQ(ctx.attachments.size(), 1u);
+  EXPECT_EQ(ctx.attachments[0].verdict, "pending");
   // In the queue, with the whole budget: a timeout then follows on_timeout.
   auto again = context();
   auto v = blocked.analyse_held(again);

@@ -87,9 +87,9 @@ struct DisclaimerGateway {
     dir.write("rules.toml", rules);
     extra.push_back("rules.file=" + dir.file("rules.toml"));
     extra.push_back("smtp.accepted_domains=[\"localhost\"]");
-    // These tests are about the disclaimer: attachment analysis must finish at end of data even
-    // on a loaded machine. (A message held for analysis skips the filters after Safe
-    // Attachments, disclaimer included: a known gap, see docs/attachments.md.)
+    // These tests are about the disclaimer, not holds: attachment analysis finishes at end of
+    // data even on a loaded machine. (Held messages get the disclaimer too:
+    // tests/integration/attachments_chain_test.cpp.)
     extra.push_back("attachments.fast_path_ms=10000");
     return gw.start(extra);
   }

@@ -71,7 +71,7 @@ TEST(RulesLoader, AttachmentConditionsMarkTheRuleForTheSecondPass) {
   EXPECT_FALSE(r.rules->rules[1].needs_attachments);
   EXPECT_EQ(first_error("[[rule]]\nname = \"x\"\npriority = 1\nactions = [{ quarantine = true }]\n"
                         "conditions = [{ attachment_verdict = \"dodgy\" }]\n"),
-            "r.toml:5: attachment_verdict: 'dodgy' is not one of clean, suspicious, malicious, scan error");
+            "r.toml:5: attachment_verdict: 'dodgy' is not one of clean, suspicious, malicious, scan error, pending");
   EXPECT_EQ(first_error("[[rule]]\nname = \"x\"\npriority = 1\nactions = [{ quarantine = true }]\n"
                         "conditions = [{ attachment_executable = false }]\n"),
             "r.toml:5: attachment_executable = true");

@@ -57,10 +57,18 @@ util::Result<std::optional<Framed>> unframe(std::string_view buffer) {
   return std::optional<Framed>(Framed{std::string(buffer.substr(4, len)), 4 + std::size_t{len}});
 }
 
-std::string encode_request(const AnalysisRequest& r) {
+namespace {
+
+std::string encode_request_with(const AnalysisRequest& r, bool attached) {
   std::string out = "Q";
   field(out, 1, r.name);
-  field(out, 2, r.content);
+  if (attached) {
+    std::string length;
+    put_u64(length, r.content.size());
+    field(out, 6, length);
+  } else {
+    field(out, 2, r.content);
+  }
   for (const auto& p : r.passwords) field(out, 3, p);
   std::string limits;
   put_u64(limits, r.limits.max_depth);
@@ -72,13 +80,25 @@ std::string encode_request(const AnalysisRequest& r) {
   return out;
 }
 
-util::Result<AnalysisRequest> decode_request(std::string_view payload) {
+}  // namespace
+
+std::string encode_request(const AnalysisRequest& r) { return encode_request_with(r, false); }
+std::string encode_request_attached(const AnalysisRequest& r) { return encode_request_with(r, true); }
+
+util::Result<AnalysisRequest> decode_request(std::string_view payload, std::optional<std::string_view> attached) {
   if (payload.empty() || payload[0] != 'Q') return util::fail("not a request");
   AnalysisRequest r;
   bool ok = each_field(payload, [&](std::uint8_t tag, std::string_view v) {
     switch (tag) {
       case 1: r.name = v; return true;
       case 2: r.content = v; return true;
+      case 6: {
+        if (v.size() != 8 || !attached) return false;
+        const std::uint64_t length = get_u64(v);
+        if (length > attached->size()) return false;
+        r.content = attached->substr(0, static_cast<std::size_t>(length));
+        return true;
+      }
       case 3: r.passwords.emplace_back(v); return r.passwords.size() <= 100;
       case 4:
         if (v.size() != 32) return false;

@@ -28,7 +28,14 @@ struct Framed {
 util::Result<std::optional<Framed>> unframe(std::string_view buffer);
 
 std::string encode_request(const AnalysisRequest& request);
-util::Result<AnalysisRequest> decode_request(std::string_view payload);
+// The same request without its content, which travels beside the frame in a
+// sealed memfd (SCM_RIGHTS): field 6 carries the content's length instead of
+// field 2, so 1 MB costs the worker one wakeup, not one per socket buffer.
+std::string encode_request_attached(const AnalysisRequest& request);
+// `attached`: the bytes of the memfd that came with the frame, if any; a
+// request naming attached content without (enough of) it is malformed.
+util::Result<AnalysisRequest> decode_request(std::string_view payload,
+                                             std::optional<std::string_view> attached = std::nullopt);
 std::string encode_response(const Analysis& analysis);
 util::Result<Analysis> decode_response(std::string_view payload);
 

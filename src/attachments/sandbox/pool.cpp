@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -101,6 +102,40 @@ bool wait_fd(int fd, short events, std::chrono::steady_clock::time_point deadlin
   }
 }
 
+// A read-only (sealed) memfd holding `content`; -1 when the kernel has none.
+int sealed_memfd(std::string_view content) {
+  int fd = memfd_create("mailmoat-attachment", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return -1;
+  while (!content.empty()) {
+    ssize_t n = write(fd, content.data(), content.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    content.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (!content.empty() || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// send() of the first bytes of a frame with `fd` attached (SCM_RIGHTS).
+ssize_t send_with_fd(int socket, std::string_view data, int fd) {
+  iovec iov{const_cast<char*>(data.data()), data.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  return sendmsg(socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 }  // namespace
 
 WorkerPool::WorkerPool(SandboxSettings settings) : settings_(std::move(settings)) {}
@@ -184,13 +219,14 @@ void WorkerPool::retire(Worker& w, bool kill) {
 
 // Sends `frame` (if any) and reads one response frame; "" or the failure.
 std::string WorkerPool::exchange(Worker& w, const std::string& frame, std::string& reply,
-                                 std::chrono::milliseconds limit) {
+                                 std::chrono::milliseconds limit, int attach) {
   if (limit.count() <= 0 || limit > settings_.deadline) limit = settings_.deadline;
   auto deadline = std::chrono::steady_clock::now() + limit;
   std::string_view out = frame;
   while (!out.empty()) {
     if (!wait_fd(w.fd, POLLOUT, deadline)) return "timed out sending to the worker";
-    ssize_t n = send(w.fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = attach >= 0 ? send_with_fd(w.fd, out, attach) : send(w.fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) attach = -1;  // sent with the first bytes
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
     if (n <= 0) return "worker closed its socket";
     out.remove_prefix(static_cast<std::size_t>(n));
@@ -236,7 +272,13 @@ Analysis WorkerPool::analyze(const AnalysisRequest& request, std::chrono::millis
     return result;
   }
   std::string reply;
-  error = exchange(w, ipc::frame(ipc::encode_request(request)), reply, deadline);
+  // Large content goes in a sealed memfd beside the frame: through the socket
+  // buffer (~200 KiB) 1 MB takes several hand-offs between the processes, each
+  // a scheduler wake-up (milliseconds on a loaded machine).
+  const int memfd = request.content.size() >= settings_.attach_from ? sealed_memfd(request.content) : -1;
+  error = exchange(w, ipc::frame(memfd >= 0 ? ipc::encode_request_attached(request) : ipc::encode_request(request)),
+                   reply, deadline, memfd);
+  if (memfd >= 0) close(memfd);
   util::Result<Analysis> decoded = error.empty() ? ipc::decode_response(reply) : util::fail(error);
   bool recycle = false;
   if (!decoded) {

@@ -29,6 +29,9 @@ struct SandboxSettings {
   unsigned cpu_seconds = 60;
   std::string yara_file;                // compiled YARA rules ("" none)
   std::vector<std::string> extra_args;  // tests: --test-action ...
+  // Content at least this large goes to the worker in a sealed memfd beside
+  // the frame, not in it (the bench compares both; SIZE_MAX: always inline).
+  std::size_t attach_from = 64 << 10;
 };
 
 struct PoolStats {
@@ -56,8 +59,9 @@ class WorkerPool {
   };
   bool spawn(Worker& out, std::string& error);
   void retire(Worker& w, bool kill);
+  // `attach`: a descriptor sent with the frame's first bytes (the request's content), or -1.
   std::string exchange(Worker& w, const std::string& frame, std::string& reply,
-                       std::chrono::milliseconds deadline = {});
+                       std::chrono::milliseconds deadline = {}, int attach = -1);
 
   SandboxSettings settings_;
   mutable std::mutex mutex_;

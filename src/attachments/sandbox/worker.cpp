@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <seccomp.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -23,16 +26,54 @@
 namespace mailmoat::attachments::sandbox {
 namespace {
 
-bool read_exact(int fd, char* data, std::size_t n) {
+// Reads n bytes; a descriptor that comes with them (SCM_RIGHTS: the request's
+// content in a memfd) is kept in `attached` (a second one is closed).
+bool read_exact(int fd, char* data, std::size_t n, int& attached) {
   while (n > 0) {
-    ssize_t got = ::read(fd, data, n);
+    iovec iov{data, n};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t got = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) return false;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (std::size_t i = 0; i < count; ++i) {
+        int received;
+        std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        if (attached < 0) attached = received;
+        else ::close(received);
+      }
+    }
     data += got;
     n -= static_cast<std::size_t>(got);
   }
   return true;
 }
+
+// The bytes of an attached memfd, mapped read-only; unmapped by the destructor.
+struct Mapped {
+  void* base = MAP_FAILED;
+  std::size_t size = 0;
+  explicit Mapped(int fd) {
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0 || st.st_size <= 0) return;
+    size = static_cast<std::size_t>(st.st_size);
+    base = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  }
+  ~Mapped() {
+    if (base != MAP_FAILED) ::munmap(base, size);
+  }
+  std::optional<std::string_view> bytes() const {
+    if (base == MAP_FAILED) return std::nullopt;
+    return std::string_view(static_cast<const char*>(base), size);
+  }
+};
 
 bool write_all(int fd, std::string_view data) {
   while (!data.empty()) {
@@ -63,7 +104,7 @@ constexpr int kAllowed[] = {
     SCMP_SYS(prlimit64), SCMP_SYS(readlink), SCMP_SYS(getcwd), SCMP_SYS(access), SCMP_SYS(faccessat),
     SCMP_SYS(fcntl), SCMP_SYS(getdents64), SCMP_SYS(uname), SCMP_SYS(getuid), SCMP_SYS(geteuid),
     SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getppid), SCMP_SYS(tgkill), SCMP_SYS(restart_syscall),
-    SCMP_SYS(poll), SCMP_SYS(ppoll)};
+    SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(recvmsg)};
 
 std::string install_seccomp() {
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
@@ -155,13 +196,19 @@ int run_worker(const WorkerOptions& o) {
 int serve(const WorkerOptions& o) {
   while (true) {
     char header[4];
-    if (!read_exact(o.fd, header, 4)) return 0;  // the gateway closed: done
+    int attached = -1;
+    if (!read_exact(o.fd, header, 4, attached)) return 0;  // the gateway closed: done
     std::uint32_t len = 0;
     for (char c : header) len = (len << 8) | static_cast<unsigned char>(c);
     if (len > ipc::kMaxFrame) return 4;
     std::string payload(len, '\0');
-    if (!read_exact(o.fd, payload.data(), len)) return 4;
-    auto request = ipc::decode_request(payload);
+    if (!read_exact(o.fd, payload.data(), len, attached)) return 4;
+    util::Result<AnalysisRequest> request = util::fail("no request");
+    {
+      Mapped content(attached);
+      if (attached >= 0) ::close(attached);
+      request = ipc::decode_request(payload, content.bytes());
+    }
     Analysis result;
     if (!request) {
       result.flag(Verdict::scan_error, "worker: " + request.error().message);

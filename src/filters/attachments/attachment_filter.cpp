@@ -156,7 +156,13 @@ std::vector<AttachmentFilter::Outcome> AttachmentFilter::analyse_each(pipeline::
       }
     }
     if (t.truncated) f.analysis.scan_incomplete = true;
-    if (!pending) ctx.attachments.push_back(to_fact(f));
+    // A pending attachment's facts from triage are known; its verdict is "pending"
+    // for the rules that run before the message is held (docs/decisions.md).
+    ctx.attachments.push_back(to_fact(f));
+    if (pending) {
+      ctx.attachments.back().verdict = "pending";
+      ctx.attachments.back().reasons = {"analysis continues with the message held in the queue"};
+    }
     ctx.notes.push_back({"attachments", "attachment", trace_detail(f, ms_since(began), pending)});
     // Triage lists and banned types decide under every policy, "off" included.
     const Analysis& a = f.analysis;
