@@ -287,6 +287,17 @@ TEST_F(DaneTest, BogusTlsaAnswerIsReportedAsDnssecInvalid) {
   EXPECT_TRUE(mailbox(mx_.data_dir(), "r@example.net").empty());
 }
 
+// ... and a bogus MX answer (the MX record changed after signing) is reported for the domain, no host named.
+TEST_F(DaneTest, BogusMxAnswerIsReportedAsDnssecInvalid) {
+  after_sign_ = "sed -E -i 's/(MX[[:space:]]+)10 mx\\.example\\.net\\./\\110 mx9.example.net./' example.net.zone.signed && "
+                "grep -q 'mx9.example.net' example.net.zone.signed";
+  start("3 1 1 " + spki_sha256_, "dane", rua_zone() + "tlsrpt IN A " + web_addr_ + "\n", reporting());
+  start_report_server();
+  send_to("r@example.net");
+  ASSERT_TRUE(gw_.wait_for_log("DNS lookup of MX for example.net failed")) << gw_.log();
+  EXPECT_EQ(report(), "tlsa example.net [] ok=0 failed=1 dnssec-invalid@#1") << gw_.log();
+}
+
 // RFC 8460 dane-required: dane-only toward an unsigned domain, whose rua is reported to.
 TEST_F(DaneTest, DaneOnlyWithoutValidatedTlsaIsReportedAsDaneRequired) {
   org_extra_ = rua_zone();
