@@ -32,6 +32,8 @@ struct TlsaRecord {
 struct Answer {
   Status status = Status::nxdomain;
   bool authenticated = false;          // DNSSEC AD bit from a validating resolver
+  bool bogus = false;                  // DNSSEC validation failed (status servfail); RFC 8460 dnssec-invalid
+  std::string canonical_name;          // the name a CNAME chain led to, when not the question's name; else empty
   std::uint32_t ttl = 0;
   std::vector<std::string> txt;        // TXT: each record's strings concatenated
   std::vector<std::string> addresses;  // A/AAAA: textual addresses ("192.0.2.1", "2001:db8::1")

@@ -104,6 +104,7 @@ Answer ZoneResolver::lookup(const Question& question) const {
       fill(n, question.type, out);
       out.status = Status::ok;
       out.ttl = ttl;
+      if (hop > 0) out.canonical_name = name;  // reached through a CNAME chain
       return out;
     }
     if (n.failure) {

@@ -51,10 +51,12 @@ TlsaSet usable_tlsa(const std::vector<dns::TlsaRecord>& records) {
   return set;
 }
 
-std::string arm_dane(SSL* ssl, const std::vector<dns::TlsaRecord>& records, const std::string& mx_host) {
+std::string arm_dane(SSL* ssl, const std::vector<dns::TlsaRecord>& records, const std::string& mx_host,
+                     const std::string& alt_name) {
   ERR_clear_error();
   // The MX host name is the TLSA base domain and the reference identifier (RFC 7672 §3.2.2).
   if (SSL_dane_enable(ssl, mx_host.c_str()) <= 0) return "cannot enable DANE on the session";
+  if (!alt_name.empty() && SSL_add1_host(ssl, alt_name.c_str()) != 1) return "cannot add " + alt_name + " as a DANE name";
   // RFC 7672 §3.1.1: a DANE-EE match authenticates the key; names are not checked.
   SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
   int added = 0;

@@ -24,10 +24,13 @@ TlsaSet usable_tlsa(const std::vector<dns::TlsaRecord>& records);
 // "3 1 1 ab12..." (data shortened to `max_bytes`), for logs and the trace.
 std::string tlsa_text(const dns::TlsaRecord& r, std::size_t max_bytes = 8);
 
-// Enables DANE on `ssl` with `records` (all usable) and `mx_host` as the
-// reference identifier for DANE-TA. The context must have been built for a
-// DANE level. Empty string on success, else why it could not be armed.
-std::string arm_dane(SSL* ssl, const std::vector<dns::TlsaRecord>& records, const std::string& mx_host);
+// Enables DANE on `ssl` with `records` (all usable) and `mx_host` (the TLSA
+// base domain) as the reference identifier for DANE-TA; `alt_name`, when set,
+// is accepted too (the original MX name when the base domain is its secure
+// CNAME expansion, RFC 7672 §2.2.2/§3.2.2). The context must have been built
+// for a DANE level. Empty string on success, else why it could not be armed.
+std::string arm_dane(SSL* ssl, const std::vector<dns::TlsaRecord>& records, const std::string& mx_host,
+                     const std::string& alt_name = {});
 
 // After the handshake: the matched record, or why none matched.
 struct DaneCheck {

@@ -61,11 +61,20 @@ std::optional<MtaSts::Cached> MtaSts::cached(const std::string& domain) const {
   return it->second;
 }
 
-awaitable<util::Result<std::string>> MtaSts::fetch(std::string domain, std::string address) {
+// A failed fetch says why and which RFC 8460 result type that is: the policy
+// host's certificate not verifying is sts-webpki-invalid, anything else on the
+// way to a 200 text/plain answer (no address, connect, timeout, HTTP status)
+// sts-policy-fetch-error.
+awaitable<MtaSts::Fetched> MtaSts::fetch(std::string domain, std::string address) {
   const std::string host = "mta-sts." + domain;
+  const std::string fetch_error = "sts-policy-fetch-error";
+  Fetched out;
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(address, ec);
-  if (ec) co_return util::fail("bad address " + address);
+  if (ec) {
+    out = {{}, "bad address " + address, fetch_error};
+    co_return out;
+  }
   auto ex = co_await asio::this_coro::executor;
   beast::ssl_stream<beast::tcp_stream> stream(ex, *context_);
   SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());
@@ -73,30 +82,46 @@ awaitable<util::Result<std::string>> MtaSts::fetch(std::string domain, std::stri
   beast::get_lowest_layer(stream).expires_after(timeout_);
   asio::ip::tcp::endpoint endpoint(ip, port_);
   auto [cec] = co_await beast::get_lowest_layer(stream).async_connect(endpoint, asio::as_tuple(use_awaitable));
-  if (cec) co_return util::fail("cannot connect to " + host + " [" + address + "]: " + cec.message());
+  if (cec) {
+    out = {{}, "cannot connect to " + host + " [" + address + "]: " + cec.message(), fetch_error};
+    co_return out;
+  }
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, asio::as_tuple(use_awaitable));
   if (hec) {
     long verify = SSL_get_verify_result(stream.native_handle());
     std::string why = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : hec.message();
-    co_return util::fail("TLS with " + host + " failed: " + why);
+    out = {{}, "TLS with " + host + " failed: " + why, verify != X509_V_OK ? "sts-webpki-invalid" : fetch_error};
+    co_return out;
   }
   http::request<http::empty_body> request(http::verb::get, "/.well-known/mta-sts.txt", 11);
   request.set(http::field::host, host);
   request.set(http::field::user_agent, "mailmoat");
   auto [wec, wn] = co_await http::async_write(stream, request, asio::as_tuple(use_awaitable));
-  if (wec) co_return util::fail("request to " + host + " failed: " + wec.message());
+  if (wec) {
+    out = {{}, "request to " + host + " failed: " + wec.message(), fetch_error};
+    co_return out;
+  }
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxStsPolicySize);
   auto [rec, rn] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(use_awaitable));
-  if (rec) co_return util::fail("reading the policy from " + host + " failed: " + rec.message());
+  if (rec) {
+    out = {{}, "reading the policy from " + host + " failed: " + rec.message(), fetch_error};
+    co_return out;
+  }
   const auto& response = parser.get();
   // §3.3: no redirects; the policy is text/plain.
-  if (response.result_int() != 200)
-    co_return util::fail(host + " answered HTTP " + std::to_string(response.result_int()));
+  if (response.result_int() != 200) {
+    out = {{}, host + " answered HTTP " + std::to_string(response.result_int()), fetch_error};
+    co_return out;
+  }
   std::string type(response[http::field::content_type]);
-  if (!util::istarts_with(type, "text/plain")) co_return util::fail(host + " served " + type + ", not text/plain");
-  co_return response.body();
+  if (!util::istarts_with(type, "text/plain")) {
+    out = {{}, host + " served " + type + ", not text/plain", "sts-policy-invalid"};
+    co_return out;
+  }
+  out.body = response.body();
+  co_return out;
 }
 
 awaitable<StsLookup> MtaSts::lookup(std::string domain_in) {
@@ -108,7 +133,7 @@ awaitable<StsLookup> MtaSts::lookup(std::string domain_in) {
   auto id = txt.status == dns::Status::ok ? select_sts_record(txt.txt) : util::Result<std::string>(util::fail("no TXT record"));
   if (!id || (held && held->id == *id)) {
     if (held) {
-      out = {true, held->policy, held->id, "cached policy id " + held->id};
+      out = {true, held->policy, held->id, "cached policy id " + held->id, {}};
       co_return out;
     }
     out.note = "no MTA-STS policy: " + id.error().message;
@@ -116,26 +141,28 @@ awaitable<StsLookup> MtaSts::lookup(std::string domain_in) {
   }
   dns::Question a_question{"mta-sts." + domain, dns::RecordType::a};
   dns::Answer a = co_await resolve(resolver_, std::move(a_question));
-  util::Result<std::string> body = util::fail("mta-sts." + domain + " has no address");
+  Fetched body{{}, "mta-sts." + domain + " has no address", "sts-policy-fetch-error"};
   for (const auto& address : a.addresses) {
     std::string target = address;
     body = co_await fetch(domain, std::move(target));
-    if (body) break;
+    if (body.failure.empty()) break;
   }
-  auto policy = body ? parse_sts_policy(*body) : util::Result<StsPolicy>(util::fail(body.error().message));
+  auto policy = body.failure.empty() ? parse_sts_policy(body.body) : util::Result<StsPolicy>(util::fail(body.error));
   if (!policy) {
     if (held) {
-      out = {true, held->policy, held->id, "fetch failed (" + policy.error().message + "), cached policy id " + held->id};
+      out = {true, held->policy, held->id, "fetch failed (" + policy.error().message + "), cached policy id " + held->id, {}};
       co_return out;
     }
     out.note = "no MTA-STS policy: " + policy.error().message;
+    out.id = *id;
+    out.failure = body.failure.empty() ? "sts-policy-invalid" : body.failure;
     co_return out;
   }
   {
     std::lock_guard lock(mu_);
     cache_[domain] = Cached{*id, *policy, clock_() + policy->max_age};
   }
-  out = {true, *policy, *id, "fetched policy id " + *id};
+  out = {true, *policy, *id, "fetched policy id " + *id, {}};
   co_return out;
 }
 

@@ -3,7 +3,8 @@
 // (certificate verified for that name, no redirects, at most 64 KiB), cache
 // it for max_age, and fetch again when the id changes. A failed discovery or
 // fetch keeps a still-valid cached policy (§5.1) and otherwise means "no
-// policy": MTA-STS never blocks mail by being unreachable.
+// policy": MTA-STS never blocks mail by being unreachable. Such a failure
+// still carries its RFC 8460 §4.3.2.2 result type for the TLS-RPT report.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -31,6 +32,9 @@ struct StsLookup {
   StsPolicy policy;
   std::string id;
   std::string note;  // how it was found or why there is none, for logs and the trace
+  // No policy although the domain publishes a `v=STSv1` record: the RFC 8460 result
+  // type (sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid), else empty.
+  std::string failure;
 };
 
 class MtaSts {
@@ -49,7 +53,11 @@ class MtaSts {
     std::int64_t expires = 0;
   };
   std::optional<Cached> cached(const std::string& domain) const;
-  boost::asio::awaitable<util::Result<std::string>> fetch(std::string domain, std::string address);
+  struct Fetched {
+    std::string body, error;
+    std::string failure;  // empty: `body` is the policy text; else the RFC 8460 result type
+  };
+  boost::asio::awaitable<Fetched> fetch(std::string domain, std::string address);
 
   dns::Resolver& resolver_;
   std::unique_ptr<boost::asio::ssl::context> context_;

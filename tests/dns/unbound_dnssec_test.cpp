@@ -1,7 +1,8 @@
 // DNSSEC through the libunbound resolver: a zone signed here with
 // ldns-signzone, served by a real unbound (auth-zone), validated against the
 // zone's DS as trust anchor. Secure answers carry `authenticated`; a wrong
-// anchor makes them bogus, which the resolver reports as SERVFAIL.
+// anchor makes them bogus, which the resolver reports as SERVFAIL with
+// `bogus` set. An answer reached through a CNAME names the chain's end.
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -24,7 +25,8 @@ class SignedZone : public testing::Test {
                                               "@ IN SOA ns.signed.example.net. admin.signed.example.net. 1 3600 600 86400 300\n"
                                               "@ IN NS ns.signed.example.net.\nns IN A 127.0.0.1\n"
                                               "@ IN TXT \"v=spf1 -all\"\n"
-                                              "_25._tcp.mx IN TLSA 3 1 1 0123456789abcdef\n";
+                                              "_25._tcp.mx IN TLSA 3 1 1 0123456789abcdef\n"
+                                              "mx IN A 192.0.2.25\nalias IN CNAME mx.signed.example.net.\n";
     // One key signs the zone; a second, unused key gives a wrong anchor.
     std::string cmd = "cd '" + d.string() +
                       "' && K=$(ldns-keygen -a ECDSAP256SHA256 -k signed.example.net) && "
@@ -82,6 +84,18 @@ TEST_F(SignedZone, WrongTrustAnchorMakesAnswersBogus) {
   Answer txt = ask("wrong.ds", "signed.example.net", RecordType::txt);
   EXPECT_EQ(txt.status, Status::servfail);
   EXPECT_FALSE(txt.authenticated);
+  EXPECT_TRUE(txt.bogus);
+}
+
+TEST_F(SignedZone, CnameAnswersNameTheExpandedName) {
+  Answer a = ask("good.ds", "alias.signed.example.net", RecordType::a);
+  ASSERT_EQ(a.status, Status::ok);
+  EXPECT_EQ(a.addresses, std::vector<std::string>{"192.0.2.25"});
+  EXPECT_EQ(a.canonical_name, "mx.signed.example.net");
+  EXPECT_TRUE(a.authenticated);
+  EXPECT_FALSE(a.bogus);
+  Answer direct = ask("good.ds", "mx.signed.example.net", RecordType::a);
+  EXPECT_EQ(direct.canonical_name, "");
 }
 
 }  // namespace

@@ -81,6 +81,8 @@ TEST(ZoneResolver, FollowsCnameAndDistinguishesNodataFromNxdomain) {
   ZoneResolver r;
   ASSERT_TRUE(r.load(zone));
   EXPECT_EQ(ask(r, "alias.example.com", RecordType::a).addresses, std::vector<std::string>{"192.0.2.10"});
+  EXPECT_EQ(ask(r, "alias.example.com", RecordType::a).canonical_name, "mail.example.com");
+  EXPECT_EQ(ask(r, "mail.example.com", RecordType::a).canonical_name, "");
   EXPECT_EQ(ask(r, "mail.example.com", RecordType::txt).status, Status::nodata);
   EXPECT_EQ(ask(r, "nothere.example.com", RecordType::txt).status, Status::nxdomain);
 }

@@ -6,7 +6,11 @@
 // anchor covers it) -> DANE not applied, dane-only there -> deferred. And
 // TLS-RPT (RFC 8460): a failing and a succeeding session to example.net are
 // reported by `mailmoat tlsrpt report` to the rua of _smtp._tls.example.net,
-// a mailbox on the example.org MX, as gzip JSON in a multipart/report.
+// a mailbox on the example.org MX, as gzip JSON in a multipart/report; the
+// failures found before a session (tlsa-invalid, dnssec-invalid from a
+// tampered signed zone, dane-required) appear in the report POSTed to the
+// https rua. MX names that are CNAMEs get their TLSA records at the secure
+// expansion, else at the original name (RFC 7672 §2.2.2).
 #include <gtest/gtest.h>
 
 #include <array>
@@ -15,6 +19,7 @@
 
 #include "harness.h"
 #include "tls_certs.h"
+#include "tlsrpt_check.h"
 #include "unbound_process.h"
 
 namespace mailmoat::testing {
@@ -72,13 +77,17 @@ class DaneTest : public ::testing::Test {
     d_.write("example.org.zone", "$ORIGIN example.org.\n$TTL 300\n"
                                  "@ IN SOA ns.example.org. admin.example.org. 1 3600 600 86400 300\n"
                                  "@ IN NS ns.example.org.\nns IN A 127.0.0.1\n@ IN MX 10 mx.example.org.\n"
-                                 "mx IN A " + mx_org_ + "\n_25._tcp.mx IN TLSA 3 1 1 " + std::string(64, '0') + "\n");
+                                 "mx IN A " + mx_org_ + "\n_25._tcp.mx IN TLSA 3 1 1 " + std::string(64, '0') + "\n" +
+                                 org_extra_);
     const std::string key = shell("cd " + d_.path() + " && ldns-keygen -a ECDSAP256SHA256 -k example.net");
     ASSERT_FALSE(key.empty());
     ASSERT_EQ(std::system(("cd " + d_.path() + " && ldns-signzone example.net.zone " + key + " && cp " + key +
                            ".ds trust-anchor.txt && chmod 644 *")
                               .c_str()),
               0);
+    if (!after_sign_.empty()) {
+      ASSERT_EQ(std::system(("cd " + d_.path() + " && " + after_sign_).c_str()), 0);
+    }
     ASSERT_TRUE(dns_.start("  module-config: \"iterator\"\n",
                            "auth-zone:\n  name: \"example.net\"\n  zonefile: \"" + d_.file("example.net.zone.signed") +
                                "\"\n  for-downstream: yes\n  for-upstream: no\n"
@@ -106,7 +115,26 @@ class DaneTest : public ::testing::Test {
     ASSERT_EQ(reply_code(c.send_message("a@localhost", {rcpt}, "From: a@localhost\r\nSubject: dane\r\n\r\nbody\r\n")), 250);
   }
 
+  // TLS-RPT for a zone: its rua is https://tlsrpt.example.net/v1/report (web_addr_).
+  std::string rua_zone() const {
+    return "_smtp._tls IN TXT \"v=TLSRPTv1; rua=https://tlsrpt.example.net/v1/report\"\n";
+  }
+  std::vector<std::string> reporting() const {
+    return {"tlsrpt.enabled=true", "tlsrpt.from=reports@localhost", "tlsrpt.org_name=sender.example",
+            "tls.outbound_ca_file=" + d_.file("ca.pem")};
+  }
+  void start_report_server() {
+    ASSERT_TRUE(make_leaf_cert(d_, "web", "tlsrpt.example.net"));
+    ASSERT_EQ(std::system(("mkdir -p " + d_.file("rpt")).c_str()), 0);
+    web_.start({"/usr/bin/python3", std::string(MAILMOAT_SOURCE_DIR) + "/tests/integration/scripts/https_server.py", web_addr_,
+                "443", d_.file("web.pem"), d_.file("web.key"), d_.file("rpt")},
+               d_.file("https.log"));
+    ASSERT_TRUE(wait_for_port(web_addr_ + ":443"));
+  }
+  std::string report() const { return tlsrpt_report_summary(gw_, d_.file("rpt")); }
+
   TempDir d_;
+  std::string org_extra_, after_sign_;  // more example.org records; a shell command run on the signed zone
   std::string net_, mx_net_, mx_org_, mx_bad_, web_addr_, spki_sha256_, ca_sha256_;
   Process web_;
   test_support::UnboundProcess dns_{"dane"};
@@ -235,6 +263,78 @@ TEST_F(DaneTest, TlsRptReportOfSucceedingAndFailingSessionsReachesTheRua) {
   auto again = run({"tlsrpt", "report", "--today", "--set", "server.data_dir=" + gw_.data_dir() + "/var", "--set",
                     "http.listen=" + gw_.http_address()});
   EXPECT_NE(again.out.find("already sent"), std::string::npos) << again.out;
+}
+
+// RFC 8460 tlsa-invalid: validated TLSA records, none usable; dane-only does not use the host.
+TEST_F(DaneTest, UnusableTlsaRecordsAreReportedAsTlsaInvalid) {
+  start("1 1 1 " + spki_sha256_, "dane-only", rua_zone() + "tlsrpt IN A " + web_addr_ + "\n", reporting());
+  start_report_server();
+  send_to("r@example.net");
+  ASSERT_TRUE(gw_.wait_for_log("are all unusable")) << gw_.log();
+  EXPECT_EQ(report(), "tlsa example.net [1 1 1 " + spki_sha256_ + "] ok=0 failed=1 tlsa-invalid@mx.example.net#1") << gw_.log();
+  EXPECT_TRUE(mailbox(mx_.data_dir(), "r@example.net").empty());
+}
+
+// RFC 8460 dnssec-invalid: the TLSA record was changed after signing, so its answer is bogus; the host is not used.
+TEST_F(DaneTest, BogusTlsaAnswerIsReportedAsDnssecInvalid) {
+  after_sign_ = "sed -i 's/" + spki_sha256_ + "/" + std::string(64, 'c') + "/I' example.net.zone.signed && grep -qi " +
+                std::string(64, 'c') + " example.net.zone.signed";
+  start("3 1 1 " + spki_sha256_, "dane", rua_zone() + "tlsrpt IN A " + web_addr_ + "\n", reporting());
+  start_report_server();
+  send_to("r@example.net");
+  ASSERT_TRUE(gw_.wait_for_log("TLSA lookup of _25._tcp.mx.example.net failed (DNSSEC validation failed)")) << gw_.log();
+  EXPECT_EQ(report(), "tlsa example.net [] ok=0 failed=1 dnssec-invalid@mx.example.net#1") << gw_.log();
+  EXPECT_TRUE(mailbox(mx_.data_dir(), "r@example.net").empty());
+}
+
+// ... and a bogus MX answer (the MX record changed after signing) is reported for the domain, no host named.
+TEST_F(DaneTest, BogusMxAnswerIsReportedAsDnssecInvalid) {
+  after_sign_ = "sed -E -i 's/(MX[[:space:]]+)10 mx\\.example\\.net\\./\\110 mx9.example.net./' example.net.zone.signed && "
+                "grep -q 'mx9.example.net' example.net.zone.signed";
+  start("3 1 1 " + spki_sha256_, "dane", rua_zone() + "tlsrpt IN A " + web_addr_ + "\n", reporting());
+  start_report_server();
+  send_to("r@example.net");
+  ASSERT_TRUE(gw_.wait_for_log("DNS lookup of MX for example.net failed")) << gw_.log();
+  EXPECT_EQ(report(), "tlsa example.net [] ok=0 failed=1 dnssec-invalid@#1") << gw_.log();
+}
+
+// RFC 8460 dane-required: dane-only toward an unsigned domain, whose rua is reported to.
+TEST_F(DaneTest, DaneOnlyWithoutValidatedTlsaIsReportedAsDaneRequired) {
+  org_extra_ = rua_zone();
+  start("3 1 1 " + spki_sha256_, "dane-only", "tlsrpt IN A " + web_addr_ + "\n", reporting());
+  start_report_server();
+  send_to("r@example.org");
+  ASSERT_TRUE(gw_.wait_for_log("TLS policy dane-only (tls.outbound_level): the MX or address records of mx.example.org"))
+      << gw_.log();
+  EXPECT_EQ(report(), "no-policy-found example.org [] ok=0 failed=1 dane-required@mx.example.org#1") << gw_.log();
+}
+
+// RFC 7672 §2.2.2: an MX name that is a secure CNAME has its TLSA records looked up at the expanded name first;
+// the record at the original name (which would not match) is not used.
+TEST_F(DaneTest, CnameMxUsesTheTlsaRecordsOfTheExpandedName) {
+  start("3 1 1 " + spki_sha256_, "dane",
+        "@ IN MX 5 alias.example.net.\nalias IN CNAME mx.example.net.\n_25._tcp.alias IN TLSA 3 1 1 " +
+            std::string(64, 'b') + "\n");
+  send_to("r@example.net");
+  auto mail = wait_for_mail(mx_.data_dir(), "r@example.net", 1, std::chrono::seconds(30));
+  ASSERT_EQ(mail.size(), 1u) << gw_.log() << mx_.log();
+  EXPECT_NE(gw_.log().find("host=alias.example.net level=dane note=\"DANE TLSA _25._tcp.mx.example.net"), std::string::npos)
+      << gw_.log();
+  EXPECT_EQ(gw_.log().find("no TLSA record matched"), std::string::npos) << gw_.log();
+  EXPECT_NE(gw_.log().find("alias.example.net[" + mx_net_ + "]:25 (TLSv1.3"), std::string::npos) << gw_.log();
+}
+
+// ... and when the expansion has none, the original name's records apply.
+TEST_F(DaneTest, CnameMxWithoutTlsaAtTheExpansionUsesTheOriginalName) {
+  start("3 1 1 " + std::string(64, 'b'), "dane",
+        "@ IN MX 5 alias.example.net.\nalias IN CNAME mx2.example.net.\nmx2 IN A " + mx_net_ +
+            "\n_25._tcp.alias IN TLSA 3 1 1 " + spki_sha256_ + "\n");
+  send_to("r@example.net");
+  auto mail = wait_for_mail(mx_.data_dir(), "r@example.net", 1, std::chrono::seconds(30));
+  ASSERT_EQ(mail.size(), 1u) << gw_.log() << mx_.log();
+  EXPECT_NE(gw_.log().find("host=alias.example.net level=dane note=\"DANE TLSA _25._tcp.alias.example.net"), std::string::npos)
+      << gw_.log();
+  EXPECT_EQ(gw_.log().find("no TLSA record matched"), std::string::npos) << gw_.log();
 }
 
 }  // namespace

@@ -66,6 +66,7 @@ Answer to_answer(int err, const ub_result* r) {
   Answer a;
   if (err != 0 || !r || r->bogus || r->rcode == 2) {
     a.status = Status::servfail;
+    a.bogus = err == 0 && r && r->bogus;
     return a;
   }
   a.authenticated = r->secure != 0;  // a validated NXDOMAIN matters to DANE too
@@ -78,6 +79,15 @@ Answer to_answer(int err, const ub_result* r) {
     return a;
   }
   a.ttl = static_cast<std::uint32_t>(r->ttl);
+  // libunbound's canonname is the end of the CNAME chain (or the qname itself).
+  if (r->canonname && r->qname) {
+    std::string canon = r->canonname, qname = r->qname;
+    for (auto* s : {&canon, &qname})
+      std::transform(s->begin(), s->end(), s->begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (canon.ends_with('.')) canon.pop_back();
+    if (qname.ends_with('.')) qname.pop_back();
+    if (!canon.empty() && canon != qname) a.canonical_name = canon;
+  }
   if (r->havedata)
     for (int i = 0; r->data[i]; ++i)
       add_rdata(a, r->qtype, reinterpret_cast<const unsigned char*>(r->data[i]), static_cast<std::size_t>(r->len[i]));

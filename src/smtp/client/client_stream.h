@@ -44,17 +44,19 @@ class ClientStream {
 
   // The client side of the handshake; `server_name` goes in SNI unless it is an address.
   // `tlsa`: DANE records for this host (RFC 7672), armed before the handshake; `dane_error` says why arming failed.
+  // `dane_alt_name`: a second DANE-TA reference identifier (the original MX name of a CNAME, RFC 7672 §2.2.2).
   boost::asio::awaitable<boost::system::error_code> start_tls(std::shared_ptr<tls::ClientContext> context,
                                                               std::string server_name,
                                                               const std::vector<dns::TlsaRecord>* tlsa = nullptr,
-                                                              std::string* dane_error = nullptr) {
+                                                              std::string* dane_error = nullptr,
+                                                              std::string dane_alt_name = {}) {
     context_ = std::move(context);
     tls_ = std::make_unique<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>>(socket_, context_->context());
     boost::system::error_code ec;
     boost::asio::ip::make_address(server_name, ec);
     if (ec && !server_name.empty()) SSL_set_tlsext_host_name(tls_->native_handle(), server_name.c_str());
     if (tlsa) {
-      std::string why = tls::arm_dane(tls_->native_handle(), *tlsa, server_name);
+      std::string why = tls::arm_dane(tls_->native_handle(), *tlsa, server_name, dane_alt_name);
       if (!why.empty()) {
         if (dane_error) *dane_error = why;
         co_return boost::asio::error::make_error_code(boost::asio::error::operation_not_supported);

@@ -68,6 +68,12 @@ struct TlsPlan {
   std::string report_type = "no-policy-found";  // tlsa, sts, no-policy-found
   std::string report_policy;                    // '\n'-separated policy-string lines
   std::string report_mx;                        // sts: the policy's mx patterns
+  // A failure found before the connection (RFC 8460 §4.3: sts-policy-fetch-error, tlsa-invalid, ...):
+  // recorded for a refused host, and for a session on this plan in place of its own result.
+  std::string report_failure;
+  std::string report_reason;
+  bool testing = false;     // MTA-STS testing (RFC 8461 §5): checked like verify and reported, never enforced
+  std::string tlsa_base;    // level dane: the TLSA base domain when it is the MX name's secure CNAME expansion
 };
 
 struct Target {
@@ -75,6 +81,7 @@ struct Target {
   std::string address;  // numeric address
   std::uint16_t port = 25;
   bool secure = false;  // the MX and address records were DNSSEC-validated (RFC 7672 §2.2)
+  std::string expanded;  // the name the address records' CNAME chain led to, if any (RFC 7672 §2.2.2)
   std::optional<TlsPlan> tls;  // a plan of its own (DANE resolved per host), else the delivery's
 };
 
@@ -181,7 +188,7 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
                                                                                           const queue::DeliveryJob& job) {
   const std::size_t n = job.recipients.size();
   const tls::ClientPolicy& policy = tls_->policy;
-  const bool required = tls::requires_tls(policy.level);
+  const bool required = tls::requires_tls(policy.level) && !tls_->testing;
   const std::string level = std::string(tls::level_name(policy.level)) + " (" + policy.origin + ")";
   if (policy.level == tls::Level::none) co_return std::nullopt;
   tls_tried_ = true;
@@ -205,10 +212,14 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
   arm(limit(Stage::greeting));
   // Named locals into co_await (g++ 12 coroutine bug, docs/decisions.md).
   std::shared_ptr<tls::ClientContext> context = tls_->context;
-  std::string server_name = tls_->mx_host;
   const std::vector<dns::TlsaRecord>* tlsa = policy.level == tls::Level::dane ? &tls_->tlsa : nullptr;
+  // RFC 7672 §2.2.2: records found at a secure CNAME expansion make it the base domain, the MX name a second identifier.
+  const bool expanded = tlsa && !tls_->tlsa_base.empty();
+  std::string server_name = expanded ? tls_->tlsa_base : tls_->mx_host;
+  std::string alt_name = expanded ? tls_->mx_host : std::string();
   std::string dane_error;
-  boost::system::error_code ec = co_await stream_.start_tls(std::move(context), std::move(server_name), tlsa, &dane_error);
+  boost::system::error_code ec =
+      co_await stream_.start_tls(std::move(context), std::move(server_name), tlsa, &dane_error, std::move(alt_name));
   timer_.cancel();
   if (ec && options_.on_tls_handshake)
     options_.on_tls_handshake(tls::HandshakeOutcome{
@@ -232,7 +243,10 @@ awaitable<std::optional<std::vector<RecipientResult>>> Conversation<Stream>::neg
   remote_ += " (" + check.summary + ")";
   tls_result_ = check.ok ? std::string() : check.failure_type;
   tls_reason_ = check.ok ? std::string() : check.reason;
-  if (!check.ok) {
+  if (!check.ok && tls_->testing) {
+    // RFC 8461 §5: a testing policy's failure is reported, and delivery goes on.
+    log::info("mta_sts.testing_failure", {{"remote", remote_}, {"reason", check.reason}, {"note", "reported, not enforced"}});
+  } else if (!check.ok) {
     co_await send("QUIT\r\n");
     co_return tls_failed(n, "TLS policy " + level + " not met: " + check.reason, remote_);
   }
@@ -483,8 +497,9 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
   co_return results;
 }
 
+// `bogus` collects the names whose answers failed DNSSEC validation ("" for the MX lookup itself).
 awaitable<std::vector<Target>> mx_targets(dns::Resolver& resolver, const std::string& domain, std::uint16_t port,
-                                          std::string& error, bool& permanent) {
+                                          std::string& error, bool& permanent, std::vector<std::string>& bogus) {
   std::vector<Target> targets;
   dns::Question mx_question{domain, dns::RecordType::mx};  // named: see ResolveInitiation
   dns::Answer mx = co_await resolve(resolver, std::move(mx_question));
@@ -509,13 +524,16 @@ awaitable<std::vector<Target>> mx_targets(dns::Resolver& resolver, const std::st
     co_return targets;
   } else {
     error = "451 4.4.3 DNS lookup of MX for " + domain + " failed";
+    if (mx.bogus) bogus.push_back("");
     co_return targets;
   }
   for (const auto& host : hosts) {
     for (auto type : kAddressTypes) {
       dns::Question question{host, type};
       dns::Answer a = co_await resolve(resolver, std::move(question));
-      for (const auto& addr : a.addresses) targets.push_back({host, addr, port, mx.authenticated && a.authenticated, {}});
+      if (a.bogus) bogus.push_back(host);
+      for (const auto& addr : a.addresses)
+        targets.push_back({host, addr, port, mx.authenticated && a.authenticated, a.canonical_name, {}});
     }
   }
   if (targets.empty()) error = "451 4.4.4 no address found for the MX hosts of " + domain;
@@ -555,11 +573,24 @@ awaitable<bool> resolve_dane(dns::Resolver& resolver, std::vector<Target>& targe
     } else if (!t.secure) {
       why = "the MX or address records of " + t.name + " are not DNSSEC-validated";
     } else {
-      const std::string qname = "_" + std::to_string(t.port) + "._tcp." + t.name;
+      std::string qname = "_" + std::to_string(t.port) + "._tcp." + (t.expanded.empty() ? t.name : t.expanded);
       dns::Question question{qname, dns::RecordType::tlsa};
       dns::Answer a = co_await resolve(resolver, std::move(question));
+      if (!t.expanded.empty() && a.authenticated && (a.status == dns::Status::nodata || a.status == dns::Status::nxdomain)) {
+        // RFC 7672 §2.2.2: none at the secure CNAME expansion, so the original name's records count.
+        qname = "_" + std::to_string(t.port) + "._tcp." + t.name;
+        dns::Question original{qname, dns::RecordType::tlsa};
+        a = co_await resolve(resolver, std::move(original));
+      } else if (!t.expanded.empty()) {
+        plan.tlsa_base = t.expanded;
+      }
+      plan.report_type = "tlsa";
       if (a.status == dns::Status::servfail || a.status == dns::Status::timeout) {
-        plan.refuse = "TLS policy " + level + ": TLSA lookup of " + qname + " failed, host not used (RFC 7672 §2.2)";
+        plan.refuse = "TLS policy " + level + ": TLSA lookup of " + qname + " failed" +
+                      (a.bogus ? " (DNSSEC validation failed)" : "") + ", host not used (RFC 7672 §2.2)";
+        // RFC 8460 §4.3.2.1: no valid records came back from the resolver.
+        plan.report_failure = "dnssec-invalid";
+        plan.report_reason = "TLSA lookup of " + qname + (a.bogus ? ": DNSSEC validation failed (bogus)" : ": SERVFAIL or timeout");
       } else if (!a.authenticated) {
         why = "the TLSA answer for " + qname + " is not DNSSEC-validated";
       } else if (a.status != dns::Status::ok) {
@@ -574,18 +605,28 @@ awaitable<bool> resolve_dane(dns::Resolver& resolver, std::vector<Target>& targe
           for (const auto& r : set.usable) plan.report_policy += tls::tlsa_text(r, 64) + "\n";
           plan.tlsa = std::move(set.usable);
           any = true;
-        } else if (only) {
-          plan.refuse = "TLS policy " + level + ": the TLSA records at " + qname + " are all unusable";
         } else {
-          // RFC 7672 §2.2: secure but unusable TLSA records still make TLS mandatory.
-          plan.policy.level = tls::Level::encrypt;
-          plan.policy.origin = "dane: TLSA records at " + qname + " all unusable, " + base.policy.origin;
+          // RFC 8460 tlsa-invalid, with the records as the policy-string; a session still goes out under encrypt.
+          for (const auto& r : a.tlsa) plan.report_policy += tls::tlsa_text(r, 64) + "\n";
+          plan.report_failure = "tlsa-invalid";
+          plan.report_reason = "the TLSA records at " + qname + " are all unusable";
+          if (only) {
+            plan.refuse = "TLS policy " + level + ": the TLSA records at " + qname + " are all unusable";
+          } else {
+            // RFC 7672 §2.2: secure but unusable TLSA records still make TLS mandatory.
+            plan.policy.level = tls::Level::encrypt;
+            plan.policy.origin = "dane: TLSA records at " + qname + " all unusable, " + base.policy.origin;
+          }
         }
       }
     }
     if (!why.empty()) {
+      plan.report_type = base.report_type;
       if (only) {
         plan.refuse = "TLS policy " + level + ": " + why;
+        // RFC 8460 dane-required: DANE is mandatory here and this host has no validated TLSA records.
+        plan.report_failure = "dane-required";
+        plan.report_reason = why;
       } else {
         plan.policy.level = requiretls ? tls::Level::verify : tls::Level::may;
         plan.policy.origin = "dane not applied: " + why + ", " + base.policy.origin;
@@ -677,6 +718,19 @@ awaitable<std::pair<std::unique_ptr<ClientStream>, std::string>> connect(tcp::en
   co_return std::pair<std::unique_ptr<ClientStream>, std::string>{std::make_unique<ClientStream>(std::move(connecting)), ""};
 }
 
+// TLS-RPT (RFC 8460 §4): one new session, or one host refused before any session, under `plan`.
+// A failure of the plan itself (found before connecting) is the result, whatever the session did.
+void report_tls(const SmtpTransportOptions& options, const queue::DeliveryJob& job, const TlsPlan& plan, const Target& t,
+                std::string result, std::string reason, std::string sending_ip) {
+  if (!options.tls_report) return;
+  if (!plan.report_failure.empty()) {
+    reason = result.empty() ? plan.report_reason : plan.report_reason + "; the session: " + reason;
+    result = plan.report_failure;
+  }
+  options.tls_report(tls::TlsRptResult{job.domain, plan.report_type, plan.report_policy, plan.report_mx, std::move(result),
+                                       std::move(sending_ip), t.name, t.address, std::move(reason), 1});
+}
+
 awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets, const SmtpTransportOptions& options,
                                                     const queue::DeliveryJob& job, ConnectionPool* pool,
                                                     const TlsPlan* tls_base) {
@@ -691,10 +745,13 @@ awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets,
     else if (tls_base) plan = *tls_base;
     if (plan) plan->mx_host = t.name;
     if (plan && !plan->refuse.empty()) {
+      if (!plan->report_failure.empty()) report_tls(options, job, *plan, t, {}, {}, {});
       last = tls_failed(job.recipients.size(), plan->refuse, remote);
       continue;
     }
-    const std::string key = t.address + ":" + std::to_string(t.port) + (plan ? "|" + plan->policy.key() : "");
+    // A testing plan's session may have failed its checks: never pooled with an enforcing one.
+    const std::string key = t.address + ":" + std::to_string(t.port) +
+                            (plan ? "|" + plan->policy.key() + (plan->testing ? "|testing" : "") : "");
     if (auto reused = pool ? pool->take(key) : std::nullopt) {
       Conversation<ClientStream> conv(*reused->stream, options, remote, reused->ehlo, plan ? &*plan : nullptr);
       auto results = co_await conv.run(job);
@@ -713,10 +770,7 @@ awaitable<std::vector<RecipientResult>> deliver_tcp(std::vector<Target> targets,
     }
     Conversation<ClientStream> conv(*stream.first, options, remote, {}, plan ? &*plan : nullptr);
     auto results = co_await conv.run(job);
-    if (plan && conv.tls_tried() && options.tls_report)
-      options.tls_report(tls::TlsRptResult{job.domain, plan->report_type, plan->report_policy, plan->report_mx,
-                                           conv.tls_result(), stream.first->local_address(), t.name, t.address,
-                                           conv.tls_reason(), 1});
+    if (plan && conv.tls_tried()) report_tls(options, job, *plan, t, conv.tls_result(), conv.tls_reason(), stream.first->local_address());
     if (!conv.clear_retry().empty()) {
       // Not pooled: the key promises the policy's TLS, this session has none.
       std::string why = conv.clear_retry();
@@ -766,6 +820,112 @@ std::string SmtpTransport::destination(const queue::DeliveryJob& job) const {
 
 namespace {
 
+// RFC 8460 dnssec-invalid: with DANE in use, an MX or address answer that failed validation ("" is the MX lookup).
+void report_bogus(const SmtpTransportOptions& options, const queue::DeliveryJob& j, const std::vector<std::string>& names) {
+  if (!options.tls_report) return;
+  for (const auto& name : names)
+    options.tls_report(tls::TlsRptResult{j.domain, "tlsa", "", "", "dnssec-invalid", "", name, "",
+                                         "DNSSEC validation of the " + (name.empty() ? "MX records of " + j.domain
+                                                                                      : "address records of " + name) +
+                                             " failed (bogus)",
+                                         1});
+}
+
+// MTA-STS (RFC 8461) with its TLS-RPT reporting (RFC 8460): enforce keeps only the listed MX hosts and
+// verifies their certificates; testing (§5) checks the same per session and reports it without enforcing;
+// a policy published but not obtained is reported (sts-policy-*) on the sessions that go on without it.
+// A value is the delivery's result when no host may be used.
+awaitable<std::optional<std::vector<RecipientResult>>> apply_mta_sts(const SmtpTransportOptions& options,
+                                                                      const queue::DeliveryJob& j, std::vector<Target>& targets,
+                                                                      std::optional<TlsPlan>& tls_plan,
+                                                                      tls::ClientContextCache& contexts) {
+  const std::size_t n = j.recipients.size();
+  std::string domain = j.domain;
+  tls::StsLookup sts = co_await options.mta_sts->lookup(std::move(domain));
+  log::debug("mta_sts.lookup", {{"domain", j.domain}, {"note", sts.note}});
+  if (!sts.found) {
+    if (sts.failure.empty()) co_return std::nullopt;
+    for (auto& t : targets) {
+      TlsPlan p = t.tls ? *t.tls : *tls_plan;
+      if (!p.refuse.empty()) continue;  // already refused (and reported) for its own reason
+      p.report_type = "sts";
+      p.report_policy.clear();
+      p.report_mx.clear();
+      p.report_failure = sts.failure;
+      p.report_reason = sts.note;
+      t.tls = std::move(p);
+    }
+    co_return std::nullopt;
+  }
+  if (sts.policy.mode == tls::StsMode::none) co_return std::nullopt;
+  const std::string lines = sts_policy_lines(sts.policy);
+  std::string patterns;
+  for (const auto& mx : sts.policy.mx) patterns += mx + "\n";
+  if (sts.policy.mode == tls::StsMode::enforce) {
+    // RFC 8461 §4.2: only MX hosts the policy lists, over TLS verified for the MX name.
+    std::vector<Target> listed;
+    for (const auto& t : targets)
+      if (tls::sts_allows_mx(sts.policy, t.name)) listed.push_back(t);
+    if (listed.empty()) {
+      // RFC 8460 §4.3: validation-failure, one per MX host address not tried, with the MX named.
+      for (const auto& t : targets) {
+        TlsPlan refused;
+        refused.report_type = "sts";
+        refused.report_policy = lines;
+        refused.report_mx = patterns;
+        refused.report_failure = "validation-failure";
+        refused.report_reason = "MX host " + t.name + " is not listed in the MTA-STS policy (enforce)";
+        report_tls(options, j, refused, t, {}, {}, {});
+      }
+      co_return tls_failed(n, "MTA-STS policy of " + j.domain + " (id " + sts.id + ", enforce) lists none of its MX hosts", "");
+    }
+    targets = std::move(listed);
+    tls::ClientPolicy enforced = tls_plan->policy;
+    if (!tls::authenticates(enforced.level) || tls::uses_dane(enforced.level)) enforced.level = tls::Level::verify;
+    enforced.match_names.clear();
+    enforced.origin = "MTA-STS enforce, policy id " + sts.id;
+    auto context = contexts.get(enforced);
+    if (!context) co_return tls_failed(n, "MTA-STS: " + context.error().message, "");
+    TlsPlan plan;
+    plan.policy = enforced;
+    plan.context = *context;
+    plan.report_type = "sts";
+    plan.report_policy = lines;
+    plan.report_mx = patterns;
+    tls_plan = std::move(plan);
+    for (auto& t : targets) t.tls.reset();  // the per-host fallbacks of level dane give way to the policy
+    co_return std::nullopt;
+  }
+  log::info("mta_sts.testing", {{"domain", j.domain}, {"id", sts.id}, {"note", "policy in testing mode: checked and reported, not enforced"}});
+  for (auto& t : targets) {
+    TlsPlan p = t.tls ? *t.tls : *tls_plan;
+    if (!p.refuse.empty()) continue;
+    if (!tls::requires_tls(p.policy.level)) {
+      // Checked as enforce would (verify for the MX name) so that the report says what enforce would meet.
+      tls::ClientPolicy checked = p.policy;
+      checked.level = tls::Level::verify;
+      checked.match_names.clear();
+      checked.origin = "MTA-STS testing, policy id " + sts.id + " (checked and reported, not enforced)";
+      if (auto context = contexts.get(checked)) {
+        p.policy = checked;
+        p.context = *context;
+        p.testing = true;
+      }
+    }
+    p.report_type = "sts";
+    p.report_policy = lines;
+    p.report_mx = patterns;
+    p.report_failure.clear();
+    p.report_reason.clear();
+    if (!tls::sts_allows_mx(sts.policy, t.name)) {
+      p.report_failure = "validation-failure";
+      p.report_reason = "MX host " + t.name + " is not listed in the MTA-STS policy (testing: delivered anyway)";
+    }
+    t.tls = std::move(p);
+  }
+  co_return std::nullopt;
+}
+
 awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options, dns::Resolver* resolver,
                                                     std::shared_ptr<const queue::DeliveryJob> job,
                                                     std::shared_ptr<ConnectionPool> pool_owner,
@@ -789,7 +949,7 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
       if (!context)
         co_return tls_failed(n, "TLS policy " + std::string(tls::level_name(policy.level)) + " (" + policy.origin +
                                     ") cannot be applied: " + context.error().message, "");
-      tls_plan = TlsPlan{policy, *context, {}, {}, {}, "no-policy-found", {}, {}};
+      tls_plan = TlsPlan{policy, *context, {}, {}, {}, "no-policy-found", {}, {}, {}, {}, false, {}};
     }
   }
   const TlsPlan* tls_base = tls_plan ? &*tls_plan : nullptr;
@@ -797,7 +957,9 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
     if (!resolver) co_return all(n, Outcome::deferred, "451 4.3.5 no DNS resolver configured");
     std::string error;
     bool permanent = false;
-    auto targets = co_await mx_targets(*resolver, j.domain, 25, error, permanent);
+    std::vector<std::string> bogus;
+    auto targets = co_await mx_targets(*resolver, j.domain, 25, error, permanent, bogus);
+    if (tls_plan && tls::uses_dane(tls_plan->policy.level)) report_bogus(options, j, bogus);
     if (targets.empty()) co_return all(n, permanent ? Outcome::failed : Outcome::deferred, error);
     bool dane_applied = false;
     if (tls_plan && tls::uses_dane(tls_plan->policy.level))
@@ -805,26 +967,8 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
     // RFC 8461 §2: DANE wins where both exist; dane-only never falls back to MTA-STS.
     if (options.mta_sts && tls_plan && tls_plan->policy.origin.starts_with("tls.outbound_level") && !dane_applied &&
         tls_plan->policy.level != tls::Level::dane_only) {
-      std::string domain = j.domain;
-      tls::StsLookup sts = co_await options.mta_sts->lookup(std::move(domain));
-      log::debug("mta_sts.lookup", {{"domain", j.domain}, {"note", sts.note}});
-      if (sts.found && sts.policy.mode == tls::StsMode::enforce) {
-        // RFC 8461 §4.2: only MX hosts the policy lists, over TLS verified for the MX name.
-        std::erase_if(targets, [&sts](const Target& t) { return !tls::sts_allows_mx(sts.policy, t.name); });
-        if (targets.empty())
-          co_return tls_failed(n, "MTA-STS policy of " + j.domain + " (id " + sts.id + ", enforce) lists none of its MX hosts", "");
-        tls::ClientPolicy enforced = tls_plan->policy;
-        if (!tls::authenticates(enforced.level) || tls::uses_dane(enforced.level)) enforced.level = tls::Level::verify;
-        enforced.match_names.clear();
-        enforced.origin = "MTA-STS enforce, policy id " + sts.id;
-        auto context = contexts->get(enforced);
-        if (!context) co_return tls_failed(n, "MTA-STS: " + context.error().message, "");
-        tls_plan = TlsPlan{enforced, *context, {}, {}, {}, "sts", sts_policy_lines(sts.policy), ""};
-        for (const auto& mx : sts.policy.mx) tls_plan->report_mx += mx + "\n";
-        for (auto& t : targets) t.tls.reset();  // the per-host fallbacks of level dane give way to the policy
-      } else if (sts.found && sts.policy.mode == tls::StsMode::testing) {
-        log::info("mta_sts.testing", {{"domain", j.domain}, {"id", sts.id}, {"note", "policy in testing mode: not enforced"}});
-      }
+      auto refused = co_await apply_mta_sts(options, j, targets, tls_plan, *contexts);
+      if (refused) co_return std::move(*refused);
     }
     co_return co_await deliver_tcp(std::move(targets), options, j, pool, tls_plan ? &*tls_plan : nullptr);
   }
@@ -834,7 +978,7 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
   boost::system::error_code ec;
   asio::ip::make_address(hop->host, ec);
   if (!ec) {
-    std::vector<Target> literal(1, Target{hop->host, hop->host, hop->port, false, {}});
+    std::vector<Target> literal(1, Target{hop->host, hop->host, hop->port, false, {}, {}});
     if (tls_plan && tls::uses_dane(tls_plan->policy.level) && resolver)
       co_await resolve_dane(*resolver, literal, *tls_plan, *contexts, j.requiretls);
     co_return co_await deliver_tcp(std::move(literal), options, j, pool, tls_base);
@@ -845,7 +989,7 @@ awaitable<std::vector<RecipientResult>> deliver_job(SmtpTransportOptions options
   for (auto type : kAddressTypes) {
     dns::Question question{hop->host, type};
     dns::Answer a = co_await resolve(*resolver, std::move(question));
-    for (const auto& addr : a.addresses) targets.push_back({hop->host, addr, hop->port, a.authenticated, {}});
+    for (const auto& addr : a.addresses) targets.push_back({hop->host, addr, hop->port, a.authenticated, a.canonical_name, {}});
   }
   if (tls_plan && tls::uses_dane(tls_plan->policy.level))
     co_await resolve_dane(*resolver, targets, *tls_plan, *contexts, j.requiretls);
