@@ -146,6 +146,7 @@ int run_rules_command(const RulesCommand& cmd) {
   const std::string& reply = outcome.smtp_reply;
   std::vector<std::string> recipients;
   for (const auto& r : outcome.ctx.envelope.recipients) recipients.push_back(r.address);
+  if (!outcome.attachments_note.empty()) std::printf("attachments: %s\n", outcome.attachments_note.c_str());
   if (ev.matched.empty()) std::printf("no rule matched\n");
   for (const auto& m : ev.matched) {
     std::printf("rule '%s' (priority %d)%s matched\n", m.rule.c_str(), m.priority, m.audit ? " [audit]" : "");

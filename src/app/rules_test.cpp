@@ -2,7 +2,9 @@
 
 #include <chrono>
 
+#include "app/attachments_setup.h"
 #include "app/rules_setup.h"
+#include "attachments/triage.h"
 #include "filters/rules/disclaimer.h"
 #include "filters/rules/rules_filter.h"
 #include "filters/verdict/verdict_filter.h"
@@ -35,8 +37,38 @@ pipeline::MessageContext rules_test_context(const std::string& role, const std::
   return ctx;
 }
 
+namespace {
+
+// The attachment facts triage finds (names, true types, sizes, executables, the
+// configured hash and type lists), as the gateway computes them at end of data.
+// No sandbox analysis runs here: what only it knows is left unknown, and said so.
+void add_triage_facts(pipeline::MessageContext& ctx, const Config& cfg) {
+  auto triaged = attachments::triage(ctx.message, attachments_config(cfg).triage, nullptr);
+  for (const auto& f : triaged.attachments) {
+    pipeline::AttachmentFact a;
+    a.name = f.name;
+    a.extension = f.extension;
+    a.declared_type = f.declared_type;
+    a.true_type = f.true_type;
+    a.size = f.size;
+    a.sha256 = f.sha256;
+    a.executable = f.executable;
+    a.verdict = f.decided ? std::string(attachments::to_string(f.analysis.verdict)) : "pending";
+    a.reasons = f.analysis.reasons;
+    ctx.attachments.push_back(std::move(a));
+  }
+}
+
+}  // namespace
+
 RulesTestOutcome run_rules_test(const policy::RuleSet& rules, const Config& cfg, pipeline::MessageContext ctx) {
   RulesTestOutcome out;
+  if (ctx.attachments.empty()) add_triage_facts(ctx, cfg);
+  if (!ctx.attachments.empty())
+    out.attachments_note = std::to_string(ctx.attachments.size()) +
+                           " attachment(s): triage facts only (name, extension, true type, size, executable, "
+                           "hash and type lists); no sandbox analysis here, so a verdict not settled by triage is "
+                           "'pending' and content text and password protection are unknown";
   auto facts = filters::facts_of(ctx, rules_config(cfg));
   auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   out.evaluation = policy::evaluate(rules, facts, now);
@@ -78,6 +110,7 @@ nlohmann::json rules_test_json(const RulesTestOutcome& o) {
     j["matched"].push_back({{"rule", m.rule}, {"priority", m.priority}, {"mode", m.audit ? "audit" : "enforce"},
                             {"because", m.because}, {"actions", m.actions}, {"stopped", m.stopped}});
   j["notes"] = o.evaluation.notes;
+  if (!o.attachments_note.empty()) j["attachments"] = o.attachments_note;
   for (const auto& n : o.ctx.notes)
     if (n.filter == "disclaimer") j["disclaimer"].push_back({{"event", n.event}, {"detail", n.detail}});
   if (!o.ctx.delivery.route.empty()) j["route"] = o.ctx.delivery.route;

@@ -19,6 +19,7 @@ struct RulesTestOutcome {
   policy::Evaluation evaluation;
   pipeline::Verdict verdict;
   std::string smtp_reply;  // for reject and defer
+  std::string attachments_note;  // what is known about the attachments ("" when none)
 };
 
 // The context `mailmoat rules test` builds from its options.

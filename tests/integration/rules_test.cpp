@@ -484,6 +484,27 @@ TEST(RulesCli, TestExplainsTheDecision) {
   EXPECT_EQ(parsed["matched"][0]["rule"], "blocked sender");
 }
 
+// `rules test` runs the attachment rules on the facts triage finds (no sandbox
+// analysis in the CLI), and says what it could not know.
+TEST(RulesCli, TestUsesTriageFactsForAttachmentRules) {
+  TempDir d;
+  d.write("rules.toml", "[[rule]]\nname = \"no exe\"\npriority = 1\n"
+                        "conditions = [{ attachment_extension = \"exe\" }, { attachment_size_at_least = 5 }]\n"
+                        "actions = [{ reject = true }]\n");
+  d.write("msg.eml",
+          "From: a@sender.example\r\nTo: u@localhost\r\nSubject: tools\r\nMIME-Version: 1.0\r\n"
+          "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+          "--b\r\nContent-Type: application/octet-stream; name=\"setup.exe\"\r\n"
+          "Content-Disposition: attachment; filename=\"setup.exe\"\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+          "aGVsbG8gd29ybGQ=\r\n--b--\r\n");
+  auto r = run({"rules", "test", "--rules", d.file("rules.toml"), "--rcpt", "u@localhost", d.file("msg.eml")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("attachments: 1 attachment(s): triage facts only"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rule 'no exe' (priority 1) matched"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("attachment setup.exe size 11"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("outcome: reject"), std::string::npos) << r.out;
+}
+
 TEST(RulesCli, TestWithAuthResultsFromCheck) {
   TempDir d;
   d.write("zone.db", kZone);
