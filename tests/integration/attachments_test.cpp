@@ -281,20 +281,13 @@ TEST(Attachments, BlockFastPathDecidesAtEndOfDataWithoutAHold) {
 TEST(Attachments, HeldMessagesAreAnalysedAgainAfterARestart) {
   // A "clamd" that accepts connections and never answers keeps the analysis
   // of the held message running (its budget is a minute) until the kill.
-  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(silent, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const int port = free_port();
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(silent, 16), 0);
+  SilentListener silent;
+  ASSERT_TRUE(silent.ok());
   Gateway gw;
   std::vector<std::string> o{"attachments.workers=1", "attachments.policy.0.action=block",
                              "attachments.policy.0.budget_ms=60000", "attachments.fast_path_ms=0"};
   auto slow = o;
-  slow.push_back("attachments.clamd=127.0.0.1:" + std::to_string(port));
+  slow.push_back("attachments.clamd=" + silent.address());
   ASSERT_TRUE(gw.start(slow)) << gw.log();
   std::string r = send(gw, with("invoice.docm", s::docm_with_autoopen()));
   ASSERT_EQ(reply_code(r), 250) << r;
@@ -302,7 +295,7 @@ TEST(Attachments, HeldMessagesAreAnalysedAgainAfterARestart) {
   ASSERT_NE(trace_until(gw, id, "analysis pending").find("analysis pending"), std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   gw.kill9();
-  ::close(silent);
+  silent.close();
   ASSERT_TRUE(gw.start(o)) << gw.log();  // no clamd now: the analysis finishes
   EXPECT_TRUE(quarantined(gw, id)) << gw.log();
   std::string t = trace_until(gw, id, "hold_done");
@@ -530,15 +523,8 @@ TEST(Attachments, EicarPlainInZipAndInZipIn7zFoundByClamd) {
 // matched before Safe Attachments must not have notified anyone, else every
 // retry would notify again.
 TEST(Attachments, RuleNotifyWaitsWhileTheChecksEndInATemporaryFailure) {
-  int silent = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(silent, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const int port = free_port();
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  ASSERT_EQ(::bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(silent, 16), 0);
+  SilentListener silent;
+  ASSERT_TRUE(silent.ok());
   TempDir d;
   d.write("rules.toml", R"(
 [[rule]]
@@ -550,7 +536,7 @@ notify = { to = ["security@localhost"], subject = "Rule {rule} matched", text = 
 )");
   Gateway gw;
   ASSERT_TRUE(gw.start({"attachments.workers=1", "attachments.policy.0.action=replace",
-                        "attachments.policy.0.budget_ms=60000", "attachments.clamd=127.0.0.1:" + std::to_string(port),
+                        "attachments.policy.0.budget_ms=60000", "attachments.clamd=" + silent.address(),
                         "smtp.filter_budget_ms=1500", "rules.file=" + d.file("rules.toml")}))
       << gw.log();
   std::string r = send(gw, s::message("Please see the file.", {{"paper.pdf", "application/pdf", s::plain_pdf()}},
@@ -559,7 +545,7 @@ notify = { to = ["security@localhost"], subject = "Rule {rule} matched", text = 
   EXPECT_TRUE(gw.wait_for_log("smtp.filter_budget_exceeded", std::chrono::seconds(10)));
   EXPECT_TRUE(wait_for_mail(gw.data_dir(), "security@localhost", 1, std::chrono::seconds(5)).empty());
   EXPECT_TRUE(mailbox(gw.data_dir(), "u@localhost").empty());
-  ::close(silent);
+  silent.close();
 }
 
 }  // namespace

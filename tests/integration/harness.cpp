@@ -360,6 +360,22 @@ std::vector<std::string> wait_for_mail(const std::string& data_dir, const std::s
   }
 }
 
+SilentListener::SilentListener() : port_(free_port()) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port_));
+  if (fd_ >= 0 && (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd_, 16) != 0)) close();
+}
+
+SilentListener::~SilentListener() { close(); }
+
+void SilentListener::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
 int free_port() {
   // Below the kernel's ephemeral range, so that a client connecting while
   // nothing listens cannot be handed the same port and connect to itself.

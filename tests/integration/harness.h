@@ -84,6 +84,23 @@ std::vector<std::string> wait_for_mail(const std::string& data_dir, const std::s
 // A free TCP port on 127.0.0.1 (bound and released).
 int free_port();
 
+// A TCP listener on 127.0.0.1 that accepts (the kernel's backlog) and never
+// answers: a server that hangs, e.g. a clamd whose scan never ends.
+class SilentListener {
+ public:
+  SilentListener();
+  ~SilentListener();
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  bool ok() const { return fd_ >= 0; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  void close();
+
+ private:
+  int port_ = 0;
+  int fd_ = -1;
+};
+
 // A child process started by a test and killed (SIGTERM, then SIGKILL) when it goes away.
 class Process {
  public:
