@@ -88,6 +88,11 @@ actions = [{ hold = { minutes = 1 } }]
 )";
 
 // localhost to Maildir, remote.test relayed to `relay` in clear, and a route "hub" that only rules use.
+// A message from a@sender.example to u@localhost with one attachment.
+std::string with(const std::string& name, const std::string& content) {
+  return s::message("see attached", {{name, "application/octet-stream", content}}, "a@sender.example", "u@localhost");
+}
+
 std::vector<std::string> delivery_options(const SmtpSink& hub, const SmtpSink& relay) {
   return {"smtp.listener.0.role=relay",
           "route.0.domains=[\"localhost\"]",
@@ -215,9 +220,6 @@ actions = [{ set_header = { name = "X-Scan", value = "incomplete" } }]
                       {"attachments.policy.0.action=monitor", "attachments.workers=1",
                        "attachments.policy.0.budget_ms=4000"}))
       << g.gw.log();
-  auto with = [](const std::string& name, const std::string& content) {
-    return s::message("see attached", {{name, "application/octet-stream", content}}, "a@sender.example", "u@localhost");
-  };
   EXPECT_EQ(g.send("u@localhost", with("tool.exe", s::pe_executable())), "550 5.7.950 Executables are not accepted\r\n");
   std::string big;
   for (int i = 0; i < 200; ++i) big += "line " + std::to_string(i) + " of the quarterly report\n";
@@ -262,9 +264,6 @@ actions = [{ reject = { status = "5.7.951", text = "Confidential attachments may
                       {"attachments.policy.0.action=monitor", "attachments.workers=1",
                        "attachments.policy.0.budget_ms=4000"}))
       << g.gw.log();
-  auto with = [](const std::string& name, const std::string& content) {
-    return s::message("see attached", {{name, "application/octet-stream", content}}, "a@sender.example", "u@localhost");
-  };
   const std::string refused = "550 5.7.951 Confidential attachments may not leave\r\n";
   std::string r = g.send("u@localhost", with("plan.docx", s::docx({"Roadmap", "Project   Nightjar launch"})));
   EXPECT_EQ(r, refused);
