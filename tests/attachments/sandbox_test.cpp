@@ -6,7 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <future>
+#include <map>
+#include <sstream>
+#include <thread>
 
 #include "attachments/sandbox/ipc.h"
 #include "attachments/sandbox/pool.h"
@@ -100,6 +106,66 @@ TEST(Sandbox, WallClockDeadlineKillsAHungWorker) {
   EXPECT_EQ(a.verdict, Verdict::scan_error);
   EXPECT_TRUE(has_reason(a, "analysis exceeded 500 ms")) << joined(a);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+// Every process below `root` (the pool's worker and the PID namespace's
+// first process in front of it), from /proc.
+std::vector<pid_t> descendants(pid_t root) {
+  std::map<pid_t, pid_t> parent;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    pid_t pid = 0;
+    try {
+      pid = std::stoi(e.path().filename().string());
+    } catch (...) {
+      continue;
+    }
+    std::ifstream in(e.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    parent[pid] = ppid;
+  }
+  std::vector<pid_t> out;
+  for (const auto& [pid, ppid] : parent) {
+    for (pid_t up = ppid; up > 1; up = parent.count(up) ? parent[up] : 0)
+      if (up == root) {
+        out.push_back(pid);
+        break;
+      }
+  }
+  return out;
+}
+
+// A worker killed from outside in the middle of an analysis (the OOM killer,
+// an administrator's kill -9): the caller gets `scan error` at once, not at the
+// deadline, and the pool starts a fresh worker for the next file.
+TEST(Sandbox, WorkerKilledMidAnalysisIsAScanErrorAndThePoolGoesOn) {
+  auto st = settings({"--test-action", "sleep"});
+  st.deadline = std::chrono::milliseconds(3000);
+  WorkerPool pool(st);
+  auto start = std::chrono::steady_clock::now();
+  auto first = std::async(std::launch::async, [&pool] { return pool.analyze(docm()); });
+  std::vector<pid_t> workers;
+  while (workers.empty() && std::chrono::steady_clock::now() - start < std::chrono::seconds(2)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    workers = descendants(::getpid());
+  }
+  ASSERT_FALSE(workers.empty()) << "no worker process appeared";
+  for (pid_t pid : workers) ::kill(pid, SIGKILL);
+  auto a = first.get();
+  EXPECT_EQ(a.verdict, Verdict::scan_error) << joined(a);
+  EXPECT_TRUE(has_reason(a, "killed by signal")) << joined(a);
+  EXPECT_FALSE(has_reason(a, "exceeded")) << "answered at the deadline, not when the worker died: " << joined(a);
+  // The next file gets a new worker (this one sleeps too, so it ends at the deadline).
+  auto again = pool.analyze(docm());
+  EXPECT_EQ(again.verdict, Verdict::scan_error);
+  EXPECT_TRUE(has_reason(again, "analysis exceeded 3000 ms")) << joined(again);
+  EXPECT_EQ(pool.stats().spawned, 2u);
 }
 
 TEST(Sandbox, MissingBinaryIsAScanErrorNotACrash) {
