@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto result = mailmoat::filters::add_disclaimer(message, request);
   if (result.body) {
     if (!parsed || result.parts == 0 || !result.refused.empty()) std::abort();
-    std::string out = std::string(parsed->header_section()) + *result.body;
+    // As the filter chain writes it (pipeline::apply_edits): a new body always follows an empty line.
+    std::string out = std::string(parsed->header_section()) + (parsed->has_separator() ? "" : "\r\n") + *result.body;
     if (!mailmoat::mail::Message::parse(out)) std::abort();
   } else {
     if (result.refused.empty()) std::abort();

@@ -9,6 +9,7 @@
 
 #include "filters/rules/rules_filter.h"
 #include "links/gmime_adaptor.h"
+#include "mail/message.h"
 #include "pipeline/chain.h"
 #include "policy/loader.h"
 
@@ -73,6 +74,19 @@ TEST(Disclaimer, PlainTextGetsItAtTheEndWithTheOriginalIntact) {
   EXPECT_TRUE(r.message.starts_with("Authentication-Results: mx; spf=pass\r\nSubject: hi\r\n"));
   EXPECT_EQ(r.notes.back().event, "disclaimer_added");
   EXPECT_EQ(r.notes.back().detail, "rule 'footer': added to 1 text part(s) at the end");
+}
+
+// Found by the fuzz target (input kept in fuzz/corpus/disclaimer/): a message
+// that is all header, without the empty line, gets its disclaimer as a body
+// after an empty line, and the result still parses with every field kept.
+TEST(Disclaimer, HeaderOnlyMessageGetsTheEmptyLineBeforeItsNewBody) {
+  Outcome r = run("Subject: hi\r\nX-Folded: a\r\n\tb\r\n", request("Confidential."));
+  EXPECT_EQ(r.verdict.disposition, pipeline::Disposition::accept);
+  EXPECT_EQ(r.message, "Authentication-Results: mx; spf=pass\r\nSubject: hi\r\nX-Folded: a\r\n\tb\r\n\r\n"
+                       "\r\nConfidential.\r\n");
+  auto parsed = mail::Message::parse(r.message);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->fields().size(), 3u);
 }
 
 TEST(Disclaimer, PrependPutsItFirstInTextAndAfterBodyTagInHtml) {
