@@ -56,6 +56,14 @@ void ClickService::record(const Request& request, const links::ParsedLink& link,
   config_.record(std::move(c));
 }
 
+const links::LinkPolicy& ClickService::policy_of(const links::LinkFields& fields) const {
+  // A message to several recipients names its policy; one to a single recipient names the recipient.
+  if (fields.recipient.empty() && !fields.policy.empty())
+    for (const auto& p : config_.policies)
+      if (p.name == fields.policy) return p;
+  return links::policy_for(config_.policies, fields.recipient, config_.default_policy);
+}
+
 Response ClickService::head(const Request&) const {
   // No signature check, verdict or record: a HEAD is a crawler's or a preview's, never a user's click.
   Response r;
@@ -71,8 +79,7 @@ Response ClickService::click(const Request& request) const {
   if (!config_.signer->verify(*link)) return invalid("the signature does not match");
   if (is_preview(request))
     return message_page(200, "Protected link", "This link is checked when a person opens it.");
-  const links::LinkPolicy& policy =
-      links::policy_for(config_.policies, link->fields.recipient, config_.default_policy);
+  const links::LinkPolicy& policy = policy_of(link->fields);
   links::UrlVerdict verdict = config_.verdicts->evaluate(link->fields.url);
   if (verdict.rating == links::Rating::allowed) {
     record(request, *link, verdict, store::ClickAction::allowed, policy);
@@ -95,8 +102,7 @@ Response ClickService::proceed(const Request& request) const {
   if (!config_.signer->verify(*link)) return invalid("the signature does not match");
   if (is_preview(request))
     return message_page(200, "Protected link", "This link is checked when a person opens it.");
-  const links::LinkPolicy& policy =
-      links::policy_for(config_.policies, link->fields.recipient, config_.default_policy);
+  const links::LinkPolicy& policy = policy_of(link->fields);
   if (!policy.allow_click_through)
     return message_page(403, "Blocked", "Your organization does not allow continuing to this website.");
   links::UrlVerdict verdict = config_.verdicts->evaluate(link->fields.url);

@@ -41,6 +41,8 @@ class ClickService {
 
  private:
   bool is_preview(const Request& request) const;
+  // The policy that governs a click: the recipient's, or the one the link names for a message to many.
+  const links::LinkPolicy& policy_of(const links::LinkFields& fields) const;
   void record(const Request& request, const links::ParsedLink& link, const links::UrlVerdict& verdict,
               store::ClickAction action, const links::LinkPolicy& policy) const;
   ClickServiceConfig config_;

@@ -242,6 +242,37 @@ TEST(SafeLinks, ClickThroughWhenThePolicyAllowsIt) {
   EXPECT_EQ(header(through.headers, "Location"), "http://blocked.test/x");
 }
 
+// One body goes to every recipient, so a message to several carries no
+// recipient in its links; the click must still be judged by the policy that
+// rewrote the message (here the stricter one of a listed recipient), not by
+// the default that lets everyone else click through.
+TEST(SafeLinks, MessageToSeveralRecipientsIsJudgedByItsPolicyAtClickTime) {
+  LinksGateway t({"links.allow_click_through=true"});
+  t.dir.write("policy.toml",
+              "[[links.policy]]\nname = \"finance\"\npriority = 10\nrecipients = [\"f@localhost\"]\n"
+              "allow_click_through = false\norganization = \"Finance team\"\n");
+  ASSERT_TRUE(t.gw.start(t.overrides, t.dir.file("policy.toml"))) << t.gw.log();
+  SmtpClient c;
+  ASSERT_TRUE(c.connect(t.gw.smtp_address()));
+  ASSERT_EQ(reply_code(c.send_message("news@example.com", {"f@localhost", "u@localhost"}, kMessage)), 250);
+  auto mail = wait_for_mail(t.gw.data_dir(), "u@localhost", 1);
+  ASSERT_EQ(mail.size(), 1u) << t.gw.log();
+  auto links = links_in(mail[0], t.public_url);
+  ASSERT_EQ(links.size(), 4u) << mail[0];
+  EXPECT_NE(links[1].find("&r=&p=finance&s="), std::string::npos) << links[1];
+  auto warn = http_request(t.http, "GET", t.target(links[1]));
+  EXPECT_EQ(warn.status, 200);
+  EXPECT_NE(warn.body.find("Finance team"), std::string::npos) << warn.body;
+  EXPECT_EQ(warn.body.find("Continue anyway"), std::string::npos) << warn.body;
+  auto through = http_request(t.http, "GET", "/v1/continue?" + links[1].substr(links[1].find('?') + 1));
+  EXPECT_EQ(through.status, 403);
+  EXPECT_EQ(through.headers.find("Location:"), std::string::npos);
+  // A forged policy name breaks the signature.
+  std::string forged = links[1];
+  forged.replace(forged.find("p=finance"), 9, "p=default");
+  EXPECT_EQ(http_request(t.http, "GET", t.target(forged)).status, 400);
+}
+
 TEST(SafeLinks, WaitForVerdictQuarantinesAMessageWithAMaliciousLink) {
   LinksGateway t({"links.wait_for_verdict=true"});
   ASSERT_TRUE(t.gw.start(t.overrides)) << t.gw.log();
