@@ -139,6 +139,8 @@ util::Result<std::string> shortener_destination(const std::string& url, std::chr
   if (answer->location.empty()) return util::fail(parts->host + " answered a redirect without a Location");
   auto resolved = links::resolve_reference(url, answer->location);
   if (!resolved) return util::fail("the Location is not a URL: " + resolved.error().message);
+  // Only a web address is judged and, when allowed, redirected to (never javascript:, data:, file:...).
+  if (!links::is_web_url(*resolved)) return util::fail(parts->host + " leads to a non-web address");
   return *resolved;
 }
 

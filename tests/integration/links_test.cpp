@@ -285,7 +285,8 @@ const char* kShortener = R"PY(
 import http.server, sys, time
 port = int(sys.argv[1]); log = open(sys.argv[2], 'a', buffering=1)
 routes = {'/bad': 'http://blocked.test/x', '/good': 'http://allowed.test/page',
-          '/chain': 'http://localhost:%d/bad' % port, '/loop': 'http://localhost:%d/loop' % port}
+          '/chain': 'http://localhost:%d/bad' % port, '/loop': 'http://localhost:%d/loop' % port,
+          '/js': 'javascript:alert(1)'}
 class H(http.server.BaseHTTPRequestHandler):
     def answer(self):
         log.write(self.command + ' ' + self.path + '\n')
@@ -313,7 +314,7 @@ TEST(SafeLinks, ShortenedLinksAreJudgedByTheirDestinationAtClickTime) {
   ASSERT_TRUE(t.gw.start(t.overrides)) << t.gw.log();
   const std::string base = "http://localhost:" + std::to_string(port);
   std::string html = "<p>";
-  for (const char* path : {"/bad", "/good", "/chain", "/nohead", "/loop", "/slow"})
+  for (const char* path : {"/bad", "/good", "/chain", "/nohead", "/loop", "/slow", "/js"})
     html += std::string("<a href=\"") + base + path + "\">x</a>\n";  // one link a line: rewritten lines stay under 998
   std::string message = crlf("From: News <news@example.com>\nTo: u@localhost\nSubject: Short\n"
                              "MIME-Version: 1.0\nContent-Type: text/html; charset=us-ascii\n\n" + html + "</p>\n");
@@ -323,7 +324,7 @@ TEST(SafeLinks, ShortenedLinksAreJudgedByTheirDestinationAtClickTime) {
   auto mail = wait_for_mail(t.gw.data_dir(), "u@localhost", 1);
   ASSERT_EQ(mail.size(), 1u) << t.gw.log();
   auto links = links_in(mail[0], t.public_url);
-  ASSERT_EQ(links.size(), 6u) << mail[0];
+  ASSERT_EQ(links.size(), 7u) << mail[0];
   EXPECT_EQ(slurp(sd.file("asked.log")), "") << "the shortener was asked at delivery";
 
   auto bad = http_request(t.http, "GET", t.target(links[0]));  // leads to a blocked site
@@ -351,6 +352,11 @@ TEST(SafeLinks, ShortenedLinksAreJudgedByTheirDestinationAtClickTime) {
   auto slow = http_request(t.http, "GET", t.target(links[5]));  // no answer in time: stays suspicious
   EXPECT_EQ(slow.status, 200);
   EXPECT_NE(slow.body.find("could not be read"), std::string::npos) << slow.body;
+
+  auto js = http_request(t.http, "GET", t.target(links[6]));  // leads to a script: never redirected there
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.headers.find("Location:"), std::string::npos);
+  EXPECT_NE(js.body.find("non-web address"), std::string::npos) << js.body;
 
   const std::string asked = slurp(sd.file("asked.log"));
   EXPECT_NE(asked.find("HEAD /bad\n"), std::string::npos) << asked;
