@@ -58,7 +58,7 @@ std::string newsletter(int stories, bool qp) {
 void rewrite(benchmark::State& state, bool qp) {
   static const LinkSigner signer = *LinkSigner::create("https://links.example.org", {"bench-key-0123456789abcdef"});
   std::string message = newsletter(static_cast<int>(state.range(0)), qp);
-  LinkFields fields{"", "Q1", "sue@example.org"};
+  LinkFields fields{"", "Q1", "sue@example.org", ""};
   std::size_t links = 0;
   for (auto _ : state) {
     auto out = rewrite_message(message, {}, [&](const std::string& url) -> std::optional<std::string> {

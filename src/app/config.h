@@ -294,6 +294,8 @@ struct Config {
     std::vector<std::string> protected_domains;
     std::vector<std::string> shorteners{"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly",
                                         "rebrand.ly", "cutt.ly", "shorturl.at"};
+    bool resolve_shorteners = false;       // ask a shortener where its link leads, at click time only
+    std::int64_t shortener_timeout_ms = 2000;
     std::int64_t max_subdomain_depth = 5;
     std::int64_t cache_entries = 10000;
     std::int64_t cache_seconds = 300;

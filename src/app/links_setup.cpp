@@ -12,6 +12,7 @@
 
 #include "app/api_auth.h"
 #include "app/api_support.h"
+#include "http/shortener.h"
 #include "log/log.h"
 #include "store/stores.h"
 #include "util/strings.h"
@@ -169,6 +170,10 @@ util::Result<std::unique_ptr<LinksRuntime>> make_links_runtime(const Config& con
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
   };
+  if (config.links.resolve_shorteners) {
+    const auto timeout = std::chrono::milliseconds(config.links.shortener_timeout_ms);
+    cc.shortener_destination = [timeout](const std::string& url) { return http::shortener_destination(url, timeout); };
+  }
   rt->clicks = std::make_shared<const http::ClickService>(std::move(cc));
   return rt;
 }

@@ -56,6 +56,39 @@ void ClickService::record(const Request& request, const links::ParsedLink& link,
   config_.record(std::move(c));
 }
 
+links::UrlVerdict ClickService::judge(const std::string& url, std::string& destination) const {
+  destination = url;
+  links::UrlVerdict verdict = config_.verdicts->evaluate(url);
+  if (!config_.shortener_destination) return verdict;
+  std::vector<std::string> path;  // what each shortener answered, for the reasons
+  for (std::size_t hop = 0; !verdict.shortener.empty() && verdict.rating != links::Rating::malicious; ++hop) {
+    if (hop == config_.shortener_hops) {
+      verdict.reasons.push_back("the shortened link still leads to a shortener after " + std::to_string(hop) + " steps");
+      break;
+    }
+    auto next = config_.shortener_destination(destination);
+    if (!next) {
+      verdict.reasons.push_back("where the shortener leads could not be read (" + next.error().message + ")");
+      break;
+    }
+    path.push_back(*next);
+    destination = *next;
+    verdict = config_.verdicts->evaluate(destination);
+  }
+  // The reasons say where the link really goes, first.
+  for (auto it = path.rbegin(); it != path.rend(); ++it)
+    verdict.reasons.insert(verdict.reasons.begin(), "the shortened link leads to " + *it);
+  return verdict;
+}
+
+const links::LinkPolicy& ClickService::policy_of(const links::LinkFields& fields) const {
+  // A message to several recipients names its policy; one to a single recipient names the recipient.
+  if (fields.recipient.empty() && !fields.policy.empty())
+    for (const auto& p : config_.policies)
+      if (p.name == fields.policy) return p;
+  return links::policy_for(config_.policies, fields.recipient, config_.default_policy);
+}
+
 Response ClickService::head(const Request&) const {
   // No signature check, verdict or record: a HEAD is a crawler's or a preview's, never a user's click.
   Response r;
@@ -71,17 +104,17 @@ Response ClickService::click(const Request& request) const {
   if (!config_.signer->verify(*link)) return invalid("the signature does not match");
   if (is_preview(request))
     return message_page(200, "Protected link", "This link is checked when a person opens it.");
-  const links::LinkPolicy& policy =
-      links::policy_for(config_.policies, link->fields.recipient, config_.default_policy);
-  links::UrlVerdict verdict = config_.verdicts->evaluate(link->fields.url);
+  const links::LinkPolicy& policy = policy_of(link->fields);
+  std::string destination;
+  links::UrlVerdict verdict = judge(link->fields.url, destination);
   if (verdict.rating == links::Rating::allowed) {
     record(request, *link, verdict, store::ClickAction::allowed, policy);
-    return redirect(link->fields.url);
+    return redirect(destination);
   }
   record(request, *link, verdict, store::ClickAction::blocked, policy);
   WarningPage page;
   page.rating = std::string(links::to_string(verdict.rating));
-  page.destination = link->fields.url;
+  page.destination = destination;
   page.reasons = verdict.reasons;
   page.organization = policy.organization;
   page.notice = policy.notice;
@@ -95,11 +128,11 @@ Response ClickService::proceed(const Request& request) const {
   if (!config_.signer->verify(*link)) return invalid("the signature does not match");
   if (is_preview(request))
     return message_page(200, "Protected link", "This link is checked when a person opens it.");
-  const links::LinkPolicy& policy =
-      links::policy_for(config_.policies, link->fields.recipient, config_.default_policy);
+  const links::LinkPolicy& policy = policy_of(link->fields);
   if (!policy.allow_click_through)
     return message_page(403, "Blocked", "Your organization does not allow continuing to this website.");
-  links::UrlVerdict verdict = config_.verdicts->evaluate(link->fields.url);
+  std::string destination;
+  links::UrlVerdict verdict = judge(link->fields.url, destination);
   record(request, *link, verdict,
          verdict.rating == links::Rating::allowed ? store::ClickAction::allowed : store::ClickAction::clicked_through,
          policy);

@@ -19,6 +19,7 @@
 #include "links/token.h"
 #include "links/verdict.h"
 #include "store/types.h"
+#include "util/error.h"
 
 namespace mailmoat::http {
 
@@ -30,6 +31,10 @@ struct ClickServiceConfig {
   std::vector<std::string> preview_agents;            // User-Agent substrings, ASCII case-insensitive
   std::function<void(store::ClickRecord)> record;     // must not block (the caller queues)
   std::function<std::int64_t()> now_micros;
+  // When set (links.resolve_shorteners): where a listed shortener's link leads,
+  // asked at click time only. Null: shortened links are judged as they are.
+  std::function<util::Result<std::string>(const std::string& url)> shortener_destination;
+  std::size_t shortener_hops = 3;  // shorteners that lead to shorteners, followed at most this far
 };
 
 class ClickService {
@@ -41,6 +46,11 @@ class ClickService {
 
  private:
   bool is_preview(const Request& request) const;
+  // The verdict on the link's destination; with shortener resolution, on where the
+  // shortener leads (`destination` is then that address).
+  links::UrlVerdict judge(const std::string& url, std::string& destination) const;
+  // The policy that governs a click: the recipient's, or the one the link names for a message to many.
+  const links::LinkPolicy& policy_of(const links::LinkFields& fields) const;
   void record(const Request& request, const links::ParsedLink& link, const links::UrlVerdict& verdict,
               store::ClickAction action, const links::LinkPolicy& policy) const;
   ClickServiceConfig config_;

@@ -26,12 +26,14 @@ int hex_value(char c) {
 // different links share one MAC input.
 std::string mac_input(const LinkFields& f) {
   std::string in = "mailmoat-link-v1";
-  for (const std::string* part : {&f.url, &f.message, &f.recipient}) {
+  auto add = [&in](const std::string& part) {
     in += '\n';
-    in += std::to_string(part->size());
+    in += std::to_string(part.size());
     in += ':';
-    in += *part;
-  }
+    in += part;
+  };
+  for (const std::string* part : {&f.url, &f.message, &f.recipient}) add(*part);
+  if (!f.policy.empty()) add(f.policy);  // absent from links made before p= existed
   return in;
 }
 
@@ -123,6 +125,7 @@ std::string LinkSigner::wrap(const LinkFields& fields) const {
   link += "u=" + percent_encode(fields.url);
   link += "&m=" + percent_encode(fields.message);
   link += "&r=" + percent_encode(fields.recipient);
+  if (!fields.policy.empty()) link += "&p=" + percent_encode(fields.policy);
   link += "&s=" + tag_for(keys_.front(), fields);
   return link;
 }
@@ -154,7 +157,7 @@ util::Result<ParsedLink> parse_link(std::string_view link) {
   std::size_t hash = link.find('#');
   if (hash != std::string_view::npos) link = link.substr(0, hash);
   ParsedLink out;
-  bool seen[4] = {false, false, false, false};
+  bool seen[5] = {false, false, false, false, false};
   for (std::string_view pair : util::split(link, '&')) {
     if (pair.empty()) continue;
     std::size_t eq = pair.find('=');
@@ -162,10 +165,11 @@ util::Result<ParsedLink> parse_link(std::string_view link) {
     std::string_view name = pair.substr(0, eq);
     auto value = percent_decode(pair.substr(eq + 1));
     if (!value) return util::fail("parameter " + std::string(name) + ": " + value.error().message);
-    static constexpr std::string_view names[] = {"u", "m", "r", "s"};
-    std::string* targets[] = {&out.fields.url, &out.fields.message, &out.fields.recipient, &out.tag};
+    static constexpr std::string_view names[] = {"u", "m", "r", "s", "p"};
+    std::string* targets[] = {&out.fields.url, &out.fields.message, &out.fields.recipient, &out.tag,
+                              &out.fields.policy};
     bool known = false;
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < 5; ++i) {
       if (name != names[i]) continue;
       if (seen[i]) return util::fail("parameter " + std::string(name) + " given twice");
       seen[i] = known = true;

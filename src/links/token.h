@@ -1,6 +1,9 @@
 // Signed Safe Links (docs/links.md): the versioned, documented form
-//   <public_url>/v1/l?u=<original, percent-encoded>&m=<message>&r=<recipient>&s=<tag>
+//   <public_url>/v1/l?u=<original, percent-encoded>&m=<message>&r=<recipient>[&p=<policy>]&s=<tag>
 // where tag = base64url(HMAC-SHA256(key, "mailmoat-link-v1" + each field length-prefixed)).
+// p= names the policy that rewrote a message to several recipients (r= is then
+// empty), so the click is judged by that policy; it enters the MAC only when
+// present, so links made before it existed still verify.
 // Anyone can read the original URL from a link; only a holder of a key can make
 // one. Several keys allow rotation: the first signs, every one verifies.
 #pragma once
@@ -17,6 +20,7 @@ struct LinkFields {
   std::string url;        // the original destination, as written in the message (decoded)
   std::string message;    // the message token (the gateway's queue id)
   std::string recipient;  // the recipient token (address, or "" for a message to many)
+  std::string policy;     // the rewriting policy's name, for a message to many; "" otherwise
 };
 
 // A link read back from its text; `tag` is not yet checked.

@@ -105,7 +105,10 @@ void VerdictEngine::heuristics(const UrlParts& parts, UrlVerdict& v) const {
   if (label_count(parts.host) > options_.max_subdomain_depth + 2)
     flag(Rating::suspicious, "the domain name has " + std::to_string(label_count(parts.host)) + " levels");
   for (const auto& s : options_.shorteners)
-    if (under(parts.host, s)) flag(Rating::suspicious, "the link goes through a URL shortener (" + s + ") that hides the destination");
+    if (under(parts.host, s)) {
+      flag(Rating::suspicious, "the link goes through a URL shortener (" + s + ") that hides the destination");
+      v.shortener = s;
+    }
 }
 
 UrlVerdict VerdictEngine::judge(const std::string& url, const UrlList* block, const UrlList* allow) const {

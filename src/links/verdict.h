@@ -26,6 +26,7 @@ struct UrlVerdict {
   Rating rating = Rating::allowed;
   std::vector<std::string> reasons;  // plain words, shown to the user
   std::string list_entry;            // the list line that decided ("file:line entry"), for the trace only
+  std::string shortener;             // the listed URL shortener the link goes through, if any
 };
 
 struct VerdictOptions {

@@ -242,6 +242,141 @@ TEST(SafeLinks, ClickThroughWhenThePolicyAllowsIt) {
   EXPECT_EQ(header(through.headers, "Location"), "http://blocked.test/x");
 }
 
+// One body goes to every recipient, so a message to several carries no
+// recipient in its links; the click must still be judged by the policy that
+// rewrote the message (here the stricter one of a listed recipient), not by
+// the default that lets everyone else click through.
+TEST(SafeLinks, MessageToSeveralRecipientsIsJudgedByItsPolicyAtClickTime) {
+  LinksGateway t({"links.allow_click_through=true"});
+  t.dir.write("policy.toml",
+              "[[links.policy]]\nname = \"finance\"\npriority = 10\nrecipients = [\"f@localhost\"]\n"
+              "allow_click_through = false\norganization = \"Finance team\"\n");
+  ASSERT_TRUE(t.gw.start(t.overrides, t.dir.file("policy.toml"))) << t.gw.log();
+  SmtpClient c;
+  ASSERT_TRUE(c.connect(t.gw.smtp_address()));
+  ASSERT_EQ(reply_code(c.send_message("news@example.com", {"f@localhost", "u@localhost"}, kMessage)), 250);
+  auto mail = wait_for_mail(t.gw.data_dir(), "u@localhost", 1);
+  ASSERT_EQ(mail.size(), 1u) << t.gw.log();
+  auto links = links_in(mail[0], t.public_url);
+  ASSERT_EQ(links.size(), 4u) << mail[0];
+  EXPECT_NE(links[1].find("&r=&p=finance&s="), std::string::npos) << links[1];
+  auto warn = http_request(t.http, "GET", t.target(links[1]));
+  EXPECT_EQ(warn.status, 200);
+  EXPECT_NE(warn.body.find("Finance team"), std::string::npos) << warn.body;
+  EXPECT_EQ(warn.body.find("Continue anyway"), std::string::npos) << warn.body;
+  auto through = http_request(t.http, "GET", "/v1/continue?" + links[1].substr(links[1].find('?') + 1));
+  EXPECT_EQ(through.status, 403);
+  EXPECT_EQ(through.headers.find("Location:"), std::string::npos);
+  // A forged policy name breaks the signature.
+  std::string forged = links[1];
+  forged.replace(forged.find("p=finance"), 9, "p=default");
+  EXPECT_EQ(http_request(t.http, "GET", t.target(forged)).status, 400);
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A stand-in URL shortener on loopback: each path answers like a real one
+// (HEAD with a redirect; one refuses HEAD and redirects on GET; one leads to
+// itself forever; one never answers in time), and it logs what it was asked.
+const char* kShortener = R"PY(
+import http.server, sys, time
+port = int(sys.argv[1]); log = open(sys.argv[2], 'a', buffering=1)
+routes = {'/bad': 'http://blocked.test/x', '/good': 'http://allowed.test/page',
+          '/chain': 'http://localhost:%d/bad' % port, '/loop': 'http://localhost:%d/loop' % port,
+          '/js': 'javascript:alert(1)'}
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        log.write(self.command + ' ' + self.path + '\n')
+        if self.path == '/slow': time.sleep(3)
+        if self.path == '/nohead' and self.command == 'HEAD':
+            self.send_response(405); self.end_headers(); return
+        to = routes.get(self.path, 'http://allowed.test/ok' if self.path == '/nohead' else None)
+        if to is None:
+            self.send_response(404); self.end_headers(); return
+        self.send_response(301); self.send_header('Location', to); self.end_headers()
+    do_HEAD = do_GET = answer
+    def log_message(self, *a): pass
+http.server.ThreadingHTTPServer(('127.0.0.1', port), H).serve_forever()
+)PY";
+
+// links.resolve_shorteners: a click on a shortened link is judged by where the
+// shortener says it leads (asked at click time only, never at delivery).
+TEST(SafeLinks, ShortenedLinksAreJudgedByTheirDestinationAtClickTime) {
+  TempDir sd;
+  sd.write("shortener.py", kShortener);
+  const int port = free_port();
+  Process shortener({"/usr/bin/python3", sd.file("shortener.py"), std::to_string(port), sd.file("asked.log")});
+  ASSERT_TRUE(wait_for_port("127.0.0.1:" + std::to_string(port)));
+  LinksGateway t({"links.shorteners=[\"localhost\"]", "links.resolve_shorteners=true", "links.shortener_timeout_ms=1000"});
+  ASSERT_TRUE(t.gw.start(t.overrides)) << t.gw.log();
+  const std::string base = "http://localhost:" + std::to_string(port);
+  std::string html = "<p>";
+  for (const char* path : {"/bad", "/good", "/chain", "/nohead", "/loop", "/slow", "/js"})
+    html += std::string("<a href=\"") + base + path + "\">x</a>\n";  // one link a line: rewritten lines stay under 998
+  std::string message = crlf("From: News <news@example.com>\nTo: u@localhost\nSubject: Short\n"
+                             "MIME-Version: 1.0\nContent-Type: text/html; charset=us-ascii\n\n" + html + "</p>\n");
+  SmtpClient c;
+  ASSERT_TRUE(c.connect(t.gw.smtp_address()));
+  ASSERT_EQ(reply_code(c.send_message("news@example.com", {"u@localhost"}, message)), 250);
+  auto mail = wait_for_mail(t.gw.data_dir(), "u@localhost", 1);
+  ASSERT_EQ(mail.size(), 1u) << t.gw.log();
+  auto links = links_in(mail[0], t.public_url);
+  ASSERT_EQ(links.size(), 7u) << mail[0];
+  EXPECT_EQ(slurp(sd.file("asked.log")), "") << "the shortener was asked at delivery";
+
+  auto bad = http_request(t.http, "GET", t.target(links[0]));  // leads to a blocked site
+  EXPECT_EQ(bad.status, 200);
+  EXPECT_EQ(bad.headers.find("Location:"), std::string::npos);
+  EXPECT_NE(bad.body.find("http://blocked.test/x"), std::string::npos) << bad.body;
+  EXPECT_NE(bad.body.find("block list"), std::string::npos) << bad.body;
+
+  auto good = http_request(t.http, "GET", t.target(links[1]));  // leads to an allowed site: straight there
+  EXPECT_EQ(good.status, 302);
+  EXPECT_EQ(header(good.headers, "Location"), "http://allowed.test/page") << good.headers;
+
+  auto chain = http_request(t.http, "GET", t.target(links[2]));  // a shortener leading to a shortener
+  EXPECT_EQ(chain.status, 200);
+  EXPECT_NE(chain.body.find("http://blocked.test/x"), std::string::npos) << chain.body;
+
+  auto nohead = http_request(t.http, "GET", t.target(links[3]));  // refuses HEAD, redirects on GET
+  EXPECT_EQ(nohead.status, 302);
+  EXPECT_EQ(header(nohead.headers, "Location"), "http://allowed.test/ok") << nohead.headers;
+
+  auto loop = http_request(t.http, "GET", t.target(links[4]));  // never ends: stays suspicious
+  EXPECT_EQ(loop.status, 200);
+  EXPECT_NE(loop.body.find("after 3 steps"), std::string::npos) << loop.body;
+
+  auto slow = http_request(t.http, "GET", t.target(links[5]));  // no answer in time: stays suspicious
+  EXPECT_EQ(slow.status, 200);
+  EXPECT_NE(slow.body.find("could not be read"), std::string::npos) << slow.body;
+
+  auto js = http_request(t.http, "GET", t.target(links[6]));  // leads to a script: never redirected there
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.headers.find("Location:"), std::string::npos);
+  EXPECT_NE(js.body.find("non-web address"), std::string::npos) << js.body;
+
+  const std::string asked = slurp(sd.file("asked.log"));
+  EXPECT_NE(asked.find("HEAD /bad\n"), std::string::npos) << asked;
+  EXPECT_NE(asked.find("GET /nohead\n"), std::string::npos) << asked;
+  EXPECT_EQ(asked.find("GET /bad"), std::string::npos) << asked;  // HEAD was enough
+
+  // The trace says where the shortened link led.
+  nlohmann::json clicks;
+  for (int i = 0; i < 50; ++i) {
+    auto r = run(t.cli({"links", "--json", "trace", "--url-contains", "/bad"}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    clicks = nlohmann::json::parse(r.out)["clicks"];
+    if (!clicks.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(clicks.empty());
+  EXPECT_EQ(clicks.back()["action"], "blocked");
+  EXPECT_EQ(clicks.back()["reasons"][0], "the shortened link leads to http://blocked.test/x") << clicks.dump(2);
+}
+
 TEST(SafeLinks, WaitForVerdictQuarantinesAMessageWithAMaliciousLink) {
   LinksGateway t({"links.wait_for_verdict=true"});
   ASSERT_TRUE(t.gw.start(t.overrides)) << t.gw.log();

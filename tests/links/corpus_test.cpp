@@ -37,7 +37,7 @@ Rewritten rewrite_file(const std::string& name, RewriteOptions options = {}) {
   r.original = mail::normalize_line_endings(read(fs::path(MAILMOAT_SOURCE_DIR) / "tests/links/corpus" / name));
   r.outcome = rewrite_message(r.original, options, [](const std::string& url) -> std::optional<std::string> {
     if (signer.is_own_link(url)) return std::nullopt;
-    return signer.wrap({url, "Q1", "sue@example.org"});
+    return signer.wrap({url, "Q1", "sue@example.org", ""});
   });
   auto parsed = mail::Message::parse(r.original);
   r.message = std::string(parsed->header_section()) + (r.outcome.body ? *r.outcome.body : std::string(parsed->body()));
@@ -225,7 +225,7 @@ TEST(LinkCorpus, RewrittenMessagesAreNotRewrittenTwice) {
   static LinkSigner signer = *LinkSigner::create(kPublic, {"corpus-test-key-0123456789"});
   auto twice = rewrite_message(once.message, {}, [](const std::string& url) -> std::optional<std::string> {
     if (signer.is_own_link(url)) return std::nullopt;
-    return signer.wrap({url, "Q2", "x@example.org"});
+    return signer.wrap({url, "Q2", "x@example.org", ""});
   });
   EXPECT_EQ(twice.rewritten, 0u);
   EXPECT_FALSE(twice.body);

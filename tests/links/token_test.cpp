@@ -13,7 +13,7 @@ const std::string kKey2 = "second-key-0123456789abcdef";
 TEST(LinkToken, HasTheDocumentedVersionedForm) {
   auto signer = LinkSigner::create("https://links.example.net", {kKey1});
   ASSERT_TRUE(signer);
-  std::string link = signer->wrap({"https://shop.example/a?b=1&c=%20", "Q1", "sue@example.org"});
+  std::string link = signer->wrap({"https://shop.example/a?b=1&c=%20", "Q1", "sue@example.org", ""});
   EXPECT_TRUE(link.starts_with(
       "https://links.example.net/v1/l?u=https%3A%2F%2Fshop.example%2Fa%3Fb%3D1%26c%3D%2520&m=Q1&r=sue%40example.org&s="));
   auto parsed = parse_link(link);
@@ -28,15 +28,15 @@ TEST(LinkToken, AnyConfiguredKeyVerifiesButOnlyTheFirstSigns) {
   auto old_signer = LinkSigner::create("https://l.example", {kKey2});
   auto rotated = LinkSigner::create("https://l.example", {kKey1, kKey2});
   auto only_new = LinkSigner::create("https://l.example", {kKey1});
-  auto link = parse_link(old_signer->wrap({"http://a.example/", "m", "r@x"}));
+  auto link = parse_link(old_signer->wrap({"http://a.example/", "m", "r@x", ""}));
   EXPECT_TRUE(rotated->verify(*link));
   EXPECT_FALSE(only_new->verify(*link));
-  EXPECT_TRUE(only_new->verify(*parse_link(rotated->wrap({"http://a.example/", "m", "r@x"}))));
+  EXPECT_TRUE(only_new->verify(*parse_link(rotated->wrap({"http://a.example/", "m", "r@x", ""}))));
 }
 
 TEST(LinkToken, ChangingAnyFieldBreaksTheSignature) {
   auto signer = LinkSigner::create("https://l.example", {kKey1});
-  auto link = *parse_link(signer->wrap({"http://a.example/", "m1", "r@x"}));
+  auto link = *parse_link(signer->wrap({"http://a.example/", "m1", "r@x", ""}));
   for (int field = 0; field < 4; ++field) {
     ParsedLink t = link;
     std::string* f[] = {&t.fields.url, &t.fields.message, &t.fields.recipient, &t.tag};
@@ -48,6 +48,31 @@ TEST(LinkToken, ChangingAnyFieldBreaksTheSignature) {
   shifted.fields.url = "http://a.example/m";
   shifted.fields.message = "1";
   EXPECT_FALSE(signer->verify(shifted));
+}
+
+// A message to several recipients carries the policy that rewrote it (p=),
+// signed like every other field; links without p= keep the tag they always had.
+TEST(LinkToken, PolicyFieldIsSignedAndLinksWithoutItKeepTheirTag) {
+  auto signer = LinkSigner::create("https://l.example", {kKey1});
+  LinkFields many{"http://a.example/", "m1", "", "finance"};
+  std::string link = signer->wrap(many);
+  EXPECT_NE(link.find("&r=&p=finance&s="), std::string::npos) << link;
+  auto parsed = parse_link(link);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->fields.policy, "finance");
+  EXPECT_TRUE(signer->verify(*parsed));
+  ParsedLink other = *parsed;
+  other.fields.policy = "default";
+  EXPECT_FALSE(signer->verify(other));
+  ParsedLink dropped = *parsed;
+  dropped.fields.policy.clear();
+  EXPECT_FALSE(signer->verify(dropped));
+  EXPECT_FALSE(parse_link(link + "&p=x"));  // given twice
+
+  // Known answer computed outside mailmoat (Python hmac) for the format before p= existed.
+  std::string old = signer->wrap({"http://a.example/", "m1", "r@x", ""});
+  EXPECT_EQ(old.find("&p="), std::string::npos);
+  EXPECT_EQ(old.substr(old.find("&s=") + 3), "H-HIxm5ImxlNuUOSNbGVwebIWH6ZFqG6mWMUoxufK9w");
 }
 
 TEST(LinkToken, ParsingIsStrict) {

@@ -98,6 +98,8 @@ TEST(VerdictEngine, HeuristicsGiveReasons) {
   EXPECT_EQ(engine.evaluate("https://mail.example.org/").rating, Rating::allowed);
   EXPECT_TRUE(has_reason(engine.evaluate("https://a.b.c.d.e.f.g.example.net/"), "levels"));
   EXPECT_TRUE(has_reason(engine.evaluate("https://bit.ly/3xyz"), "shortener"));
+  EXPECT_EQ(engine.evaluate("https://go.bit.ly/3xyz").shortener, "bit.ly");  // the click service resolves through it
+  EXPECT_EQ(engine.evaluate("https://news.example.net/a").shortener, "");
   EXPECT_EQ(engine.evaluate("https://news.example.net/a").rating, Rating::allowed);
 }
 

@@ -60,10 +60,12 @@ void LinksFilter::on_message(pipeline::MessageContext& ctx, Done done) {
     ctx.notes.push_back({"links", "links_not_rewritten", "internal mail (policy " + policy.name + ")"});
     return done(pipeline::Verdict::accept());
   }
-  // One body for every recipient: the recipient token names the recipient only when there is one.
+  // One body for every recipient: the recipient token names the recipient only when there is one;
+  // otherwise the link names the policy chosen for the message, so the click is judged by it.
   links::LinkFields fields;
   fields.message = ctx.queue_id;
   if (ctx.envelope.recipients.size() == 1) fields.recipient = ctx.envelope.recipients.front().address;
+  else if (&policy != &config_.default_policy) fields.policy = policy.name;
 
   std::vector<std::string> malicious;
   auto make_link = [&](const std::string& url) -> std::optional<std::string> {
