@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+
+#include "links/gmime_adaptor.h"
+
 namespace mailmoat::links {
 namespace {
 
@@ -79,6 +84,50 @@ TEST(MimeRewrite, BrokenStructuresAreLeftWithReasons) {
   auto nested = rewrite_message(deep, {}, short_links());
   EXPECT_FALSE(nested.body);
   EXPECT_NE(nested.notes.back().find("nesting deeper than"), std::string::npos);
+}
+
+// Bad input from the issue: "10 MB single lines". In base64 the part is
+// decoded, rewritten and re-encoded in lines of 76. Unencoded (the SMTP front
+// end refuses such a line with 554 5.6.0, a milter's MTA may pass it on), the
+// line was over 998 octets before, so the rewrite does not make the part any
+// less valid and goes ahead; a part within the limit is never pushed past it
+// (LongLinesInUnencodedPartsAreLeftWithAReason).
+std::string base64_lines(const std::string& in) {
+  static const char* abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out, line;
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    std::uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    if (i + 2 < in.size()) n |= static_cast<unsigned char>(in[i + 2]);
+    line += abc[(n >> 18) & 63];
+    line += abc[(n >> 12) & 63];
+    line += i + 1 < in.size() ? abc[(n >> 6) & 63] : '=';
+    line += i + 2 < in.size() ? abc[n & 63] : '=';
+    if (line.size() == 76) out += line + "\r\n", line.clear();
+  }
+  return out + (line.empty() ? "" : line + "\r\n");
+}
+
+TEST(MimeRewrite, TenMegabyteSingleLineHtml) {
+  std::string html = "<a href=\"http://first.example/\">a</a>" + std::string(10 << 20, 'x') +
+                     "<a href=\"http://last.example/\">b</a>";
+  std::string head = "From: a@b.example\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n";
+  auto encoded = rewrite_message(head + base64_lines(html), {}, short_links());
+  ASSERT_TRUE(encoded.body);
+  std::size_t start = 0, longest = 0;
+  for (std::size_t nl; (nl = encoded.body->find("\r\n", start)) != std::string::npos; start = nl + 2)
+    longest = std::max(longest, nl - start);
+  EXPECT_LE(longest, 76u);
+  std::string decoded = gmime::decode(*encoded.body, gmime::TransferEncoding::base64);
+  EXPECT_TRUE(decoded.starts_with("<a href=\"https://l.example/v1/l?u=21&amp;s=T\">a</a>xxx")) << decoded.substr(0, 80);
+  EXPECT_TRUE(decoded.ends_with("xxx<a href=\"https://l.example/v1/l?u=20&amp;s=T\">b</a>"));
+  const std::size_t link = std::strlen("https://l.example/v1/l?u=21&amp;s=T");
+  EXPECT_EQ(decoded.size(), html.size() + (link - 21) + (link - 20));
+
+  auto plain = rewrite_message("From: a@b.example\r\nContent-Type: text/html\r\n\r\n" + html + "\r\n", {}, short_links());
+  ASSERT_TRUE(plain.body);
+  EXPECT_EQ(plain.body->size(), html.size() + (link - 21) + (link - 20) + 2);
+  EXPECT_TRUE(plain.body->ends_with("xxx<a href=\"https://l.example/v1/l?u=20&amp;s=T\">b</a>\r\n"));
 }
 
 }  // namespace
