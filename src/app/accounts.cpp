@@ -7,6 +7,7 @@
 #include "log/log.h"
 #include "store/stores.h"
 #include "util/cookie.h"
+#include "util/lookup.h"
 #include "util/strings.h"
 
 namespace mailmoat::app {
@@ -167,8 +168,9 @@ util::Result<void> Accounts::set_password(const std::string& name, const std::st
   if (auto p = password_problem(password)) return util::fail(*p);
   auto existing = user_record(name);
   if (!existing) return util::fail(existing.error().message);
-  if (!*existing) return util::fail("no user named \"" + name + "\"");
-  auto j = nlohmann::json::parse(**existing, nullptr, false);
+  const std::string* record = util::found(existing);
+  if (!record) return util::fail("no user named \"" + name + "\"");
+  auto j = nlohmann::json::parse(*record, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return util::fail("the record of user \"" + name + "\" is damaged");
   auto hash = hash_password(password);
   if (!hash) return util::fail(hash.error().message);
@@ -222,8 +224,9 @@ std::optional<Role> Accounts::verify(const std::string& name, const std::string&
   std::string hash = dummy_hash_;
   std::optional<Role> role;
   if (valid_user_name(name)) {
-    if (auto rec = user_record(name); rec && *rec) {
-      auto j = nlohmann::json::parse(**rec, nullptr, false);
+    auto rec = user_record(name);
+    if (const std::string* record = util::found(rec)) {
+      auto j = nlohmann::json::parse(*record, nullptr, false);
       if (!j.is_discarded() && j.is_object()) {
         role = parse_role(j.value("role", ""));
         if (role) hash = j.value("hash", dummy_hash_);
@@ -252,8 +255,9 @@ std::optional<Session> Accounts::find_session(const std::string& id) {
   if (id.size() != 64) return std::nullopt;
   const std::string key = session_key(id);
   auto stored = settings_.get(key);
-  if (!stored || !*stored) return std::nullopt;
-  auto s = parse_session(**stored);
+  const std::string* text = util::found(stored);
+  if (!text) return std::nullopt;
+  auto s = parse_session(*text);
   if (!s) return std::nullopt;
   const long long t = now();
   const long long life = session_minutes_ * kMicrosPerMinute;
@@ -264,11 +268,12 @@ std::optional<Session> Accounts::find_session(const std::string& id) {
   // The account may have been deleted or changed role since sign-in: the
   // account record, not the session, decides.
   auto rec = user_record(s->user);
-  if (!rec || !*rec) {
+  const std::string* record = util::found(rec);
+  if (!record) {
     (void)settings_.erase(key);
     return std::nullopt;
   }
-  auto j = nlohmann::json::parse(**rec, nullptr, false);
+  auto j = nlohmann::json::parse(*record, nullptr, false);
   auto role = j.is_object() ? parse_role(j.value("role", "")) : std::nullopt;
   if (!role) return std::nullopt;
   s->role = *role;

@@ -15,6 +15,7 @@
 #include "app/api_support.h"
 #include "queue/manager.h"
 #include "store/stores.h"
+#include "util/errno_message.h"
 #include "util/strings.h"
 
 namespace mailmoat::app {
@@ -88,7 +89,7 @@ util::Result<std::string> load_or_create_admin_token(const std::string& data_dir
     token += hex[b & 15];
   }
   int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return util::fail("cannot write " + path + ": " + std::strerror(errno));
+  if (fd < 0) return util::fail("cannot write " + path + ": " + util::errno_message(errno));
   std::string line = token + "\n";
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
   ::close(fd);

@@ -17,9 +17,10 @@ std::string query_escape(const std::string& s) {
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '@' || c == '*') {
       out += static_cast<char>(c);
     } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
+      constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
     }
   }
   return out;
@@ -28,9 +29,10 @@ std::string query_escape(const std::string& s) {
 std::string utc_time(long long micros) {
   std::time_t t = static_cast<std::time_t>(micros / 1000000);
   std::tm tm{};
-  gmtime_r(&t, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  // Out of range for a calendar date: the raw number rather than a made-up time.
+  if (gmtime_r(&t, &tm) == nullptr || std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+    return std::to_string(micros);
   return buf;
 }
 

@@ -12,6 +12,7 @@
 #include "app/api_support.h"
 #include "log/log.h"
 #include "store/stores.h"
+#include "util/lookup.h"
 #include "util/strings.h"
 
 namespace mailmoat::app {
@@ -90,8 +91,9 @@ std::optional<Principal> ApiAuth::identify(const std::string& presented) const {
   if (presented.size() < 32 || presented.size() > 256) return std::nullopt;
   // Looked up by hash: the presented token is never compared byte by byte.
   auto stored = settings_.get(std::string(kPrefix) + sha256_hex(presented));
-  if (!stored || !*stored) return std::nullopt;
-  auto j = nlohmann::json::parse(**stored, nullptr, false);
+  const std::string* text = util::found(stored);
+  if (!text) return std::nullopt;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   auto role = parse_role(j.value("role", ""));
   if (!role) return std::nullopt;

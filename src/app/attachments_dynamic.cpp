@@ -187,7 +187,9 @@ std::size_t DynamicStore::expire(fs::file_time_type cutoff) {
 
 void add_attachment_link_routes(http::Router& router, std::shared_ptr<const links::AttachmentLinkSigner> signer,
                                 std::shared_ptr<DynamicStore> store, queue::QueueManager& queue) {
-  router.add("GET", "/v1/a", [signer, store, &queue](const http::Request& r) { return serve(*signer, *store, queue, r); });
+  router.add("GET", "/v1/a", [signer = std::move(signer), store = std::move(store), &queue](const http::Request& r) {
+    return serve(*signer, *store, queue, r);
+  });
 }
 
 }  // namespace mailmoat::app

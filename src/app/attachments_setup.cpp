@@ -127,7 +127,7 @@ class Runtime : public AttachmentsRuntime {
   // Dynamic Delivery's records expire after dynamic_retention_days: swept at
   // start and every hour, on a thread of its own (file system work only).
   void start_sweeper(std::chrono::days retention) {
-    sweeper_ = std::jthread([store = dynamic_, retention](std::stop_token stop) {
+    sweeper_ = std::jthread([store = dynamic_, retention](const std::stop_token& stop) {
       std::mutex mu;
       std::condition_variable_any wake;
       while (!stop.stop_requested()) {

@@ -5,14 +5,14 @@
 #include <cstdio>
 #include <iostream>
 
+#include "app/cmd_admin.h"
 #include "app/cmd_analyze_worker.h"
 #include "app/cmd_check.h"
 #include "app/cmd_dkim.h"
-#include "app/cmd_links.h"
-#include "app/cmd_queue.h"
-#include "app/cmd_admin.h"
 #include "app/cmd_dmarc.h"
+#include "app/cmd_links.h"
 #include "app/cmd_quarantine.h"
+#include "app/cmd_queue.h"
 #include "app/cmd_rules.h"
 #include "app/cmd_trace.h"
 #include "app/config.h"
@@ -24,7 +24,7 @@ namespace {
 
 int config_check(const std::string& file) {
   LoadResult r = load_config(file);
-  for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  for (const auto& e : r.errors) (void)std::fprintf(stderr, "%s\n", e.to_string().c_str());
   if (!r.ok()) return 1;
   std::printf("%s: ok\n", file.c_str());
   return 0;
@@ -32,9 +32,13 @@ int config_check(const std::string& file) {
 
 int config_show(const std::string& file, const std::vector<std::string>& overrides) {
   LoadResult r = load_config(file, overrides);
-  for (const auto& e : r.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  for (const auto& e : r.errors) (void)std::fprintf(stderr, "%s\n", e.to_string().c_str());
   if (!r.ok()) return 1;
-  std::fputs(render_config(r.config).c_str(), stdout);
+  const std::string text = render_config(r.config);
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    (void)std::fprintf(stderr, "mailmoat: error: cannot write to standard output\n");
+    return 1;
+  }
   return 0;
 }
 

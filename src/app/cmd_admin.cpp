@@ -41,14 +41,14 @@ int run_admin_command(const AdminCommand& cmd) {
     j = admin_call(cmd.config_path, cmd.overrides, "POST", "/api/v1/tokens/" + query_escape(cmd.name) + "/revoke", "{}");
   }
   if (!j) {
-    std::fprintf(stderr, "mailmoat: error: %s\n", j.error().message.c_str());
+    (void)std::fprintf(stderr, "mailmoat: error: %s\n", j.error().message.c_str());
     return 1;
   }
   if (cmd.json) {
     std::printf("%s\n", j->dump(2).c_str());
   } else if (cmd.action == "token-create") {
     std::printf("%s\n", j->value("token", "").c_str());
-    std::fprintf(stderr, "token \"%s\" (%s) created; it is shown only now\n", cmd.name.c_str(),
+    (void)std::fprintf(stderr, "token \"%s\" (%s) created; it is shown only now\n", cmd.name.c_str(),
                  j->value("role", "").c_str());
   } else if (cmd.action == "token-list") {
     std::printf("%-24s %-7s %-19s  %s\n", "NAME", "ROLE", "CREATED (UTC)", "BY");

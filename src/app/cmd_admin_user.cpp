@@ -19,7 +19,7 @@ namespace mailmoat::app {
 namespace {
 
 std::string read_hidden(const char* prompt) {
-  std::fprintf(stderr, "%s", prompt);
+  (void)std::fprintf(stderr, "%s", prompt);
   termios old{};
   bool tty = ::tcgetattr(STDIN_FILENO, &old) == 0;
   if (tty) {
@@ -30,7 +30,7 @@ std::string read_hidden(const char* prompt) {
   std::string line;
   std::getline(std::cin, line);
   if (tty) ::tcsetattr(STDIN_FILENO, TCSANOW, &old);
-  std::fprintf(stderr, "\n");
+  (void)std::fprintf(stderr, "\n");
   return line;
 }
 
@@ -85,7 +85,7 @@ int run_user_command(const AdminCommand& cmd) {
   if (cmd.action == "user-create" || cmd.action == "user-passwd") {
     auto password = read_password(cmd);
     if (!password) {
-      std::fprintf(stderr, "mailmoat: error: %s\n", password.error().message.c_str());
+      (void)std::fprintf(stderr, "mailmoat: error: %s\n", password.error().message.c_str());
       return 1;
     }
     if (cmd.action == "user-create")
@@ -100,7 +100,7 @@ int run_user_command(const AdminCommand& cmd) {
     j = admin_call(cmd.config_path, cmd.overrides, "POST", "/api/v1/users/" + query_escape(cmd.name) + "/delete", "{}");
   }
   if (!j) {
-    std::fprintf(stderr, "mailmoat: error: %s\n", j.error().message.c_str());
+    (void)std::fprintf(stderr, "mailmoat: error: %s\n", j.error().message.c_str());
     return 1;
   }
   if (cmd.json) std::printf("%s\n", j->dump(2).c_str());

@@ -79,11 +79,11 @@ nlohmann::json to_json(const auth::authres::AuthenticationResults& ar) {
 
 int run_check_command(const CheckCommand& cmd) {
   LoadResult cfg = load_config(cmd.config_path);
-  for (const auto& e : cfg.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  for (const auto& e : cfg.errors) (void)std::fprintf(stderr, "%s\n", e.to_string().c_str());
   if (!cfg.ok()) return 1;
   auto message = read_message(cmd.message);
   if (!message) {
-    std::fprintf(stderr, "mailmoat: error: cannot read %s\n", cmd.message.c_str());
+    (void)std::fprintf(stderr, "mailmoat: error: cannot read %s\n", cmd.message.c_str());
     return 1;
   }
 
@@ -93,14 +93,14 @@ int run_check_command(const CheckCommand& cmd) {
     auto zone = std::make_unique<dns::ZoneResolver>();
     for (const auto& f : cmd.zones)
       if (auto ok = zone->load_file(f); !ok) {
-        std::fprintf(stderr, "mailmoat: error: %s\n", ok.error().message.c_str());
+        (void)std::fprintf(stderr, "mailmoat: error: %s\n", ok.error().message.c_str());
         return 1;
       }
     resolver = std::move(zone);
   } else {
     auto made = make_resolver(io, cfg.config.dns);
     if (!made) {
-      std::fprintf(stderr, "mailmoat: error: %s\n", made.error().message.c_str());
+      (void)std::fprintf(stderr, "mailmoat: error: %s\n", made.error().message.c_str());
       return 1;
     }
     resolver = std::move(*made);
@@ -109,7 +109,7 @@ int run_check_command(const CheckCommand& cmd) {
   if (cmd.rfc7489 || cfg.config.auth.dmarc_mode == "rfc7489") {
     auto loaded = auth::dmarc::PublicSuffixList::system();
     if (!loaded) {
-      std::fprintf(stderr, "mailmoat: error: %s\n", loaded.error().message.c_str());
+      (void)std::fprintf(stderr, "mailmoat: error: %s\n", loaded.error().message.c_str());
       return 1;
     }
     psl.emplace(std::move(*loaded));
@@ -149,7 +149,7 @@ int run_check_command(const CheckCommand& cmd) {
   while (!verdict && io.run_one() > 0) {
   }
   if (!verdict) {
-    std::fprintf(stderr, "mailmoat: error: the checks did not finish\n");
+    (void)std::fprintf(stderr, "mailmoat: error: the checks did not finish\n");
     return 1;
   }
   std::string field = first_field(ctx.message);
@@ -167,7 +167,7 @@ int run_check_command(const CheckCommand& cmd) {
   } else {
     std::printf("%s\n", field.c_str());
     if (verdict->disposition != pipeline::Disposition::accept)
-      std::fprintf(stderr, "action: %s%s\n", action,
+      (void)std::fprintf(stderr, "action: %s%s\n", action,
                    verdict->code ? (" (" + std::to_string(verdict->code) + " " + verdict->enhanced + " " + verdict->text + ")").c_str() : "");
   }
   return 0;

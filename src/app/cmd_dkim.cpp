@@ -17,6 +17,7 @@
 #include "auth/dkim/signature.h"
 #include "auth/dkim/signer.h"
 #include "mail/message.h"
+#include "util/errno_message.h"
 
 namespace mailmoat::app {
 
@@ -51,7 +52,7 @@ void add_dkim_commands(CLI::App& app, DkimCommand& cmd) {
 namespace {
 
 int failure(const std::string& message) {
-  std::fprintf(stderr, "mailmoat: error: %s\n", message.c_str());
+  (void)std::fprintf(stderr, "mailmoat: error: %s\n", message.c_str());
   return 1;
 }
 
@@ -73,7 +74,7 @@ int keygen(const DkimCommand& cmd) {
   const std::string path = cmd.out.empty() ? cmd.domain + "." + cmd.selector + ".pem" : cmd.out;
   // O_EXCL: never overwrite a key that may already be published and in use.
   int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) return failure("cannot create " + path + ": " + std::strerror(errno));
+  if (fd < 0) return failure("cannot create " + path + ": " + util::errno_message(errno));
   const std::string& pem = key->private_pem;
   bool ok = ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) && ::fsync(fd) == 0;
   ok = ::close(fd) == 0 && ok;
@@ -81,8 +82,10 @@ int keygen(const DkimCommand& cmd) {
     ::unlink(path.c_str());
     return failure("cannot write " + path);
   }
-  std::fprintf(stderr, "mailmoat: private key written to %s (mode 0600); publish this record:\n", path.c_str());
-  std::fputs(zone_record(cmd, *key).c_str(), stdout);
+  (void)std::fprintf(stderr, "mailmoat: private key written to %s (mode 0600); publish this record:\n", path.c_str());
+  const std::string record = zone_record(cmd, *key);
+  if (std::fwrite(record.data(), 1, record.size(), stdout) != record.size() || std::fflush(stdout) != 0)
+    return failure("cannot write the record to standard output");
   return 0;
 }
 
@@ -92,7 +95,7 @@ util::Result<std::string> read_message(const std::string& name) {
     text << std::cin.rdbuf();
   } else {
     std::ifstream in(name, std::ios::binary);
-    if (!in) return util::fail("cannot read message " + name + ": " + std::strerror(errno));
+    if (!in) return util::fail("cannot read message " + name + ": " + util::errno_message(errno));
     text << in.rdbuf();
   }
   std::string bytes = text.str();
@@ -117,8 +120,9 @@ util::Result<std::string> seal(const DkimCommand& cmd, dkim::PrivateKey key, con
   if (!sealer) return std::unexpected(sealer.error());
   auto set = sealer->seal(message, *payload, cv, unix_now());
   if (!set) return std::unexpected(set.error());
-  if (!*set) return util::fail("the chain takes no further ARC set (cv=fail or 50 sets)");
-  return (*set)->fields();
+  const auto& added = *set;
+  if (!added) return util::fail("the chain takes no further ARC set (cv=fail or 50 sets)");
+  return added->fields();
 }
 
 int sign(const DkimCommand& cmd) {
@@ -143,8 +147,9 @@ int sign(const DkimCommand& cmd) {
     fields = signer->sign(*message, unix_now());
   }
   if (!fields) return failure(fields.error().message);
-  std::fwrite(fields->data(), 1, fields->size(), stdout);
-  std::fwrite(bytes->data(), 1, bytes->size(), stdout);
+  if (std::fwrite(fields->data(), 1, fields->size(), stdout) != fields->size() ||
+      std::fwrite(bytes->data(), 1, bytes->size(), stdout) != bytes->size() || std::fflush(stdout) != 0)
+    return failure("cannot write the signed message to standard output");
   return 0;
 }
 

@@ -47,7 +47,7 @@ int run_dmarc_command(const DmarcCommand& cmd) {
     std::tm tm{};
     const char* end = strptime(cmd.day.c_str(), "%Y-%m-%d", &tm);
     if (!end || *end) {
-      std::fprintf(stderr, "mailmoat: --day: cannot read \"%s\" as YYYY-MM-DD\n", cmd.day.c_str());
+      (void)std::fprintf(stderr, "mailmoat: --day: cannot read \"%s\" as YYYY-MM-DD\n", cmd.day.c_str());
       return 2;
     }
     day = static_cast<long long>(timegm(&tm)) / 86400;
@@ -55,20 +55,20 @@ int run_dmarc_command(const DmarcCommand& cmd) {
   const std::string path = "/api/v1/" + cmd.kind + "/reports";
   auto before = admin_call(cmd.config_path, cmd.overrides, "GET", path);
   if (!before) {
-    std::fprintf(stderr, "mailmoat: error: %s\n", before.error().message.c_str());
+    (void)std::fprintf(stderr, "mailmoat: error: %s\n", before.error().message.c_str());
     return 1;
   }
   const auto runs = before->value("runs", 0ull);
   nlohmann::json body{{"day", day}};
   auto started = admin_call_raw(cmd.config_path, cmd.overrides, "POST", path, body.dump());
   if (!started) {
-    std::fprintf(stderr, "mailmoat: error: %s\n", started.error().message.c_str());
+    (void)std::fprintf(stderr, "mailmoat: error: %s\n", started.error().message.c_str());
     return 1;
   }
   for (int i = 0; i < 600; ++i) {  // DNS lookups may take a while; give up after a minute
     auto st = admin_call(cmd.config_path, cmd.overrides, "GET", path);
     if (!st) {
-      std::fprintf(stderr, "mailmoat: error: %s\n", st.error().message.c_str());
+      (void)std::fprintf(stderr, "mailmoat: error: %s\n", st.error().message.c_str());
       return 1;
     }
     if (!st->value("running", false) && st->value("runs", 0ull) > runs) {
@@ -84,7 +84,7 @@ int run_dmarc_command(const DmarcCommand& cmd) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  std::fprintf(stderr, "mailmoat: error: the report run did not finish within a minute\n");
+  (void)std::fprintf(stderr, "mailmoat: error: the report run did not finish within a minute\n");
   return 1;
 }
 

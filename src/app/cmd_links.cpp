@@ -39,11 +39,11 @@ std::string encode_query(const std::string& s) { return links::percent_encode(s)
 int decode(const LinksCommand& cmd) {
   auto parsed = links::parse_link(cmd.url);
   if (!parsed) {
-    std::fprintf(stderr, "mailmoat: not a Safe Link: %s\n", parsed.error().message.c_str());
+    (void)std::fprintf(stderr, "mailmoat: not a Safe Link: %s\n", parsed.error().message.c_str());
     return 2;
   }
   LoadResult loaded = load_config(cmd.config_path, cmd.overrides);
-  for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  for (const auto& e : loaded.errors) (void)std::fprintf(stderr, "%s\n", e.to_string().c_str());
   if (!loaded.ok()) return 1;
   bool valid = false;
   std::string why;
@@ -88,14 +88,14 @@ int trace(const LinksCommand& cmd) {
   if (!cmd.since.empty()) {
     auto t = parse_time_arg(cmd.since, now);
     if (!t) {
-      std::fprintf(stderr, "mailmoat: --since: cannot read \"%s\" as a time\n", cmd.since.c_str());
+      (void)std::fprintf(stderr, "mailmoat: --since: cannot read \"%s\" as a time\n", cmd.since.c_str());
       return 2;
     }
     add("since", std::to_string(*t));
   }
   auto j = admin_call(cmd.config_path, cmd.overrides, "GET", "/api/v1/clicks" + q);
   if (!j) {
-    std::fprintf(stderr, "mailmoat: error: %s\n", j.error().message.c_str());
+    (void)std::fprintf(stderr, "mailmoat: error: %s\n", j.error().message.c_str());
     return 1;
   }
   if (cmd.json) {

@@ -60,7 +60,7 @@ void add_quarantine_command(CLI::App& app, QuarantineCommand& cmd) {
 namespace {
 
 int fail(const std::string& message) {
-  std::fprintf(stderr, "mailmoat: error: %s\n", message.c_str());
+  (void)std::fprintf(stderr, "mailmoat: error: %s\n", message.c_str());
   return 1;
 }
 
@@ -84,7 +84,7 @@ int run_list(const QuarantineCommand& cmd) {
                         std::chrono::system_clock::now().time_since_epoch()).count();
     auto t = parse_time_arg(cmd.since, now);
     if (!t) {
-      std::fprintf(stderr, "mailmoat: --since: cannot read \"%s\" as a time\n", cmd.since.c_str());
+      (void)std::fprintf(stderr, "mailmoat: --since: cannot read \"%s\" as a time\n", cmd.since.c_str());
       return 2;
     }
     add("since", std::to_string(*t));

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "app/config.h"
 #include "app/admin_client.h"
+#include "app/config.h"
 
 namespace mailmoat::app {
 
@@ -79,7 +79,7 @@ int run_queue_command(const QueueCommand& cmd) {
       target += "/retry";
       body = nlohmann::json{{"tls_failures", cmd.tls_failures}}.dump();
     } else {
-      std::fprintf(stderr, "mailmoat: queue retry needs an ID, --all or --tls-failures\n");
+      (void)std::fprintf(stderr, "mailmoat: queue retry needs an ID, --all or --tls-failures\n");
       return 2;
     }
   } else if (cmd.action != "list") {
@@ -88,7 +88,7 @@ int run_queue_command(const QueueCommand& cmd) {
   }
   auto j = admin_call(cmd.config_path, cmd.overrides, method, target, body);
   if (!j) {
-    std::fprintf(stderr, "mailmoat: error: %s\n", j.error().message.c_str());
+    (void)std::fprintf(stderr, "mailmoat: error: %s\n", j.error().message.c_str());
     return 1;
   }
   if (cmd.json || cmd.action != "list") {

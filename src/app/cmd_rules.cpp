@@ -16,8 +16,8 @@
 #include "app/rules_test.h"
 #include "dns/zone_resolver.h"
 #include "filters/auth/auth_filter.h"
-#include "mail/message.h"
 #include "filters/rules/disclaimer.h"
+#include "mail/message.h"
 #include "pipeline/chain.h"
 #include "policy/loader.h"
 
@@ -53,7 +53,7 @@ namespace {
 
 int check_file(const std::string& file) {
   auto loaded = policy::load_rules_file(file);
-  for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  for (const auto& e : loaded.errors) (void)std::fprintf(stderr, "%s\n", e.to_string().c_str());
   if (!loaded.rules) return 1;
   std::printf("%s: ok (%zu rules)\n", file.c_str(), loaded.rules->rules.size());
   return 0;
@@ -119,21 +119,21 @@ std::string run_auth(const RulesCommand& cmd, const Config& cfg, pipeline::Messa
 int run_rules_command(const RulesCommand& cmd) {
   if (cmd.action == "check") return check_file(cmd.file);
   auto loaded = policy::load_rules_file(cmd.file);
-  for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  for (const auto& e : loaded.errors) (void)std::fprintf(stderr, "%s\n", e.to_string().c_str());
   if (!loaded.rules) return 1;
   LoadResult cfg = load_config(cmd.config_path);
-  for (const auto& e : cfg.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+  for (const auto& e : cfg.errors) (void)std::fprintf(stderr, "%s\n", e.to_string().c_str());
   if (!cfg.ok()) return 1;
   auto message = read_message(cmd.message);
   if (!message) {
-    std::fprintf(stderr, "mailmoat: error: cannot read %s\n", cmd.message.c_str());
+    (void)std::fprintf(stderr, "mailmoat: error: cannot read %s\n", cmd.message.c_str());
     return 1;
   }
   pipeline::MessageContext ctx =
       rules_test_context(cmd.role, cmd.ip, cmd.helo, cmd.tls, cmd.mail_from, cmd.rcpts, std::move(*message));
   if (cmd.auth_from_check)
     if (auto err = run_auth(cmd, cfg.config, ctx); !err.empty()) {
-      std::fprintf(stderr, "mailmoat: error: %s\n", err.c_str());
+      (void)std::fprintf(stderr, "mailmoat: error: %s\n", err.c_str());
       return 1;
     }
   RulesTestOutcome outcome = run_rules_test(*loaded.rules, cfg.config, std::move(ctx));

@@ -81,7 +81,7 @@ int run_trace_command(const TraceCommand& cmd) {
     target = "/api/v1/trace/" + cmd.id;
   } else {
     if (auto bad = bad_search_filter(cmd); !bad.empty()) {
-      std::fprintf(stderr, "mailmoat: %s\n", bad.c_str());
+      (void)std::fprintf(stderr, "mailmoat: %s\n", bad.c_str());
       return 2;
     }
     std::string q;
@@ -99,7 +99,7 @@ int run_trace_command(const TraceCommand& cmd) {
       if (value.empty()) continue;
       auto t = parse_time_arg(value, now);
       if (!t) {
-        std::fprintf(stderr, "mailmoat: --%s: cannot read \"%s\" as a time\n", key, value.c_str());
+        (void)std::fprintf(stderr, "mailmoat: --%s: cannot read \"%s\" as a time\n", key, value.c_str());
         return 2;
       }
       add(key, std::to_string(*t));
@@ -108,7 +108,7 @@ int run_trace_command(const TraceCommand& cmd) {
   }
   auto j = admin_call(cmd.config_path, cmd.overrides, "GET", target);
   if (!j) {
-    std::fprintf(stderr, "mailmoat: error: %s\n", j.error().message.c_str());
+    (void)std::fprintf(stderr, "mailmoat: error: %s\n", j.error().message.c_str());
     return 1;
   }
   if (cmd.json) {

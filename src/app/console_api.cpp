@@ -73,7 +73,7 @@ std::vector<std::pair<std::string, std::string>> config_sections(const std::stri
   while (std::getline(in, line)) {
     if (line.starts_with("[")) {
       std::string name = line.substr(line.find_first_not_of('['));
-      name = name.substr(0, name.find(']'));
+      name.resize(std::min(name.size(), name.find(']')));
       std::string top = name.substr(0, name.find('.'));
       keep = std::find(wanted.begin(), wanted.end(), top) != wanted.end();
       if (keep) out.emplace_back(name, "");

@@ -15,6 +15,7 @@
 #include "http/shortener.h"
 #include "log/log.h"
 #include "store/stores.h"
+#include "util/errno_message.h"
 #include "util/strings.h"
 
 namespace mailmoat::app {
@@ -80,7 +81,7 @@ util::Result<std::vector<std::string>> link_keys(const Config& config, bool crea
   std::string key;
   for (unsigned char c : raw) key += {hex[c >> 4], hex[c & 15]};
   int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-  if (fd < 0) return util::fail("cannot create " + path.string() + ": " + std::strerror(errno));
+  if (fd < 0) return util::fail("cannot create " + path.string() + ": " + util::errno_message(errno));
   std::string line = key + "\n";
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
   ::close(fd);

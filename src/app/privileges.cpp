@@ -8,15 +8,37 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <vector>
 
-#include "util/host_port.h"
 #include "log/log.h"
+#include "util/errno_message.h"
+#include "util/host_port.h"
 
 namespace mailmoat::app {
 namespace fs = std::filesystem;
 
 namespace {
+
+struct UserIds {
+  uid_t uid;
+  gid_t gid;
+};
+
+// getpwnam_r rather than getpwnam: serve already runs other threads when it looks the user up,
+// and getpwnam's static result is shared by all of them.
+std::optional<UserIds> find_user(const std::string& name) {
+  const long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::vector<char> buf(hint > 0 ? static_cast<std::size_t>(hint) : 16384);
+  passwd pw{};
+  passwd* found = nullptr;
+  int rc = 0;
+  while ((rc = ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found)) == ERANGE && buf.size() < (1U << 20))
+    buf.resize(buf.size() * 2);
+  if (rc != 0 || found == nullptr) return std::nullopt;
+  return UserIds{pw.pw_uid, pw.pw_gid};
+}
 
 bool loopback_address(const std::string& address) {
   if (address.starts_with("unix:")) return true;  // a socket file: local by construction
@@ -36,7 +58,7 @@ std::vector<std::pair<std::string, std::string>> listen_addresses(const Config& 
   return out;
 }
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() { return util::errno_message(errno); }
 
 // The data directory and everything in it (spool, SQLite files, mailboxes,
 // keys serve created) change owner; nothing outside it is touched.
@@ -55,7 +77,7 @@ util::Result<void> hand_over(const fs::path& dir, uid_t uid, gid_t gid) {
 }  // namespace
 
 util::Result<void> check_run_as(const Config& cfg) {
-  if (!cfg.server.user.empty() && ::getpwnam(cfg.server.user.c_str()) == nullptr)
+  if (!cfg.server.user.empty() && !find_user(cfg.server.user))
     return util::fail("server.user: no such user '" + cfg.server.user + "'");
   if (::geteuid() != 0 || !cfg.server.user.empty()) return {};
   for (const auto& [key, address] : listen_addresses(cfg))
@@ -87,10 +109,10 @@ util::Result<void> drop_privileges(const Config& cfg) {
               {{"reason", "every listener is on loopback and server.user is not set; set it for production"}});
     return {};
   }
-  const passwd* pw = ::getpwnam(cfg.server.user.c_str());
-  if (!pw) return util::fail("server.user: no such user '" + cfg.server.user + "'");
-  const uid_t uid = pw->pw_uid;
-  const gid_t gid = pw->pw_gid;
+  const auto ids = find_user(cfg.server.user);
+  if (!ids) return util::fail("server.user: no such user '" + cfg.server.user + "'");
+  const uid_t uid = ids->uid;
+  const gid_t gid = ids->gid;
   if (uid == 0) return util::fail("server.user '" + cfg.server.user + "' is root");
   if (auto handed = hand_over(cfg.server.data_dir, uid, gid); !handed) return handed;
   if (::initgroups(cfg.server.user.c_str(), gid) != 0) return util::fail("initgroups: " + errno_text());

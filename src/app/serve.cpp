@@ -16,42 +16,43 @@
 #include <thread>
 
 #include "app/admin_api.h"
+#include "app/api_auth.h"
+#include "app/attachments_setup.h"
 #include "app/config.h"
+#include "app/console_api.h"
+#include "app/console_static.h"
+#include "app/dmarc_reports.h"
+#include "app/links_setup.h"
+#include "app/metrics.h"
 #include "app/milter_setup.h"
 #include "app/privileges.h"
-#include "app/session_api.h"
-#include "app/console_static.h"
-#include "app/console_api.h"
-#include "app/resolver_setup.h"
-#include "app/rules_setup.h"
-#include "app/trace_wiring.h"
-#include "app/tls_setup.h"
-#include "filters/partner/partner_filter.h"
-#include "filters/rules/disclaimer.h"
-#include "store/stores.h"
-#include "store/recorder/trace_recorder.h"
-#include "app/signing_setup.h"
-#include "app/links_setup.h"
-#include "auth/dmarc/psl.h"
-#include "app/attachments_setup.h"
-#include "filters/auth/auth_filter.h"
-#include "http/server.h"
-#include "log/log.h"
-#include "app/api_auth.h"
-#include "app/dmarc_reports.h"
-#include "app/tlsrpt_reports.h"
-#include "app/metrics.h"
 #include "app/quarantine_actions.h"
 #include "app/quarantine_api.h"
 #include "app/quarantine_digest.h"
-#include "app/rules_api.h"
 #include "app/quarantine_service.h"
 #include "app/records_setup.h"
+#include "app/resolver_setup.h"
+#include "app/rules_api.h"
+#include "app/rules_setup.h"
+#include "app/session_api.h"
+#include "app/signing_setup.h"
+#include "app/tls_setup.h"
+#include "app/tlsrpt_reports.h"
+#include "app/trace_wiring.h"
+#include "auth/dmarc/psl.h"
+#include "filters/auth/auth_filter.h"
+#include "filters/partner/partner_filter.h"
+#include "filters/rules/disclaimer.h"
+#include "http/server.h"
+#include "log/log.h"
 #include "pipeline/chain.h"
 #include "queue/maildir_transport.h"
 #include "queue/manager.h"
 #include "smtp/client/smtp_transport.h"
 #include "smtp/server/server.h"
+#include "store/recorder/trace_recorder.h"
+#include "store/stores.h"
+#include "util/errno_message.h"
 #include "util/strings.h"
 
 namespace mailmoat::app {
@@ -62,7 +63,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-void fatal(const std::string& message) { std::fprintf(stderr, "mailmoat: error: %s\n", message.c_str()); }
+void fatal(const std::string& message) { (void)std::fprintf(stderr, "mailmoat: error: %s\n", message.c_str()); }
 
 // The data directory must exist and accept a durable write before we accept mail into it.
 std::string check_data_dir(const std::string& dir) {
@@ -71,12 +72,12 @@ std::string check_data_dir(const std::string& dir) {
   if (ec) return "data directory " + dir + " cannot be created: " + ec.message();
   std::string probe = (fs::path(dir) / ".write-test").string();
   int fd = ::open(probe.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return "data directory " + dir + " is not writable: " + std::strerror(errno);
+  if (fd < 0) return "data directory " + dir + " is not writable: " + util::errno_message(errno);
   bool ok = ::write(fd, "x", 1) == 1 && ::fsync(fd) == 0;
   int saved = errno;
   ::close(fd);
   ::unlink(probe.c_str());
-  if (!ok) return "data directory " + dir + " is not writable: " + std::strerror(saved);
+  if (!ok) return "data directory " + dir + " is not writable: " + util::errno_message(saved);
   return {};
 }
 
@@ -88,7 +89,7 @@ std::string check_tls_files(const Config& cfg) {
       std::ifstream in(*file);
       if (!in)
         return "smtp.listener[" + std::to_string(i) + "] (" + l.name + "): cannot read TLS file " + *file + ": " +
-               std::strerror(errno);
+               util::errno_message(errno);
     }
   }
   return {};
@@ -190,7 +191,7 @@ void write_ready_file(const std::string& path, const nlohmann::json& j) {
 int serve(const ServeOptions& options) {
   LoadResult loaded = load_config(options.config_path, options.overrides);
   if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    for (const auto& e : loaded.errors) (void)std::fprintf(stderr, "%s\n", e.to_string().c_str());
     fatal("the configuration has errors; nothing was started");
     return 1;
   }

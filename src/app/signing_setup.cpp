@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "auth/dkim/signature.h"
+#include "util/errno_message.h"
 
 namespace mailmoat::app {
 
@@ -13,7 +14,7 @@ namespace dkim = auth::dkim;
 
 util::Result<dkim::PrivateKey> read_private_key(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return util::fail("cannot read key file " + path + ": " + std::strerror(errno));
+  if (!in) return util::fail("cannot read key file " + path + ": " + util::errno_message(errno));
   std::ostringstream text;
   text << in.rdbuf();
   auto key = dkim::load_private_key(text.str());

@@ -80,7 +80,7 @@ std::vector<std::string> TlsRptReporter::addresses(const std::string& host) {
 // §5.4: POST the gzip report as application/tlsrpt+gzip; the host is resolved by the gateway's resolver.
 util::Result<int> TlsRptReporter::post_report(const std::string& url, const std::string& gz) {
   std::string host = url.substr(8);
-  host = host.substr(0, host.find_first_of("/:"));
+  host.resize(std::min(host.size(), host.find_first_of("/:")));
   auto found = addresses(host);
   if (found.empty()) return util::fail("no address for " + host);
   util::Result<int> last = util::fail("no address for " + host);

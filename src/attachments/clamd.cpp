@@ -49,7 +49,7 @@ Analysis ClamdClient::scan(std::string_view content, std::chrono::milliseconds l
     if (n <= 0) break;
     reply.append(buf, static_cast<std::size_t>(n));
   }
-  reply = reply.substr(0, reply.find('\0'));
+  reply.resize(std::min(reply.size(), reply.find('\0')));
   while (!reply.empty() && (reply.back() == '\n' || reply.back() == '\r')) reply.pop_back();
   if (reply.size() > 6 && reply.compare(reply.size() - 6, 6, " FOUND") == 0) {
     auto colon = reply.find(": ");

@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "util/errno_message.h"
+
 namespace mailmoat::attachments {
 
 Fd::~Fd() {
@@ -35,7 +37,7 @@ std::string connect_to(const std::string& address, Fd& s, Clock::time_point dead
     std::memcpy(sa.sun_path, path.c_str(), path.size());
     s.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (connect(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 && errno != EINPROGRESS)
-      return std::string("connect ") + path + ": " + std::strerror(errno);
+      return std::string("connect ") + path + ": " + util::errno_message(errno);
   } else {
     auto colon = address.rfind(':');
     if (colon == std::string::npos) return "address is not unix:/path or host:port";
@@ -48,13 +50,13 @@ std::string connect_to(const std::string& address, Fd& s, Clock::time_point dead
     s.fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int rc = connect(s.fd, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
-    if (rc != 0 && errno != EINPROGRESS) return std::string("connect ") + address + ": " + std::strerror(errno);
+    if (rc != 0 && errno != EINPROGRESS) return std::string("connect ") + address + ": " + util::errno_message(errno);
   }
   if (!wait_for(s.fd, POLLOUT, deadline)) return "connect timed out";
   int err = 0;
   socklen_t len = sizeof err;
   getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
-  return err ? std::string("connect: ") + std::strerror(err) : "";
+  return err ? std::string("connect: ") + util::errno_message(err) : "";
 }
 
 std::string send_all(int fd, std::string_view data, Clock::time_point deadline) {

@@ -9,9 +9,8 @@ namespace mailmoat::attachments {
 namespace {
 
 struct Cookie {
-  magic_t m = nullptr;
-  Cookie() {
-    m = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
+  magic_t m;
+  Cookie() : m(magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR)) {
     if (m && magic_load(m, nullptr) != 0) {
       magic_close(m);
       m = nullptr;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 
+#include "util/errno_message.h"
 #include "util/host_port.h"
 #include "util/strings.h"
 
@@ -70,7 +71,7 @@ util::Result<ClientResponse> request(const std::string& host_port, const std::st
   if (!hp) return util::fail(hp.error().message);
   bool v6 = hp->host.find(':') != std::string::npos;
   int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return util::fail(std::string("socket: ") + std::strerror(errno));
+  if (fd < 0) return util::fail(std::string("socket: ") + util::errno_message(errno));
   sockaddr_storage ss{};
   socklen_t len;
   if (v6) {
@@ -91,7 +92,7 @@ util::Result<ClientResponse> request(const std::string& host_port, const std::st
   if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
     int e = errno;
     ::close(fd);
-    return util::fail("cannot connect to " + host_port + ": " + std::strerror(e) + " (is mailmoat serve running?)");
+    return util::fail("cannot connect to " + host_port + ": " + util::errno_message(e) + " (is mailmoat serve running?)");
   }
   Channel channel(fd);
   if (!pinned_cert.empty())

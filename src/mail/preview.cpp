@@ -225,6 +225,7 @@ struct TextBuilder {
 }  // namespace
 
 std::string html_to_text(std::string_view html, std::size_t limit) {
+  // cppcheck-suppress invalidLifetime ; false positive: html outlives the parse (cppcheck 2.10)
   GumboOutput* doc = gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size());
   TextBuilder b;
   // Each entry: a node to visit, or (node, true) to close an element after its children.

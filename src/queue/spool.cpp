@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/crc32.h"
+#include "util/errno_message.h"
 
 namespace mailmoat::queue {
 
@@ -19,7 +20,7 @@ namespace {
 
 constexpr char kMagic[4] = {'M', 'M', 'Q', '1'};
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string errno_text(const std::string& what) { return what + ": " + util::errno_message(errno); }
 
 void put_le(std::string& out, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) out += static_cast<char>((v >> (8 * i)) & 0xFF);
@@ -153,7 +154,7 @@ void load_recipients(const nlohmann::json& rs, QueuedMessage& m) {
 
 }  // namespace
 
-QueueIdGenerator::QueueIdGenerator(std::string node_id) : node_(sanitize_node_id(node_id)) {}
+QueueIdGenerator::QueueIdGenerator(std::string_view node_id) : node_(sanitize_node_id(node_id)) {}
 
 std::string QueueIdGenerator::next(std::int64_t unix_micros) {
   std::lock_guard lock(mu_);
@@ -326,6 +327,7 @@ RecoveryReport Spool::recover() {
   auto list = [](const std::string& dir) {
     std::vector<std::string> names;
     if (DIR* d = ::opendir(dir.c_str())) {
+      // cppcheck-suppress readdirCalled ; this DIR is this thread's own, which glibc makes safe; readdir_r is deprecated
       while (dirent* e = ::readdir(d))
         if (e->d_name[0] != '.') names.emplace_back(e->d_name);
       ::closedir(d);

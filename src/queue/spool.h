@@ -18,7 +18,7 @@ namespace mailmoat::queue {
 
 class QueueIdGenerator {
  public:
-  explicit QueueIdGenerator(std::string node_id);
+  explicit QueueIdGenerator(std::string_view node_id);
   // Unique across restarts (time-based) and nodes (node id suffix).
   std::string next(std::int64_t unix_micros);
 

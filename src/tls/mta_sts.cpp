@@ -65,6 +65,7 @@ std::optional<MtaSts::Cached> MtaSts::cached(const std::string& domain) const {
 // host's certificate not verifying is sts-webpki-invalid, anything else on the
 // way to a 200 text/plain answer (no address, connect, timeout, HTTP status)
 // sts-policy-fetch-error.
+// cppcheck-suppress passedByValue ; a coroutine keeps its own copy across suspensions
 awaitable<MtaSts::Fetched> MtaSts::fetch(std::string domain, std::string address) {
   const std::string host = "mta-sts." + domain;
   const std::string fetch_error = "sts-policy-fetch-error";

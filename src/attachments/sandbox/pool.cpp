@@ -15,6 +15,7 @@
 
 #include "attachments/sandbox/ipc.h"
 #include "log/log.h"
+#include "util/errno_message.h"
 
 extern char** environ;
 
@@ -149,7 +150,7 @@ WorkerPool::~WorkerPool() {
 bool WorkerPool::spawn(Worker& out, std::string& error) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-    error = std::string("socketpair: ") + std::strerror(errno);
+    error = std::string("socketpair: ") + util::errno_message(errno);
     return false;
   }
   // Everything the child needs is built before fork (no allocation after it).
@@ -178,7 +179,7 @@ bool WorkerPool::spawn(Worker& out, std::string& error) {
 
   pid_t pid = fork();
   if (pid < 0) {
-    error = std::string("fork: ") + std::strerror(errno);
+    error = std::string("fork: ") + util::errno_message(errno);
     close(sv[0]);
     close(sv[1]);
     return false;

@@ -22,6 +22,7 @@
 #include "attachments/sandbox/ipc.h"
 #include "attachments/true_type.h"
 #include "attachments/yara_rules.h"
+#include "util/errno_message.h"
 
 namespace mailmoat::attachments::sandbox {
 namespace {
@@ -121,17 +122,21 @@ std::string install_seccomp() {
   }
   rc = seccomp_load(ctx);
   seccomp_release(ctx);
-  return rc == 0 ? "" : "seccomp_load failed: " + std::string(std::strerror(-rc));
+  return rc == 0 ? "" : "seccomp_load failed: " + util::errno_message(-rc);
 }
 
 // Forbidden actions for the sandbox test; each should kill the worker.
 void try_forbidden(const std::string& action) {
   if (action == "socket") {
     int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    std::fprintf(stderr, "analyze-worker: socket() returned %d\n", s);
+    (void)std::fprintf(stderr, "analyze-worker: socket() returned %d\n", s);
+    if (s >= 0) ::close(s);
   } else if (action == "write") {
     int fd = ::open("/tmp/mailmoat-sandbox-escape", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) (void)!::write(fd, "escaped\n", 8);
+    if (fd >= 0) {
+      (void)!::write(fd, "escaped\n", 8);
+      ::close(fd);
+    }
   } else if (action == "exec") {
     ::execl("/bin/sh", "sh", "-c", "touch /tmp/mailmoat-sandbox-exec", static_cast<char*>(nullptr));
   } else if (action == "allocate") {
@@ -185,7 +190,7 @@ std::string confine(const WorkerOptions& o) {
 int run_worker(const WorkerOptions& o) {
   std::string error = confine(o);
   if (!error.empty()) {
-    std::fprintf(stderr, "analyze-worker: %s\n", error.c_str());
+    (void)std::fprintf(stderr, "analyze-worker: %s\n", error.c_str());
     _exit(3);
   }
   // _exit, not return: exit handlers (and sanitizer reports) may need system

@@ -31,7 +31,7 @@ void resolve_keys(Verification verification, dns::Resolver& resolver, std::move_
   state->outstanding = queries.size();
   for (auto& q : queries) {
     std::string name = q.name;
-    resolver.resolve(std::move(q), [state, name](dns::Answer answer) {
+    resolver.resolve(std::move(q), [state, name](const dns::Answer& answer) {
       state->verification.add_key_answer(name, answer);
       if (--state->outstanding == 0) state->done(state->finish(state->verification));
     });

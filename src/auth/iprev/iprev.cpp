@@ -51,11 +51,11 @@ dns::Task<IprevResult> check_task(dns::Resolver& resolver, dns::IpAddress ip, in
   co_return r;
 }
 
-void check(dns::Resolver& resolver, dns::IpAddress ip, std::move_only_function<void(IprevResult)> done) {
+void check(dns::Resolver& resolver, const dns::IpAddress& ip, std::move_only_function<void(IprevResult)> done) {
   dns::start(check_task(resolver, ip), [done = std::move(done)](IprevResult r) mutable { done(std::move(r)); });
 }
 
-IprevResult check(dns::ZoneResolver& resolver, dns::IpAddress ip) {
+IprevResult check(dns::ZoneResolver& resolver, const dns::IpAddress& ip) {
   std::optional<IprevResult> out;
   check(static_cast<dns::Resolver&>(resolver), ip, [&out](IprevResult r) { out = std::move(r); });
   return std::move(*out);

@@ -27,7 +27,7 @@ struct IprevResult {
 };
 
 dns::Task<IprevResult> check_task(dns::Resolver& resolver, dns::IpAddress ip, int max_names = 10);
-void check(dns::Resolver& resolver, dns::IpAddress ip, std::move_only_function<void(IprevResult)> done);
-IprevResult check(dns::ZoneResolver& resolver, dns::IpAddress ip);
+void check(dns::Resolver& resolver, const dns::IpAddress& ip, std::move_only_function<void(IprevResult)> done);
+IprevResult check(dns::ZoneResolver& resolver, const dns::IpAddress& ip);
 
 }  // namespace mailmoat::auth::iprev

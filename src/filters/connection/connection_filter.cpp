@@ -143,7 +143,7 @@ void ConnectionFilter::on_message(pipeline::MessageContext& ctx, Done done) {
   }
   for (const auto& [zone, name] : queries)
     resolver_.resolve(dns::Question{name, dns::RecordType::a},
-                      [lookups, zone, this](dns::Answer a) { lookups->answer(zone, a, config_); });
+                      [lookups, zone, this](const dns::Answer& a) { lookups->answer(zone, a, config_); });
 }
 
 }  // namespace mailmoat::filters

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "util/errno_message.h"
 #include "util/strings.h"
 
 namespace mailmoat::queue {
@@ -22,7 +23,7 @@ bool make_dir(const std::string& d) { return ::mkdir(d.c_str(), 0700) == 0 || er
 RecipientResult local_failure(const std::string& what, bool permanent = false) {
   RecipientResult r;
   r.outcome = permanent ? RecipientResult::Outcome::failed : RecipientResult::Outcome::deferred;
-  r.reply = (permanent ? "550 5.2.0 " : "451 4.3.0 ") + what + ": " + std::strerror(errno);
+  r.reply = (permanent ? "550 5.2.0 " : "451 4.3.0 ") + what + ": " + util::errno_message(errno);
   r.remote = "maildir";
   return r;
 }

@@ -21,7 +21,7 @@ std::optional<std::string> ConnectionLimiter::admit(const std::string& ip, Clock
   return std::nullopt;
 }
 
-void ConnectionLimiter::set_limits(ConnectionLimits limits) {
+void ConnectionLimiter::set_limits(const ConnectionLimits& limits) {
   std::lock_guard lock(mu_);
   limits_ = limits;
 }

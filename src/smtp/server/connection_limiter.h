@@ -21,11 +21,11 @@ struct ConnectionLimits {
 class ConnectionLimiter {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit ConnectionLimiter(ConnectionLimits limits) : limits_(limits) {}
+  explicit ConnectionLimiter(const ConnectionLimits& limits) : limits_(limits) {}
   // nullopt: admitted (call release() when it ends); otherwise the reason it was refused.
   std::optional<std::string> admit(const std::string& ip, Clock::time_point now = Clock::now());
   void release(const std::string& ip);
-  void set_limits(ConnectionLimits limits);
+  void set_limits(const ConnectionLimits& limits);
   std::size_t active() const;
   bool busy() const;  // above 80% of the total
 

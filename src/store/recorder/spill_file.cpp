@@ -8,11 +8,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "util/errno_message.h"
+
 namespace mailmoat::store::recorder {
 namespace {
 
 std::unexpected<util::Error> sys_fail(const std::string& what, const std::string& path) {
-  return util::fail("trace spill: " + what + " " + path + ": " + std::strerror(errno));
+  return util::fail("trace spill: " + what + " " + path + ": " + util::errno_message(errno));
 }
 
 bool pread_all(int fd, char* buf, std::size_t n, std::uint64_t off) {
