@@ -3,8 +3,12 @@
 // synchronously inside resolve(), follows CNAMEs (up to 8), and can be told
 // that a name SERVFAILs or times out: such a failure applies to every query
 // for that name whose type has no records there (the OpenSPF suite's TIMEOUT).
+// Once loaded, resolve() may run on several threads at once (the gateway's
+// I/O threads with dns.zone_files): the records are only read, the query
+// count is atomic.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -21,6 +25,11 @@ namespace mailmoat::dns {
 class ZoneResolver : public Resolver {
  public:
   static constexpr std::uint32_t default_ttl = 3600;
+
+  ZoneResolver() = default;
+  // Movable while it is being built (helpers return one); the count moves along.
+  ZoneResolver(ZoneResolver&& o) noexcept
+      : nodes_(std::move(o.nodes_)), authenticated_(o.authenticated_), queries_(o.queries()) {}
 
   // Master-file text (zone_file.h); names relative to `origin` ("" = root).
   // Errors read "SOURCE:LINE: reason"; records before the error are kept.
@@ -51,8 +60,8 @@ class ZoneResolver : public Resolver {
   void resolve(Question question, Callback done) override;
   Answer lookup(const Question& question) const;
 
-  std::size_t queries() const { return queries_; }
-  void reset_query_count() { queries_ = 0; }
+  std::size_t queries() const { return queries_.load(std::memory_order_relaxed); }
+  void reset_query_count() { queries_.store(0, std::memory_order_relaxed); }
 
  private:
   struct Node {
@@ -69,7 +78,7 @@ class ZoneResolver : public Resolver {
 
   std::map<std::string, Node, std::less<>> nodes_;
   bool authenticated_ = false;
-  std::size_t queries_ = 0;
+  std::atomic<std::size_t> queries_{0};  // a statistic: no ordering needed
 };
 
 // Lower-cases and drops one trailing dot: the key form of a domain name.

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <random>
 #include <cstring>
@@ -154,6 +156,20 @@ HttpReply http_request(const std::string& host_port, const std::string& method, 
 
 Gateway::~Gateway() {
   if (pid_ > 0) stop(std::chrono::seconds(5));
+  fail_on_sanitizer_reports();
+}
+
+void Gateway::fail_on_sanitizer_reports() {
+  const std::string text = log();
+  if (text.size() <= log_checked_) return;
+  const std::size_t at = text.find("ThreadSanitizer", log_checked_);
+  log_checked_ = text.size();
+  if (at == std::string::npos) return;
+  // From the start of the report's line, enough for both stacks.
+  const std::size_t line = text.rfind('\n', at);
+  const std::size_t from = line == std::string::npos ? 0 : line + 1;
+  ADD_FAILURE() << "the gateway reported a ThreadSanitizer finding:\n"
+                << text.substr(from, 12000);
 }
 
 bool Gateway::start(const std::vector<std::string>& overrides, const std::string& config_file) {
@@ -203,6 +219,7 @@ bool Gateway::start(const std::vector<std::string>& overrides, const std::string
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      fail_on_sanitizer_reports();
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -218,6 +235,7 @@ int Gateway::stop(std::chrono::seconds timeout) {
   while (std::chrono::steady_clock::now() < deadline) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      fail_on_sanitizer_reports();
       return decode_status(status);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -225,6 +243,7 @@ int Gateway::stop(std::chrono::seconds timeout) {
   kill(pid_, SIGKILL);
   waitpid(pid_, &status, 0);
   pid_ = -1;
+  fail_on_sanitizer_reports();
   return decode_status(status);
 }
 
@@ -234,6 +253,7 @@ void Gateway::kill9() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+  fail_on_sanitizer_reports();
 }
 
 SmtpClient::~SmtpClient() { close(); }

@@ -257,6 +257,9 @@ TEST(RecorderPostgres, PostgresStoppedMidRunAndStartedAgainLosesNothing) {
   for (const auto& id : ids)
     producers.emplace_back([&, id] {
       for (int n = 0; n < kPerId; ++n) {
+        // The second half is recorded while PostgreSQL is down, however slow
+        // the machine (or a sanitizer) makes stopping it.
+        while (n == kPerId / 2 && !stopped) std::this_thread::sleep_for(1ms);
         (*r)->record(n == 0 ? message_event(id, n) : step_event(id, n));
         if (n % 50 == 0) std::this_thread::sleep_for(10ms);
       }
