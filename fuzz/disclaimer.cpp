@@ -10,6 +10,7 @@
 
 #include "filters/rules/disclaimer.h"
 #include "mail/message.h"
+#include "pipeline/chain.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
@@ -20,8 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto result = mailmoat::filters::add_disclaimer(message, request);
   if (result.body) {
     if (!parsed || result.parts == 0 || !result.refused.empty()) std::abort();
-    // As the filter chain writes it (pipeline::apply_edits): a new body always follows an empty line.
-    std::string out = std::string(parsed->header_section()) + (parsed->has_separator() ? "" : "\r\n") + *result.body;
+    // Written as the filter chain writes it.
+    std::string out = message;
+    mailmoat::pipeline::Edits edits;
+    edits.body = *result.body;
+    mailmoat::pipeline::apply_edits(out, edits);
     if (!mailmoat::mail::Message::parse(out)) std::abort();
   } else {
     if (result.refused.empty()) std::abort();

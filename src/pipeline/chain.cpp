@@ -80,6 +80,9 @@ void apply_edits(std::string& message, const Edits& edits) {
     std::size_t eol = header.find("\r\n", pos);
     std::size_t next = eol == std::string::npos ? header.size() : eol + 2;
     std::string line = header.substr(pos, next - pos);
+    // A message that ends inside its last field (BDAT allows it) gets that line ended, so an
+    // appended field or the empty line before a new body does not run into it.
+    if (eol == std::string::npos) line += "\r\n";
     if (!fields.empty() && !line.empty() && (line[0] == ' ' || line[0] == '\t'))
       fields.back() += line;
     else

@@ -89,6 +89,17 @@ TEST(Disclaimer, HeaderOnlyMessageGetsTheEmptyLineBeforeItsNewBody) {
   EXPECT_EQ(parsed->fields().size(), 3u);
 }
 
+// The second one: the message even ends inside its last field (possible with
+// BDAT). The field is ended before the empty line and the new body.
+TEST(Disclaimer, MessageEndingInsideItsLastFieldGetsThatLineEnded) {
+  Outcome r = run("Subject: hi\r\nX-Folded: a\r\n\tb", request("Confidential."));
+  EXPECT_EQ(r.message, "Authentication-Results: mx; spf=pass\r\nSubject: hi\r\nX-Folded: a\r\n\tb\r\n\r\n"
+                       "\r\nConfidential.\r\n");
+  auto parsed = mail::Message::parse(r.message);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->fields().size(), 3u);
+}
+
 TEST(Disclaimer, PrependPutsItFirstInTextAndAfterBodyTagInHtml) {
   Outcome text = run("Subject: hi\r\n\r\nHello\r\n", request("NOTICE", "wrap", true));
   EXPECT_EQ(body_of(text.message), "NOTICE\r\n\r\nHello\r\n");
