@@ -22,17 +22,19 @@ int hex_value(char c) {
   return -1;
 }
 
-// Each field is length-prefixed so that no choice of field values can make two
-// different links share one MAC input.
-std::string mac_input(const LinkFields& f) {
-  std::string in = "mailmoat-link-v1";
-  for (const std::string* part : {&f.url, &f.message, &f.recipient}) {
-    in += '\n';
-    in += std::to_string(part->size());
-    in += ':';
-    in += *part;
-  }
-  return in;
+constexpr std::string_view kMacPrefix = "mailmoat-link-v1";
+
+// Each field is length-prefixed ("\n" <decimal length> ":" <value>) so that no
+// choice of field values can make two different links share one MAC input.
+void absorb(crypto_auth_hmacsha256_state& state, const std::string& field) {
+  char prefix[24];
+  prefix[0] = '\n';
+  std::size_t n = 1;
+  std::string digits = std::to_string(field.size());
+  for (char d : digits) prefix[n++] = d;
+  prefix[n++] = ':';
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(prefix), n);
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(field.data()), field.size());
 }
 
 }  // namespace
@@ -103,17 +105,24 @@ util::Result<LinkSigner> LinkSigner::create(std::string public_url, std::vector<
     return util::fail("public URL must be scheme://host[:port] without a path: " + public_url);
   LinkSigner s;
   s.public_url_ = std::move(public_url);
-  s.keys_ = std::move(keys);
+  for (std::string& key : keys) {
+    KeyedState state;
+    crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+    crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(kMacPrefix.data()), kMacPrefix.size());
+    s.keyed_.push_back(state);
+    sodium_memzero(key.data(), key.size());  // only the keyed states are kept
+  }
   return s;
 }
 
-std::string LinkSigner::tag_for(const std::string& key, const LinkFields& fields) const {
-  std::string in = mac_input(fields);
+std::string LinkSigner::tag_for(const KeyedState& keyed, const LinkFields& fields) const {
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256_state state;
-  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
-  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(in.data()), in.size());
+  KeyedState state = keyed;
+  absorb(state, fields.url);
+  absorb(state, fields.message);
+  absorb(state, fields.recipient);
   crypto_auth_hmacsha256_final(&state, mac);
+  sodium_memzero(&state, sizeof state);
   return base64url_encode(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
 }
 
@@ -123,14 +132,14 @@ std::string LinkSigner::wrap(const LinkFields& fields) const {
   link += "u=" + percent_encode(fields.url);
   link += "&m=" + percent_encode(fields.message);
   link += "&r=" + percent_encode(fields.recipient);
-  link += "&s=" + tag_for(keys_.front(), fields);
+  link += "&s=" + tag_for(keyed_.front(), fields);
   return link;
 }
 
 bool LinkSigner::verify(const ParsedLink& link) const {
   bool ok = false;
-  for (const auto& key : keys_) {
-    std::string expected = tag_for(key, link.fields);
+  for (const auto& keyed : keyed_) {
+    std::string expected = tag_for(keyed, link.fields);
     // Constant time in the tag's content; the length of a valid tag is public.
     if (expected.size() == link.tag.size() && sodium_memcmp(expected.data(), link.tag.data(), expected.size()) == 0)
       ok = true;

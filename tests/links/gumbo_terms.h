@@ -5,6 +5,7 @@
 // keeps the part's bytes (a Latin-1 part is not invalid UTF-8) and, as the HTML
 // standard's input stream does, keeps control characters (they are parse errors,
 // not replaced); the URL is percent-encoded into the rewritten link either way.
+// A run of U+FFFD (replaced or written) compares as one.
 #pragma once
 
 #include <string>
@@ -31,12 +32,13 @@ inline std::string as_gumbo_reads(std::string_view s) {
       for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
       ok = cp >= (n == 2 ? 0x80u : n == 3 ? 0x800u : 0x10000u) && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
     }
-    if (ok && !gumbo_replaces(cp)) {
+    if (ok && !gumbo_replaces(cp) && cp != 0xFFFD) {
       out.append(s.substr(i, n));
       i += n;
     } else {
-      // One U+FFFD per lone byte, or per lead byte with the continuation bytes it has.
-      out += "\xEF\xBF\xBD";
+      // How many U+FFFD an invalid sequence makes differs between decoders (gumbo: one
+      // per byte; WHATWG: one per maximal subpart): a run of them counts as one.
+      if (!out.ends_with("\xEF\xBF\xBD")) out += "\xEF\xBF\xBD";
       std::size_t end = ok ? i + n : i + 1;
       while (!ok && n > 1 && end < s.size() && end < i + n && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80)
         ++end;

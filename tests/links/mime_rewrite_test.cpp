@@ -1,6 +1,7 @@
 // Byte-level guarantees of the rewriter: only URL attribute values change in
 // HTML (whatever their quoting), lines stay within 998 octets, bad input is
 // left as it is with a reason, and nothing outside a rewritten part moves.
+#include "links/gmime_adaptor.h"
 #include "links/mime_rewrite.h"
 
 #include <gtest/gtest.h>
@@ -51,6 +52,34 @@ TEST(MimeRewrite, QuotedPrintableKeepsLinesShort) {
   std::size_t start = 0;
   for (std::size_t nl; (nl = outcome.body->find("\r\n", start)) != std::string::npos; start = nl + 2)
     EXPECT_LE(nl - start, 76u);
+}
+
+// mailmoat's own quoted-printable and base64 encoders, read back by GMime's decoders:
+// the bytes come back (a bare LF as a line break, CRLF), lines stay within 76.
+TEST(MimeRewrite, EncodersRoundTripThroughGMime) {
+  using gmime::TransferEncoding;
+  std::string text = "plain line\r\ntrailing space \r\ntrailing tab\t\r\n=equals= and =3D\r\n";
+  text += std::string(200, 'x') + "\r\n" + std::string(74, 'y') + "=\r\n" + std::string(75, ' ') + "z\r\n";
+  text += "8-bit \xC3\xA9\xFF\x01\x7F controls, a bare CR\r here\r\n\r\nend with space ";
+  for (int i = 0; i < 256; ++i) text += static_cast<char>(i == '\n' || i == '\r' ? 'n' : i);
+  for (auto encoding : {TransferEncoding::quoted_printable, TransferEncoding::base64}) {
+    std::string encoded = gmime::encode(text, encoding);
+    std::size_t start = 0;
+    while (start < encoded.size()) {
+      std::size_t end = encoded.find("\r\n", start);
+      if (end == std::string::npos) end = encoded.size();
+      EXPECT_LE(end - start, 76u) << encoded.substr(start, end - start);
+      EXPECT_EQ(encoded.substr(start, end - start).find('\n'), std::string::npos);
+      if (end > start && encoding == TransferEncoding::quoted_printable) {
+        char last = encoded[end - 1];
+        EXPECT_TRUE(last != ' ' && last != '\t') << "trailing white space: " << encoded.substr(start, end - start);
+      }
+      start = end + 2;
+    }
+    EXPECT_EQ(gmime::decode(encoded, encoding), text) << static_cast<int>(encoding);
+  }
+  std::string lf = "a\nb\n";
+  EXPECT_EQ(gmime::encode(lf, TransferEncoding::quoted_printable), "a\r\nb\r\n");
 }
 
 TEST(MimeRewrite, OtherPartsAndSeparatorsStayByteForByte) {

@@ -24,6 +24,26 @@ TEST(LinkToken, HasTheDocumentedVersionedForm) {
   EXPECT_TRUE(signer->verify(*parsed));
 }
 
+// The tag is the documented HMAC, computed here from its definition in docs/links.md
+// (one HMAC over the whole input), so the precomputed per-key state changes nothing.
+TEST(LinkToken, TagIsTheDocumentedHmac) {
+  auto signer = LinkSigner::create("https://links.example.net", {kKey1});
+  ASSERT_TRUE(signer);
+  LinkFields f{"https://shop.example/\xC3\xA9?x=1", "Q123", ""};
+  std::string in = "mailmoat-link-v1";
+  for (const std::string* part : {&f.url, &f.message, &f.recipient}) in += "\n" + std::to_string(part->size()) + ":" + *part;
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(kKey1.data()), kKey1.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(in.data()), in.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  std::string expected = base64url_encode(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
+  std::string link = signer->wrap(f);
+  EXPECT_EQ(link.substr(link.find("&s=") + 3), expected);
+  // Twice with one signer: the keyed state is copied, never consumed.
+  EXPECT_EQ(signer->wrap(f), link);
+}
+
 TEST(LinkToken, AnyConfiguredKeyVerifiesButOnlyTheFirstSigns) {
   auto old_signer = LinkSigner::create("https://l.example", {kKey2});
   auto rotated = LinkSigner::create("https://l.example", {kKey1, kKey2});
