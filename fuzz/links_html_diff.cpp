@@ -8,6 +8,7 @@
 // HtmlScanDiff.IntendedDifferences). <isindex>, which gumbo 0.10 still turns into
 // a form and browsers no longer do, is not compared.
 #include <cstddef>
+#include <cctype>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -30,6 +31,19 @@ bool mentions_isindex(std::string_view s) {
   return false;
 }
 
+// gumbo 0.10 overflows on a numeric character reference of many digits and then
+// misreads what follows ("&#x1100ffffffffffffffnle" gives "&le"); the standard
+// consumes every digit and gives U+FFFD (HtmlScanDiff.IntendedDifferences).
+bool long_numeric_reference(std::string_view s) {
+  for (std::size_t at = s.find("&#"); at != std::string_view::npos; at = s.find("&#", at + 2)) {
+    std::size_t k = at + 2, digits = 0;
+    if (k < s.size() && (s[k] == 'x' || s[k] == 'X')) ++k;
+    while (k < s.size() && std::isxdigit(static_cast<unsigned char>(s[k]))) ++k, ++digits;
+    if (digits > 7) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -38,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // scanner, and clean_attribute_url then trims it at either end of a URL: not comparable.
   for (unsigned char c : html)
     if ((c >= 0x01 && c <= 0x08) || c == 0x0B || (c >= 0x0E && c <= 0x1F) || c == 0x7F) return 0;
-  if (mentions_isindex(html)) return 0;
+  if (mentions_isindex(html) || long_numeric_reference(html)) return 0;
   for (bool images : {false, true}) {
     auto mine = mailmoat::links::find_html_urls(html, {images});
     auto oracle = mailmoat::links::gumbo_find_html_urls(html, {images});

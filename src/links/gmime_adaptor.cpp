@@ -3,6 +3,7 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <mutex>
 
@@ -22,43 +23,73 @@ void ensure_init() {
 // end of a line are =XX; encoded lines stay within 76 characters with soft breaks.
 // Written here rather than through GMime's LF-only encoder, which needed the text
 // converted to LF and back: two copies of every part and most of the encoding time.
+enum QpClass : unsigned char { qp_literal, qp_space, qp_escape, qp_cr, qp_lf };
+
+constexpr std::array<QpClass, 256> qp_classes() {
+  std::array<QpClass, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = (c >= 33 && c <= 126 && c != '=') ? qp_literal : qp_escape;
+  t[' '] = t['\t'] = qp_space;
+  t['\r'] = qp_cr;
+  t['\n'] = qp_lf;
+  return t;
+}
+
+// Writes into a buffer sized for the worst case (every byte escaped, a soft break
+// every 25 escapes) through a pointer: no per-character capacity checks.
 std::string quoted_printable(std::string_view text) {
   static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() + text.size() / 16 + 16);
-  std::size_t col = 0;
+  static constexpr std::array<QpClass, 256> classes = qp_classes();
   const std::size_t n = text.size();
+  std::string out(n * 3 + (n * 3 / 64 + 4) * 3, '\0');
+  char* o = out.data();
+  const char* line = o;  // where the current encoded line starts
+  auto escape = [&](unsigned char c) {
+    if (o - line > 72) {  // 72 + 3 = 75, and the soft break's '=' makes 76
+      o[0] = '=', o[1] = '\r', o[2] = '\n';
+      o += 3;
+      line = o;
+    }
+    o[0] = '=', o[1] = hex[c >> 4], o[2] = hex[c & 15];
+    o += 3;
+  };
   for (std::size_t i = 0; i < n; ++i) {
     auto c = static_cast<unsigned char>(text[i]);
-    if (c == '\r' && i + 1 < n && text[i + 1] == '\n') {
-      out += "\r\n";
-      col = 0;
-      ++i;
-      continue;
+    switch (classes[c]) {
+      case qp_space:
+        if (i + 1 == n || text[i + 1] == '\n' || (text[i + 1] == '\r' && i + 2 < n && text[i + 2] == '\n')) {
+          escape(c);  // white space at the end of a line would be stripped in transport
+          break;
+        }
+        [[fallthrough]];
+      case qp_literal:
+        if (o - line > 74) {
+          o[0] = '=', o[1] = '\r', o[2] = '\n';
+          o += 3;
+          line = o;
+        }
+        *o++ = static_cast<char>(c);
+        break;
+      case qp_cr:
+        if (i + 1 < n && text[i + 1] == '\n') {
+          o[0] = '\r', o[1] = '\n';
+          o += 2;
+          line = o;
+          ++i;
+        } else {
+          escape(c);
+        }
+        break;
+      case qp_lf:
+        o[0] = '\r', o[1] = '\n';
+        o += 2;
+        line = o;
+        break;
+      case qp_escape:
+        escape(c);
+        break;
     }
-    if (c == '\n') {
-      out += "\r\n";
-      col = 0;
-      continue;
-    }
-    bool literal = c >= 33 && c <= 126 && c != '=';
-    if (c == ' ' || c == '\t') {
-      bool line_end = i + 1 == n || text[i + 1] == '\n' || (text[i + 1] == '\r' && i + 2 < n && text[i + 2] == '\n');
-      literal = !line_end;
-    }
-    std::size_t width = literal ? 1 : 3;
-    if (col + width > 75) {  // 75 and the soft break's '=' make 76
-      out += "=\r\n";
-      col = 0;
-    }
-    if (literal) {
-      out += static_cast<char>(c);
-    } else {
-      char escaped[3] = {'=', hex[c >> 4], hex[c & 15]};
-      out.append(escaped, 3);
-    }
-    col += width;
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }
 

@@ -38,6 +38,19 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// A tag or attribute name against a lower-case name, NUL bytes skipped. The standard
+// makes NUL U+FFFD (so "\0href" is not href), but gumbo and other lenient parsers
+// drop it; reporting such an attribute as a link errs on the safe side.
+bool name_equals(std::string_view raw, std::string_view name) {
+  std::size_t k = 0;
+  for (char c : raw) {
+    if (c == '\0') continue;
+    if (k == name.size() || lower(c) != name[k]) return false;
+    ++k;
+  }
+  return k == name.size();
+}
+
 void append_utf8(std::string& out, char32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);
@@ -267,10 +280,10 @@ class Scanner {
   void keep(Tag& tag, std::string_view name, std::size_t site, std::size_t site_length, std::string_view raw) {
     if (tag.end) return;
     Attr* slot = nullptr;
-    if (iequals(name, "href") || (foreign_ > 0 && iequals(name, "xlink:href"))) slot = &tag.href;
-    else if (iequals(name, "action")) slot = &tag.action;
-    else if (iequals(name, "src")) slot = &tag.src;
-    else if (iequals(name, "color") || iequals(name, "face") || iequals(name, "size")) tag.font_breakout = true;
+    if (name_equals(name, "href") || (foreign_ > 0 && name_equals(name, "xlink:href"))) slot = &tag.href;
+    else if (name_equals(name, "action")) slot = &tag.action;
+    else if (name_equals(name, "src")) slot = &tag.src;
+    else if (name_equals(name, "color") || name_equals(name, "face") || name_equals(name, "size")) tag.font_breakout = true;
     if (slot == nullptr || slot->present) return;  // the first of duplicate attributes counts
     *slot = {true, site, site_length, raw};
   }
@@ -278,10 +291,10 @@ class Scanner {
   // From the first character of the tag name to just past '>'; false on EOF.
   bool read_tag(Tag& tag) {
     std::size_t j = i_;
-    while (j < h_.size() && !is_space(h_[j]) && h_[j] != '/' && h_[j] != '>') {
+    for (; j < h_.size() && !is_space(h_[j]) && h_[j] != '/' && h_[j] != '>'; ++j) {
+      if (h_[j] == '\0') continue;  // see name_equals
       if (tag.name_length < sizeof tag.name - 1) tag.name[tag.name_length] = lower(h_[j]);
       ++tag.name_length;
-      ++j;
     }
     if (tag.name_length >= sizeof tag.name) tag.name_length = sizeof tag.name;  // matches nothing we look for
     return read_attributes(tag, j);

@@ -78,6 +78,11 @@ TEST(MimeRewrite, EncodersRoundTripThroughGMime) {
     }
     EXPECT_EQ(gmime::decode(encoded, encoding), text) << static_cast<int>(encoding);
   }
+  // Worst cases for the encoder's buffer: every byte escaped, every line full.
+  for (std::string big : {std::string(300000, '\xFF'), std::string(300000, '='), std::string(300000, 'a')}) {
+    std::string encoded = gmime::encode(big, TransferEncoding::quoted_printable);
+    EXPECT_EQ(gmime::decode(encoded, TransferEncoding::quoted_printable), big);
+  }
   std::string lf = "a\nb\n";
   EXPECT_EQ(gmime::encode(lf, TransferEncoding::quoted_printable), "a\r\nb\r\n");
 }
