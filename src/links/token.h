@@ -5,8 +5,6 @@
 // one. Several keys allow rotation: the first signs, every one verifies.
 #pragma once
 
-#include <sodium.h>
-
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,9 +37,14 @@ class LinkSigner {
   const std::string& public_url() const { return public_url_; }
 
  private:
-  // HMAC-SHA256 state per key with the key's pads and the "mailmoat-link-v1" prefix
-  // already absorbed: each link then costs only its own bytes (about half the hashing).
-  using KeyedState = crypto_auth_hmacsha256_state;
+  // HMAC-SHA256 (RFC 2104) midstates per key: SHA-256 contexts (OpenSSL's SHA256_CTX,
+  // kept opaque here) that have absorbed the key's inner pad plus the
+  // "mailmoat-link-v1" prefix, and its outer pad. A link then costs only its own bytes.
+  struct KeyedState {
+    alignas(16) unsigned char inner[112];
+    alignas(16) unsigned char outer[112];
+  };
+  static KeyedState keyed_state(std::string& key);
   std::string tag_for(const KeyedState& keyed, const LinkFields& fields) const;
   std::string public_url_;
   std::vector<KeyedState> keyed_;

@@ -3,6 +3,7 @@
 #include "links/token.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 namespace mailmoat::links {
 namespace {
@@ -42,6 +43,16 @@ TEST(LinkToken, TagIsTheDocumentedHmac) {
   EXPECT_EQ(link.substr(link.find("&s=") + 3), expected);
   // Twice with one signer: the keyed state is copied, never consumed.
   EXPECT_EQ(signer->wrap(f), link);
+  // A key longer than SHA-256's block is hashed first (RFC 2104 section 2).
+  std::string long_key(100, 'k');
+  auto long_signer = LinkSigner::create("https://links.example.net", {long_key});
+  ASSERT_TRUE(long_signer);
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(long_key.data()), long_key.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(in.data()), in.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  std::string long_link = long_signer->wrap(f);
+  EXPECT_EQ(long_link.substr(long_link.find("&s=") + 3),
+            base64url_encode(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac)));
 }
 
 TEST(LinkToken, AnyConfiguredKeyVerifiesButOnlyTheFirstSigns) {
