@@ -38,17 +38,12 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// A tag or attribute name against a lower-case name, NUL bytes skipped. The standard
-// makes NUL U+FFFD (so "\0href" is not href), but gumbo and other lenient parsers
-// drop it; reporting such an attribute as a link errs on the safe side.
+// An attribute name against a lower-case name. The standard makes every NUL in a
+// name U+FFFD, so "\0href" is not href; gumbo, and maybe lenient parsers in mail
+// clients, skip NULs before the name: so does this, which errs on the safe side.
 bool name_equals(std::string_view raw, std::string_view name) {
-  std::size_t k = 0;
-  for (char c : raw) {
-    if (c == '\0') continue;
-    if (k == name.size() || lower(c) != name[k]) return false;
-    ++k;
-  }
-  return k == name.size();
+  while (!raw.empty() && raw.front() == '\0') raw.remove_prefix(1);
+  return iequals(raw, name);
 }
 
 void append_utf8(std::string& out, char32_t cp) {
@@ -292,8 +287,7 @@ class Scanner {
   bool read_tag(Tag& tag) {
     std::size_t j = i_;
     for (; j < h_.size() && !is_space(h_[j]) && h_[j] != '/' && h_[j] != '>'; ++j) {
-      if (h_[j] == '\0') continue;  // see name_equals
-      if (tag.name_length < sizeof tag.name - 1) tag.name[tag.name_length] = lower(h_[j]);
+      if (tag.name_length < sizeof tag.name - 1) tag.name[tag.name_length] = lower(h_[j]);  // NUL: matches nothing
       ++tag.name_length;
     }
     if (tag.name_length >= sizeof tag.name) tag.name_length = sizeof tag.name;  // matches nothing we look for
