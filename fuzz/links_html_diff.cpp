@@ -6,7 +6,8 @@
 // scanner may report more: start tags the tree builder drops (a nested <form>,
 // tags in <select> or <frameset>) are still reported, which is harmless (see
 // HtmlScanDiff.IntendedDifferences). <isindex>, which gumbo 0.10 still turns into
-// a form and browsers no longer do, is not compared.
+// a form and browsers no longer do, is not compared; nor are gumbo's other known
+// misreadings, each explained where it is skipped.
 #include <cstddef>
 #include <cctype>
 #include <cstdint>
@@ -44,6 +45,28 @@ bool long_numeric_reference(std::string_view s) {
   return false;
 }
 
+// gumbo 0.10 mishandles a repeated attribute without a value: it then drops the
+// next attribute and keeps a later repetition of that one ("<img x x src=a src=b>"
+// gives src=b; the standard keeps the first src, a). A gumbo-only site is accepted
+// when its attribute name already appeared earlier in the same tag.
+bool repeated_attribute(std::string_view s, std::size_t value_offset) {
+  std::size_t k = value_offset;
+  while (k > 0 && (s[k - 1] == '=' || s[k - 1] == ' ' || s[k - 1] == '\t' || s[k - 1] == '\n' || s[k - 1] == '\r' ||
+                   s[k - 1] == '\f'))
+    --k;
+  std::size_t name_end = k;
+  while (k > 0 && s[k - 1] != ' ' && s[k - 1] != '\t' && s[k - 1] != '\n' && s[k - 1] != '\r' && s[k - 1] != '\f' &&
+         s[k - 1] != '/' && s[k - 1] != '"' && s[k - 1] != '\'')
+    --k;
+  std::string name(s.substr(k, name_end - k));
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::size_t lt = s.rfind('<', k);
+  if (name.empty() || lt == std::string_view::npos) return false;
+  std::string before(s.substr(lt, k - lt));
+  for (auto& c : before) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return before.find(name) != std::string::npos;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -60,6 +83,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& s : mine.sites) by_offset[s.offset] = &s;
     for (const auto& s : oracle.sites) {
       auto it = by_offset.find(s.offset);
+      if (it == by_offset.end() && repeated_attribute(html, s.offset)) continue;
       if (it == by_offset.end() || it->second->length != s.length || mailmoat::links::as_gumbo_reads(it->second->url) != mailmoat::links::as_gumbo_reads(s.url)) std::abort();
     }
   }

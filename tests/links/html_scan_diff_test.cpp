@@ -194,6 +194,12 @@ TEST(HtmlScanDiff, IntendedDifferences) {
   EXPECT_TRUE(gumbo_find_html_urls(frameset, {}).sites.empty());
   // <isindex> was removed from HTML (2016); gumbo 0.10 still builds a form from its
   // "action". Today's browsers treat it as an unknown element with no link.
+  // 13.2.5.33: a repeated attribute is dropped and the first one counts; gumbo 0.10,
+  // after a repeated attribute without a value, drops the next attribute instead.
+  std::string repeated = "<img x x src=\"rel\" src=\"http://second.example/\">";
+  EXPECT_TRUE(find_html_urls(repeated, {true}).sites.empty());
+  EXPECT_EQ(find_html_urls(repeated, {true}).skipped_relative, 1u);
+  EXPECT_EQ(gumbo_find_html_urls(repeated, {true}).sites.at(0).url, "http://second.example/");
   std::string isindex = "<isindex action=\"http://isindex.example/\">";
   EXPECT_TRUE(urls(isindex).empty());
   EXPECT_EQ(gumbo_find_html_urls(isindex, {}).sites.size(), 1u);
