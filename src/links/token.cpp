@@ -50,17 +50,18 @@ void absorb(SHA256_CTX& ctx, const std::string& field) {
 
 std::string percent_encode(std::string_view bytes) {
   static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(bytes.size() * 3 / 2);
+  // Written through a pointer into a worst-case buffer (every byte escaped).
+  std::string out(bytes.size() * 3, '\0');
+  char* o = out.data();
   for (unsigned char c : bytes) {
     if (unreserved(c)) {
-      out += static_cast<char>(c);
+      *o++ = static_cast<char>(c);
     } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
+      o[0] = '%', o[1] = hex[c >> 4], o[2] = hex[c & 15];
+      o += 3;
     }
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }
 
@@ -159,12 +160,12 @@ std::string LinkSigner::tag_for(const KeyedState& keyed, const LinkFields& field
 }
 
 std::string LinkSigner::wrap(const LinkFields& fields) const {
-  std::string link = public_url_;
-  link += kPath;
-  link += "u=" + percent_encode(fields.url);
-  link += "&m=" + percent_encode(fields.message);
-  link += "&r=" + percent_encode(fields.recipient);
-  link += "&s=" + tag_for(keyed_.front(), fields);
+  std::string u = percent_encode(fields.url), m = percent_encode(fields.message), r = percent_encode(fields.recipient);
+  std::string s = tag_for(keyed_.front(), fields);
+  std::string link;
+  link.reserve(public_url_.size() + kPath.size() + u.size() + m.size() + r.size() + s.size() + 11);
+  link.append(public_url_).append(kPath).append("u=").append(u).append("&m=").append(m).append("&r=").append(r);
+  link.append("&s=").append(s);
   return link;
 }
 
