@@ -60,9 +60,11 @@ bool repeated_attribute(std::string_view s, std::size_t value_offset) {
     --k;
   std::string name(s.substr(k, name_end - k));
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::size_t lt = s.rfind('<', k);
-  if (name.empty() || lt == std::string_view::npos) return false;
-  std::string before(s.substr(lt, k - lt));
+  // The tag began after the last '>' (attribute names may hold '<', never '>').
+  std::size_t gt = k == 0 ? std::string_view::npos : s.rfind('>', k - 1);
+  std::size_t start = gt == std::string_view::npos ? 0 : gt + 1;
+  if (name.empty()) return false;
+  std::string before(s.substr(start, k - start));
   for (auto& c : before) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return before.find(name) != std::string::npos;
 }
