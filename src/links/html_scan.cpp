@@ -162,7 +162,7 @@ bool breaks_out_of_foreign(std::string_view n) {
                     "sub", "sup", "table", "tt", "u", "ul", "var"});
 }
 
-enum class TextMode { raw, script, plaintext, none };
+enum class TextMode : unsigned char { raw, script, plaintext, none };
 
 // The tokenizer state an HTML start tag switches to (13.2.6.4.7 "in body", 13.2.6.4.4 "in head").
 // <noscript> is not raw text: mail clients run no scripts, and with the scripting flag
@@ -385,7 +385,7 @@ class Scanner {
   // Script data with its escaped ("<!--") and double-escaped ("<!--<script>") states
   // (13.2.5.4, 13.2.5.15-31): "</script>" ends the script except when double-escaped.
   std::size_t script_end(std::size_t from) const {
-    enum { data, escaped, double_escaped } state = data;
+    enum : unsigned char { data, escaped, double_escaped } state = data;
     for (std::size_t k = from; k < h_.size(); ++k) {
       char c = h_[k];
       if (state != data && c == '-' && h_.substr(k, 3) == "-->") {
