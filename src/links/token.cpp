@@ -66,18 +66,18 @@ std::string percent_encode(std::string_view bytes) {
 }
 
 util::Result<std::string> percent_decode(std::string_view text) {
+  // Runs without '%' are copied whole: a click decodes every field of its link.
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) return util::fail("truncated percent-encoding");
-    int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
-    if (hi < 0 || lo < 0) return util::fail("invalid percent-encoding at offset " + std::to_string(i));
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t pct = text.find('%', i);
+    out.append(text.substr(i, pct == std::string_view::npos ? std::string_view::npos : pct - i));
+    if (pct == std::string_view::npos) break;
+    if (pct + 2 >= text.size()) return util::fail("truncated percent-encoding");
+    int hi = hex_value(text[pct + 1]), lo = hex_value(text[pct + 2]);
+    if (hi < 0 || lo < 0) return util::fail("invalid percent-encoding at offset " + std::to_string(pct));
     out += static_cast<char>(hi * 16 + lo);
-    i += 2;
+    i = pct + 3;
   }
   return out;
 }
