@@ -32,6 +32,18 @@ bool mentions_isindex(std::string_view s) {
   return false;
 }
 
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n;
+  }
+  return true;
+}
+
 // gumbo 0.10 overflows on a numeric character reference of many digits and then
 // misreads what follows ("&#x1100ffffffffffffffnle" gives "&le"); the standard
 // consumes every digit and gives U+FFFD (HtmlScanDiff.IntendedDifferences).
@@ -78,6 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (unsigned char c : html)
     if ((c >= 0x01 && c <= 0x08) || c == 0x0B || (c >= 0x0E && c <= 0x1F) || c == 0x7F) return 0;
   if (mentions_isindex(html) || long_numeric_reference(html)) return 0;
+  const bool utf8 = valid_utf8(html);
   for (bool images : {false, true}) {
     auto mine = mailmoat::links::find_html_urls(html, {images});
     auto oracle = mailmoat::links::gumbo_find_html_urls(html, {images});
@@ -86,6 +99,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& s : oracle.sites) {
       auto it = by_offset.find(s.offset);
       if (it == by_offset.end() && repeated_attribute(html, s.offset)) continue;
+      // With invalid UTF-8, gumbo's U+FFFD and the scanner's raw bytes diverge once
+      // line breaks are removed from the URL (a lead byte, LF, a continuation byte):
+      // the sites must still be the same, the URLs are compared only for valid input.
+      if (it != by_offset.end() && !utf8 && it->second->length == s.length) continue;
       if (it == by_offset.end() || it->second->length != s.length || mailmoat::links::as_gumbo_reads(it->second->url) != mailmoat::links::as_gumbo_reads(s.url)) std::abort();
     }
   }
