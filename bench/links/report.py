@@ -7,7 +7,8 @@ import re
 import sys
 
 tmp, threads, connections, duration = sys.argv[1:5]
-load = sys.argv[5].strip() if len(sys.argv) > 5 else ""
+load_start = sys.argv[5].strip() if len(sys.argv) > 5 else ""
+load_end = sys.argv[6].strip() if len(sys.argv) > 6 else ""
 
 
 def wrk(path):
@@ -34,7 +35,8 @@ rewrite = load_rewrite("rewrite.json")
 again = load_rewrite("rewrite_again.json")
 before = load_rewrite("rewrite_before.json")
 print("# Safe Links benchmark\n")
-print(f"Machine: {os.cpu_count()} CPUs (shared). Release build. At the start: `{load}`.\n")
+print(f"Machine: {os.cpu_count()} CPUs (shared). Release build. `uptime` at the start: `{load_start}`; "
+      f"at the end: `{load_end}`.\n")
 print("## Rewriting (one thread; MB/s and messages/s of CPU time)\n")
 if before:
     print("`before`: the same benchmark built from the previous code (LINKS_BENCH_BEFORE), run between "
