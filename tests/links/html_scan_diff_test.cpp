@@ -206,6 +206,15 @@ TEST(HtmlScanDiff, IntendedDifferences) {
   EXPECT_TRUE(find_html_urls(repeated, {true}).sites.empty());
   EXPECT_EQ(find_html_urls(repeated, {true}).skipped_relative, 1u);
   EXPECT_EQ(gumbo_find_html_urls(repeated, {true}).sites.at(0).url, "http://second.example/");
+  // An unquoted value that begins with a character reference: gumbo 0.10 reports its
+  // source span from after that reference, so the rewrite would have left "&#104;" in
+  // front of the new link. The value as written is the whole of "&#104;ttp://...".
+  std::string unquoted_ref = "<a href=&#104;ttp://x.example/>x</a>";
+  auto scanned = find_html_urls(unquoted_ref, {});
+  ASSERT_EQ(scanned.sites.size(), 1u);
+  EXPECT_EQ(unquoted_ref.substr(scanned.sites[0].offset, scanned.sites[0].length), "&#104;ttp://x.example/");
+  EXPECT_EQ(scanned.sites[0].url, "http://x.example/");
+  EXPECT_EQ(gumbo_find_html_urls(unquoted_ref, {}).sites.at(0).offset, 14u);
   std::string isindex = "<isindex action=\"http://isindex.example/\">";
   EXPECT_TRUE(urls(isindex).empty());
   EXPECT_EQ(gumbo_find_html_urls(isindex, {}).sites.size(), 1u);
