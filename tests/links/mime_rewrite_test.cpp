@@ -31,6 +31,15 @@ TEST(MimeRewrite, OnlyAttributeValuesChangeWhateverTheirQuoting) {
                      "<!-- <a href=\"http://c.example/\"> -->\r\n");
 }
 
+// The whole value as written is replaced, character references included: an unquoted
+// value that begins with one ("&#104;ttp:") leaves nothing of itself behind.
+TEST(MimeRewrite, ValuesWithCharacterReferencesAreReplacedWhole) {
+  std::string head = "From: a@b.example\r\nContent-Type: text/html\r\n\r\n";
+  std::string out = rewrite(head + "<a href=&#104;ttp://x.example/>x</a><a href=\"&#x68;ttp&colon;//y.example/\">y</a>\r\n");
+  EXPECT_EQ(out, head + "<a href=\"https://l.example/v1/l?u=17&amp;s=T\">x</a>"
+                        "<a href=\"https://l.example/v1/l?u=17&amp;s=T\">y</a>\r\n");
+}
+
 TEST(MimeRewrite, LongLinesInUnencodedPartsAreLeftWithAReason) {
   std::string head = "From: a@b.example\r\nContent-Type: text/plain\r\n\r\n";
   std::string line(975, 'x');  // 993 octets now, 1007 with the link
