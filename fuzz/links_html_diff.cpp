@@ -60,7 +60,7 @@ bool long_numeric_reference(std::string_view s) {
 // gumbo 0.10 mishandles a repeated attribute without a value: it then drops the
 // next attribute and keeps a later repetition of that one ("<img x x src=a src=b>"
 // gives src=b; the standard keeps the first src, a). A gumbo-only site is accepted
-// when its attribute name already appeared earlier in the same tag.
+// when its attribute name already appeared shortly before it.
 bool repeated_attribute(std::string_view s, std::size_t value_offset) {
   std::size_t k = value_offset;
   while (k > 0 && (s[k - 1] == '=' || s[k - 1] == ' ' || s[k - 1] == '\t' || s[k - 1] == '\n' || s[k - 1] == '\r' ||
@@ -72,9 +72,9 @@ bool repeated_attribute(std::string_view s, std::size_t value_offset) {
     --k;
   std::string name(s.substr(k, name_end - k));
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  // The tag began after the last '>' (attribute names may hold '<', never '>').
-  std::size_t gt = k == 0 ? std::string_view::npos : s.rfind('>', k - 1);
-  std::size_t start = gt == std::string_view::npos ? 0 : gt + 1;
+  // Where the tag began is not known here (names may hold '<', values '>'): the name
+  // must occur in the 1 KB before. Weaker than exact, and only for gumbo-only sites.
+  std::size_t start = k > 1024 ? k - 1024 : 0;
   if (name.empty()) return false;
   std::string before(s.substr(start, k - start));
   for (auto& c : before) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
