@@ -39,10 +39,10 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 // An attribute name against a lower-case name. The standard makes every NUL in a
-// name U+FFFD, so "\0href" is not href; gumbo, and maybe lenient parsers in mail
-// clients, skip NULs before the name: so does this, which errs on the safe side.
+// name U+FFFD, so "\0href" is not href; gumbo (and maybe lenient parsers in mail
+// clients) ignores one NUL before the name, not two: so does this, on the safe side.
 bool name_equals(std::string_view raw, std::string_view name) {
-  while (!raw.empty() && raw.front() == '\0') raw.remove_prefix(1);
+  if (!raw.empty() && raw.front() == '\0') raw.remove_prefix(1);
   return iequals(raw, name);
 }
 

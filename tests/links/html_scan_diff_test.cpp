@@ -171,6 +171,9 @@ TEST(HtmlScanDiff, HandMadeTrickyCases) {
   // NUL bytes need an explicit length.
   expect_same(std::string("<a href=\"http://nul\0value.example/\">y</a>", 38), "NUL in value");
   expect_same(std::string("<a \0href=\"http://nul-attribute.example/\">y</a>", 46), "NUL before an attribute name");
+  expect_same(std::string("<a \0\0href=\"http://nul-nul.example/\">y</a>", 41), "two NULs before an attribute name");
+  expect_same(std::string("<base \0\0href=\"https://a.example/\"><base href=\"https://b.example/\"><a href=x>", 76),
+              "two NULs before a base href");
   expect_same(std::string("<a\0 href=\"http://nul-tag.example/\">z</a>", 40), "NUL in a tag name");
   expect_same(std::string("<base hre\0f=\"https: x\" href=\"http://b.example/\"><img src=x.png>", 63),
               "NUL inside an attribute name");
