@@ -347,7 +347,9 @@ class Scanner {
     std::string_view n = tag.name_view();
     if (n == "a" || n == "area") take(tag.href);
     else if (n == "form") take(tag.action);
-    else if ((n == "img" || (n == "image" && foreign_ == 0)) && options_.images) take(tag.src);
+    // <image> is <img> in HTML content; inside SVG/MathML it is reported too, because
+    // where foreign content ends is modelled, not exact (a superset is the safe side).
+    else if ((n == "img" || n == "image") && options_.images) take(tag.src);
     else if (n == "base" && tag.href.present && !base_) base_ = tag.href.raw;
     if (foreign_ > 0) {
       if (breaks_out_of_foreign(n) || (n == "font" && tag.font_breakout)) foreign_ = 0;
