@@ -91,6 +91,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if ((c >= 0x01 && c <= 0x08) || c == 0x0B || (c >= 0x0E && c <= 0x1F) || c == 0x7F) return 0;
   if (mentions_isindex(html) || long_numeric_reference(html)) return 0;
   const bool utf8 = valid_utf8(html);
+  std::string lower(html);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::size_t first_base = lower.find("<base");
+  const bool several_bases = first_base != std::string::npos && lower.find("<base", first_base + 1) != std::string::npos;
   for (bool images : {false, true}) {
     auto mine = mailmoat::links::find_html_urls(html, {images});
     auto oracle = mailmoat::links::gumbo_find_html_urls(html, {images});
@@ -111,6 +115,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // line breaks are removed from the URL (a lead byte, LF, a continuation byte):
       // the sites must still be the same, the URLs are compared only for valid input.
       if (it != by_offset.end() && !utf8 && it->second->length == s.length) continue;
+      // Several <base>: the scanner takes the first web one of the source, gumbo the
+      // first of its tree (HtmlScanDiff.IntendedDifferences); relative URLs may differ.
+      if (it != by_offset.end() && several_bases && it->second->length == s.length) continue;
       if (it == by_offset.end() || it->second->length != s.length || mailmoat::links::as_gumbo_reads(it->second->url) != mailmoat::links::as_gumbo_reads(s.url)) std::abort();
     }
   }

@@ -195,7 +195,7 @@ class Scanner {
   std::size_t i_ = 0;
   int foreign_ = 0;  // open <svg>/<math> elements
   std::vector<Candidate> candidates_;
-  std::optional<std::string_view> base_;  // raw href of the first <base href>
+  std::vector<std::string_view> bases_;  // raw hrefs of every <base href>, in order
 
   std::size_t find(char c, std::size_t from) const {
     if (from >= h_.size()) return std::string_view::npos;
@@ -350,7 +350,7 @@ class Scanner {
     // <image> is <img> in HTML content; inside SVG/MathML it is reported too, because
     // where foreign content ends is modelled, not exact (a superset is the safe side).
     else if ((n == "img" || n == "image") && options_.images) take(tag.src);
-    else if (n == "base" && tag.href.present && !base_) base_ = tag.href.raw;
+    else if (n == "base" && tag.href.present) bases_.push_back(tag.href.raw);
     if (foreign_ > 0) {
       if (breaks_out_of_foreign(n) || (n == "font" && tag.font_breakout)) foreign_ = 0;
       else if ((n == "svg" || n == "math") && !tag.self_closing) ++foreign_;
@@ -414,10 +414,17 @@ class Scanner {
 
 HtmlScan Scanner::finish() {
   HtmlScan scan;
+  // The first <base href> that is a web URL. A browser takes the first <base href> of
+  // its tree; one that the tree builder drops (inside <select>, say) is still seen
+  // here, so a non-web first one does not stop the search: relative links are then
+  // resolved and rewritten rather than left unprotected.
   std::optional<std::string> base;
-  if (base_) {
-    std::string url = clean_attribute_url(decode_attribute(*base_));
-    if (is_web_url(url)) base = std::move(url);
+  for (std::string_view raw : bases_) {
+    std::string url = clean_attribute_url(decode_attribute(raw));
+    if (is_web_url(url)) {
+      base = std::move(url);
+      break;
+    }
   }
   scan.sites.reserve(candidates_.size());
   for (const Candidate& c : candidates_) {
