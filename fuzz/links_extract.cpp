@@ -1,4 +1,4 @@
-// libFuzzer target: URL extraction from plain text and HTML (gumbo). Every site
+// libFuzzer target: URL extraction from plain text and HTML (the streaming scanner). Every site
 // must lie inside the input, in order, without overlaps.
 #include <cstddef>
 #include <cstdint>

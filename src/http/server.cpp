@@ -96,6 +96,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   template <class Stream>
   asio::awaitable<void> serve(Stream& stream, beast::tcp_stream& lowest, tcp::endpoint remote) {
     beast::flat_buffer buffer;
+    const std::string client_address = remote.address().to_string();  // once per connection, not per request
     for (;;) {
       bhttp::request_parser<bhttp::string_body> parser;
       parser.header_limit(kHeaderLimit);
@@ -122,7 +123,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       if (q != std::string::npos) r.query = r.target.substr(q + 1);
       for (const auto& h : req) r.headers.emplace_back(std::string(h.name_string()), std::string(h.value()));
       r.body = std::move(req.body());
-      r.client_address = remote.address().to_string();
+      r.client_address = client_address;
       r.secure = tls.has_value();
       Response out = router.route(r);
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), req.version()};

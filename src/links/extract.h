@@ -1,8 +1,9 @@
 // Where the links of a text part are: bare URLs in text/plain (http://,
 // https://, www.) and URL attributes in HTML (a/area href, form action, img
-// src when asked, resolved against <base href>). Gumbo tokenizes the HTML and
-// reports the source offset of each attribute value, so a rewriter can change
-// exactly those bytes and leave every other byte of the part as it was.
+// src when asked, resolved against <base href>). HTML goes through a streaming
+// scanner that follows the HTML5 tokenizer (html_scan.cpp) and reports the source
+// offset of each attribute value, so a rewriter can change exactly those bytes
+// and leave every other byte of the part as it was.
 #pragma once
 
 #include <cstddef>
@@ -32,7 +33,7 @@ struct HtmlScan {
   std::size_t skipped_relative = 0;  // relative references without a <base href>
 };
 
-// Never fails: gumbo recovers from any malformed HTML as a browser would.
+// Never fails: like the HTML5 tokenizer, the scanner has a defined reading of any input.
 HtmlScan find_html_urls(std::string_view html, const HtmlScanOptions& options);
 
 }  // namespace mailmoat::links

@@ -2,6 +2,8 @@
 
 #include <gmime/gmime.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <mutex>
 
@@ -16,21 +18,105 @@ void ensure_init() {
   std::call_once(once, [] { g_mime_init(); });
 }
 
-std::string lf_to_crlf(std::string_view in) {
-  std::string out;
-  out.reserve(in.size() + in.size() / 64);
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r')) out += '\r';
-    out += in[i];
+// Quoted-printable (RFC 2045 6.7) straight from CRLF text: CRLF (and a bare LF, as
+// before) is a hard line break; '=', controls, 8-bit bytes and a space or tab at the
+// end of a line are =XX; encoded lines stay within 76 characters with soft breaks.
+// Written here rather than through GMime's LF-only encoder, which needed the text
+// converted to LF and back: two copies of every part and most of the encoding time.
+enum QpClass : unsigned char { qp_literal, qp_space, qp_escape, qp_cr, qp_lf };
+
+constexpr std::array<QpClass, 256> qp_classes() {
+  std::array<QpClass, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = (c >= 33 && c <= 126 && c != '=') ? qp_literal : qp_escape;
+  t[' '] = t['\t'] = qp_space;
+  t['\r'] = qp_cr;
+  t['\n'] = qp_lf;
+  return t;
+}
+
+// Writes into a buffer sized for the worst case (every byte escaped, a soft break
+// every 25 escapes) through a pointer: no per-character capacity checks.
+std::string quoted_printable(std::string_view text) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  static constexpr std::array<QpClass, 256> classes = qp_classes();
+  const std::size_t n = text.size();
+  std::string out(n * 3 + (n * 3 / 64 + 4) * 3, '\0');
+  char* o = out.data();
+  const char* line = o;  // where the current encoded line starts
+  auto escape = [&](unsigned char c) {
+    if (o - line > 72) {  // 72 + 3 = 75, and the soft break's '=' makes 76
+      o[0] = '=', o[1] = '\r', o[2] = '\n';
+      o += 3;
+      line = o;
+    }
+    o[0] = '=', o[1] = hex[c >> 4], o[2] = hex[c & 15];
+    o += 3;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    switch (classes[c]) {
+      case qp_space:
+        if (i + 1 == n || text[i + 1] == '\n' || (text[i + 1] == '\r' && i + 2 < n && text[i + 2] == '\n')) {
+          escape(c);  // white space at the end of a line would be stripped in transport
+          break;
+        }
+        [[fallthrough]];
+      case qp_literal:
+        if (o - line > 74) {
+          o[0] = '=', o[1] = '\r', o[2] = '\n';
+          o += 3;
+          line = o;
+        }
+        *o++ = static_cast<char>(c);
+        break;
+      case qp_cr:
+        if (i + 1 < n && text[i + 1] == '\n') {
+          o[0] = '\r', o[1] = '\n';
+          o += 2;
+          line = o;
+          ++i;
+        } else {
+          escape(c);
+        }
+        break;
+      case qp_lf:
+        o[0] = '\r', o[1] = '\n';
+        o += 2;
+        line = o;
+        break;
+      case qp_escape:
+        escape(c);
+        break;
+    }
   }
+  out.resize(static_cast<std::size_t>(o - out.data()));
   return out;
 }
 
-std::string crlf_to_lf(std::string_view in) {
+// Base64 (RFC 2045 6.8) in lines of 76 characters ending in CRLF.
+std::string base64_lines(std::string_view bytes) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i)
-    if (!(in[i] == '\r' && i + 1 < in.size() && in[i + 1] == '\n')) out += in[i];
+  out.reserve((bytes.size() + 2) / 3 * 4 + (bytes.size() / 57 + 1) * 2);
+  auto byte = [&](std::size_t k) { return static_cast<unsigned>(static_cast<unsigned char>(bytes[k])); };
+  for (std::size_t line = 0; line < bytes.size(); line += 57) {
+    std::size_t end = std::min(bytes.size(), line + 57), i = line;
+    for (; i + 3 <= end; i += 3) {
+      unsigned v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+      char quad[4] = {alphabet[v >> 18], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63], alphabet[v & 63]};
+      out.append(quad, 4);
+    }
+    if (end - i == 1) {
+      unsigned v = byte(i) << 16;
+      char quad[4] = {alphabet[v >> 18], alphabet[(v >> 12) & 63], '=', '='};
+      out.append(quad, 4);
+    } else if (end - i == 2) {
+      unsigned v = (byte(i) << 16) | (byte(i + 1) << 8);
+      char quad[4] = {alphabet[v >> 18], alphabet[(v >> 12) & 63], alphabet[(v >> 6) & 63], '='};
+      out.append(quad, 4);
+    }
+    out += "\r\n";
+  }
   return out;
 }
 
@@ -38,12 +124,9 @@ GMimeContentEncoding gmime_encoding(TransferEncoding e) {
   return e == TransferEncoding::base64 ? GMIME_CONTENT_ENCODING_BASE64 : GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
 }
 
-std::string run(std::string_view in, GMimeContentEncoding encoding, bool encode) {
+std::string run_decoder(std::string_view in, GMimeContentEncoding encoding) {
   GMimeEncoding state;
-  if (encode)
-    g_mime_encoding_init_encode(&state, encoding);
-  else
-    g_mime_encoding_init_decode(&state, encoding);
+  g_mime_encoding_init_decode(&state, encoding);
   std::string out(g_mime_encoding_outlen(&state, in.size()) + 16, '\0');
   std::size_t n = g_mime_encoding_flush(&state, in.data(), in.size(), out.data());
   out.resize(n);
@@ -93,15 +176,14 @@ TransferEncoding parse_transfer_encoding(std::string_view value) {
 std::string decode(std::string_view encoded, TransferEncoding encoding) {
   ensure_init();
   if (encoding == TransferEncoding::identity || encoding == TransferEncoding::unknown) return std::string(encoded);
-  return run(encoded, gmime_encoding(encoding), false);
+  return run_decoder(encoded, gmime_encoding(encoding));
 }
 
 std::string encode(std::string_view decoded, TransferEncoding encoding) {
   ensure_init();
   if (encoding == TransferEncoding::identity || encoding == TransferEncoding::unknown) return std::string(decoded);
-  if (encoding == TransferEncoding::base64) return lf_to_crlf(run(decoded, GMIME_CONTENT_ENCODING_BASE64, true));
-  // Quoted-printable line breaks are the text's own: encode LF-only text, then restore CRLF.
-  return lf_to_crlf(run(crlf_to_lf(decoded), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, true));
+  if (encoding == TransferEncoding::base64) return base64_lines(decoded);
+  return quoted_printable(decoded);
 }
 
 bool charset_known(const std::string& charset) {

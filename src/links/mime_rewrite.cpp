@@ -9,17 +9,17 @@ namespace mailmoat::links {
 
 namespace {
 
-std::string html_attribute(const std::string& link) {
-  std::string out = "\"";
-  for (char c : link) {
-    if (c == '&')
-      out += "&amp;";
-    else if (c == '"')
-      out += "&quot;";
-    else
-      out += c;
+// The link as a double-quoted attribute value; runs without '&' or '"' are copied whole.
+void append_html_attribute(std::string& out, std::string_view link) {
+  out += '"';
+  for (std::size_t pos = 0; pos < link.size();) {
+    std::size_t special = link.find_first_of("&\"", pos);
+    out.append(link.substr(pos, special == std::string_view::npos ? std::string_view::npos : special - pos));
+    if (special == std::string_view::npos) break;
+    out += link[special] == '&' ? "&amp;" : "&quot;";
+    pos = special + 1;
   }
-  return out + "\"";
+  out += '"';
 }
 
 // The URL-specific half: finds the links of one decoded text part and replaces them.
@@ -46,7 +46,10 @@ struct LinkEditor {
       if (!link) continue;
       if (!changed) out.reserve(text.size() + sites.size() * 160);
       out.append(text.substr(pos, site.offset - pos));
-      out += site.html_attribute ? html_attribute(*link) : *link;
+      if (site.html_attribute)
+        append_html_attribute(out, *link);
+      else
+        out += *link;
       pos = site.offset + site.length;
       changed = true;
     }

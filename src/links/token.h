@@ -41,9 +41,17 @@ class LinkSigner {
   const std::string& public_url() const { return public_url_; }
 
  private:
-  std::string tag_for(const std::string& key, const LinkFields& fields) const;
+  // HMAC-SHA256 (RFC 2104) midstates per key: SHA-256 contexts (OpenSSL's SHA256_CTX,
+  // kept opaque here) that have absorbed the key's inner pad plus the
+  // "mailmoat-link-v1" prefix, and its outer pad. A link then costs only its own bytes.
+  struct KeyedState {
+    alignas(16) unsigned char inner[112];
+    alignas(16) unsigned char outer[112];
+  };
+  static KeyedState keyed_state(std::string& key);
+  std::string tag_for(const KeyedState& keyed, const LinkFields& fields) const;
   std::string public_url_;
-  std::vector<std::string> keys_;
+  std::vector<KeyedState> keyed_;
 };
 
 // Parses a whole link ("https://host/v1/l?u=...") or only its query ("u=...&s=...").

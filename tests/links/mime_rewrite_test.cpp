@@ -1,6 +1,7 @@
 // Byte-level guarantees of the rewriter: only URL attribute values change in
 // HTML (whatever their quoting), lines stay within 998 octets, bad input is
 // left as it is with a reason, and nothing outside a rewritten part moves.
+#include "links/gmime_adaptor.h"
 #include "links/mime_rewrite.h"
 
 #include <gtest/gtest.h>
@@ -35,6 +36,15 @@ TEST(MimeRewrite, OnlyAttributeValuesChangeWhateverTheirQuoting) {
                      "<!-- <a href=\"http://c.example/\"> -->\r\n");
 }
 
+// The whole value as written is replaced, character references included: an unquoted
+// value that begins with one ("&#104;ttp:") leaves nothing of itself behind.
+TEST(MimeRewrite, ValuesWithCharacterReferencesAreReplacedWhole) {
+  std::string head = "From: a@b.example\r\nContent-Type: text/html\r\n\r\n";
+  std::string out = rewrite(head + "<a href=&#104;ttp://x.example/>x</a><a href=\"&#x68;ttp&colon;//y.example/\">y</a>\r\n");
+  EXPECT_EQ(out, head + "<a href=\"https://l.example/v1/l?u=17&amp;s=T\">x</a>"
+                        "<a href=\"https://l.example/v1/l?u=17&amp;s=T\">y</a>\r\n");
+}
+
 TEST(MimeRewrite, LongLinesInUnencodedPartsAreLeftWithAReason) {
   std::string head = "From: a@b.example\r\nContent-Type: text/plain\r\n\r\n";
   std::string line(975, 'x');  // 993 octets now, 1007 with the link
@@ -56,6 +66,39 @@ TEST(MimeRewrite, QuotedPrintableKeepsLinesShort) {
   std::size_t start = 0;
   for (std::size_t nl; (nl = outcome.body->find("\r\n", start)) != std::string::npos; start = nl + 2)
     EXPECT_LE(nl - start, 76u);
+}
+
+// mailmoat's own quoted-printable and base64 encoders, read back by GMime's decoders:
+// the bytes come back (a bare LF as a line break, CRLF), lines stay within 76.
+TEST(MimeRewrite, EncodersRoundTripThroughGMime) {
+  using gmime::TransferEncoding;
+  std::string text = "plain line\r\ntrailing space \r\ntrailing tab\t\r\n=equals= and =3D\r\n";
+  text += std::string(200, 'x') + "\r\n" + std::string(74, 'y') + "=\r\n" + std::string(75, ' ') + "z\r\n";
+  text += "8-bit \xC3\xA9\xFF\x01\x7F controls, a bare CR\r here\r\n\r\nend with space ";
+  for (int i = 0; i < 256; ++i) text += static_cast<char>(i == '\n' || i == '\r' ? 'n' : i);
+  for (auto encoding : {TransferEncoding::quoted_printable, TransferEncoding::base64}) {
+    std::string encoded = gmime::encode(text, encoding);
+    std::size_t start = 0;
+    while (start < encoded.size()) {
+      std::size_t end = encoded.find("\r\n", start);
+      if (end == std::string::npos) end = encoded.size();
+      EXPECT_LE(end - start, 76u) << encoded.substr(start, end - start);
+      EXPECT_EQ(encoded.substr(start, end - start).find('\n'), std::string::npos);
+      if (end > start && encoding == TransferEncoding::quoted_printable) {
+        char last = encoded[end - 1];
+        EXPECT_TRUE(last != ' ' && last != '\t') << "trailing white space: " << encoded.substr(start, end - start);
+      }
+      start = end + 2;
+    }
+    EXPECT_EQ(gmime::decode(encoded, encoding), text) << static_cast<int>(encoding);
+  }
+  // Worst cases for the encoder's buffer: every byte escaped, every line full.
+  for (std::string big : {std::string(300000, '\xFF'), std::string(300000, '='), std::string(300000, 'a')}) {
+    std::string encoded = gmime::encode(big, TransferEncoding::quoted_printable);
+    EXPECT_EQ(gmime::decode(encoded, TransferEncoding::quoted_printable), big);
+  }
+  std::string lf = "a\nb\n";
+  EXPECT_EQ(gmime::encode(lf, TransferEncoding::quoted_printable), "a\r\nb\r\n");
 }
 
 TEST(MimeRewrite, OtherPartsAndSeparatorsStayByteForByte) {

@@ -3,6 +3,7 @@
 #include "links/token.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 namespace mailmoat::links {
 namespace {
@@ -22,6 +23,36 @@ TEST(LinkToken, HasTheDocumentedVersionedForm) {
   EXPECT_EQ(parsed->fields.recipient, "sue@example.org");
   EXPECT_EQ(parsed->tag.size(), 43u);  // 32 bytes, base64url without padding
   EXPECT_TRUE(signer->verify(*parsed));
+}
+
+// The tag is the documented HMAC, computed here from its definition in docs/links.md
+// (one HMAC over the whole input), so the precomputed per-key state changes nothing.
+TEST(LinkToken, TagIsTheDocumentedHmac) {
+  auto signer = LinkSigner::create("https://links.example.net", {kKey1});
+  ASSERT_TRUE(signer);
+  LinkFields f{"https://shop.example/\xC3\xA9?x=1", "Q123", ""};
+  std::string in = "mailmoat-link-v1";
+  for (const std::string* part : {&f.url, &f.message, &f.recipient}) in += "\n" + std::to_string(part->size()) + ":" + *part;
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(kKey1.data()), kKey1.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(in.data()), in.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  std::string expected = base64url_encode(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac));
+  std::string link = signer->wrap(f);
+  EXPECT_EQ(link.substr(link.find("&s=") + 3), expected);
+  // Twice with one signer: the keyed state is copied, never consumed.
+  EXPECT_EQ(signer->wrap(f), link);
+  // A key longer than SHA-256's block is hashed first (RFC 2104 section 2).
+  std::string long_key(100, 'k');
+  auto long_signer = LinkSigner::create("https://links.example.net", {long_key});
+  ASSERT_TRUE(long_signer);
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(long_key.data()), long_key.size());
+  crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(in.data()), in.size());
+  crypto_auth_hmacsha256_final(&st, mac);
+  std::string long_link = long_signer->wrap(f);
+  EXPECT_EQ(long_link.substr(long_link.find("&s=") + 3),
+            base64url_encode(std::string_view(reinterpret_cast<const char*>(mac), sizeof mac)));
 }
 
 TEST(LinkToken, AnyConfiguredKeyVerifiesButOnlyTheFirstSigns) {
