@@ -173,5 +173,24 @@ TEST(MimeRewrite, TenMegabyteSingleLineHtml) {
   EXPECT_TRUE(plain.body->ends_with("xxx<a href=\"https://l.example/v1/l?u=20&amp;s=T\">b</a>\r\n"));
 }
 
+// Bad input from the issue: 100,000 URLs in one message. The default cap
+// (2,000) is rewritten, the rest left as they are and counted, with a note
+// for the trace; the other bytes of the part stay as they were.
+TEST(MimeRewrite, HundredThousandUrlsRewriteUpToTheCapAndSaySo) {
+  std::string html;
+  for (int i = 0; i < 100000; ++i) html += "<a href=\"http://u" + std::to_string(i) + ".example/\">x</a>\r\n";
+  std::string message = "From: a@b.example\r\nContent-Type: text/html\r\n\r\n" + html;
+  auto out = rewrite_message(message, {}, short_links());
+  ASSERT_TRUE(out.body);
+  EXPECT_EQ(out.rewritten, 2000u);
+  EXPECT_EQ(out.left_over_cap, 98000u);
+  ASSERT_FALSE(out.notes.empty());
+  EXPECT_NE(out.notes.back().find("over the cap of 2000"), std::string::npos) << out.notes.back();
+  EXPECT_TRUE(out.body->starts_with("<a href=\"https://l.example/v1/l?u=18&amp;s=T\">x</a>\r\n"));  // http://u0.example/
+  EXPECT_NE(out.body->find("<a href=\"http://u99999.example/\">x</a>\r\n"), std::string::npos);
+  EXPECT_EQ(out.body->find("http://u1999.example/"), std::string::npos);  // the 2,000th was rewritten
+  EXPECT_NE(out.body->find("http://u2000.example/"), std::string::npos);  // the 2,001st was not
+}
+
 }  // namespace
 }  // namespace mailmoat::links
