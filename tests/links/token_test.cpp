@@ -30,7 +30,7 @@ TEST(LinkToken, HasTheDocumentedVersionedForm) {
 TEST(LinkToken, TagIsTheDocumentedHmac) {
   auto signer = LinkSigner::create("https://links.example.net", {kKey1});
   ASSERT_TRUE(signer);
-  LinkFields f{"https://shop.example/\xC3\xA9?x=1", "Q123", ""};
+  LinkFields f{"https://shop.example/\xC3\xA9?x=1", "Q123", "", ""};
   std::string in = "mailmoat-link-v1";
   for (const std::string* part : {&f.url, &f.message, &f.recipient}) in += "\n" + std::to_string(part->size()) + ":" + *part;
   unsigned char mac[crypto_auth_hmacsha256_BYTES];
