@@ -240,6 +240,30 @@ TEST_F(RecorderTest, EventsLeftInTheSpillFileAreReplayedAfterARestart) {
   expect_all_in_order(*stores->trace, ids, 400);
 }
 
+// After PostgreSQL restarts, the store's idle connection is dead but looks
+// alive until used: the first statement (and a script, like BEGIN) must still
+// succeed, on a fresh connection, rather than fail once (an API call, a sign-in).
+TEST(RecorderPostgres, FirstStatementAfterARestartSucceeds) {
+  testing::PgServer pg;
+  ASSERT_EQ(pg.start(), "");
+  std::string url = testing::create_database(pg.url());
+  ASSERT_FALSE(url.empty());
+  TempDir dir;
+  auto stores = open(url, dir.path);
+  ASSERT_TRUE(stores.has_value()) << stores.error().message;
+  ASSERT_TRUE((*stores)->settings->set("k", "before"));
+  ASSERT_EQ(pg.stop(), "");
+  ASSERT_EQ(pg.restart(), "");
+  auto got = (*stores)->settings->get("k");
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(got->value_or(""), "before");
+  ASSERT_EQ(pg.stop(), "");
+  ASSERT_EQ(pg.restart(), "");
+  auto written = (*stores)->settings->set("k", "after");
+  EXPECT_TRUE(written) << written.error().message;
+  EXPECT_EQ((*stores)->settings->get("k")->value_or(""), "after");
+}
+
 TEST(RecorderPostgres, PostgresStoppedMidRunAndStartedAgainLosesNothing) {
   testing::PgServer pg;
   ASSERT_EQ(pg.start(), "");

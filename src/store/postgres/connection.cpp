@@ -64,7 +64,13 @@ class PgConnection final : public sql::Connection {
   util::Result<void> exec_script(std::string_view sql) override {
     if (auto c = ensure_connected(); !c) return c;
     std::string text(sql);
+    const bool in_transaction = PQtransactionStatus(conn_) != PQTRANS_IDLE;
     ResultGuard g{PQexec(conn_, text.c_str())};
+    if (!in_transaction && PQresultStatus(g.r) == PGRES_FATAL_ERROR && PQstatus(conn_) == CONNECTION_BAD) {
+      if (auto c = ensure_connected(); !c) return c;  // as in run(): the server closed it meanwhile
+      PQclear(g.r);
+      g.r = PQexec(conn_, text.c_str());
+    }
     return check(g.r);
   }
 
@@ -120,8 +126,17 @@ class PgConnection final : public sql::Connection {
       }
     }
     std::string text = number_placeholders(sql);
+    // A connection the server closed since the last statement (a restart, an idle timeout) is
+    // only noticed when used: outside a transaction, reconnect and run the statement once more.
+    const bool in_transaction = PQtransactionStatus(conn_) != PQTRANS_IDLE;
     PGresult* r = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), types.data(), values.data(),
                                lengths.data(), formats.data(), 0);
+    if (!in_transaction && PQresultStatus(r) == PGRES_FATAL_ERROR && PQstatus(conn_) == CONNECTION_BAD) {
+      PQclear(r);
+      if (auto c = ensure_connected(); !c) return std::unexpected(c.error());
+      r = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), types.data(), values.data(),
+                       lengths.data(), formats.data(), 0);
+    }
     if (auto ok = check(r); !ok) {
       PQclear(r);
       return std::unexpected(ok.error());
