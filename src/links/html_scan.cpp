@@ -194,6 +194,7 @@ class Scanner {
   const HtmlScanOptions& options_;
   std::size_t i_ = 0;
   int foreign_ = 0;  // open <svg>/<math> elements
+  bool in_select_ = false;  // inside <select>: the tree builder ignores most start tags (13.2.6.4.16)
   std::vector<Candidate> candidates_;
   std::vector<std::string_view> bases_;  // raw hrefs of every <base href>, in order
 
@@ -269,6 +270,7 @@ class Scanner {
     if (!read_tag(tag)) return;
     std::string_view n = tag.name_view();
     if (foreign_ > 0 && (n == "svg" || n == "math")) --foreign_;
+    if (n == "select") in_select_ = false;
   }
 
   // Remembers the attributes that matter; an attribute without a value counts (as empty).
@@ -355,6 +357,20 @@ class Scanner {
       if (breaks_out_of_foreign(n) || (n == "font" && tag.font_breakout)) foreign_ = 0;
       else if ((n == "svg" || n == "math") && !tag.self_closing) ++foreign_;
       if (foreign_ > 0) return true;  // in SVG/MathML, no tag switches the tokenizer
+    }
+    if (in_select_) {
+      // "In select": <select> closes it; <input>, <keygen>, <textarea> close it and are
+      // handled as in body; <script> and <template> as in head; every other start tag is
+      // ignored, so it switches nothing (<select><noframes></select><a href> is a link).
+      if (n == "select") {
+        in_select_ = false;
+        return true;
+      }
+      if (n == "input" || n == "keygen" || n == "textarea") in_select_ = false;
+      else if (n != "script") return true;
+    } else if (n == "select") {
+      in_select_ = true;
+      return true;
     }
     if (n == "svg" || n == "math") {
       if (!tag.self_closing) ++foreign_;

@@ -50,6 +50,21 @@ TEST(HtmlUrls, ResolvesAgainstBaseHref) {
   EXPECT_EQ(no_base.skipped_relative, 1u);
 }
 
+// Found by the differential fuzz target: inside <select> the tree builder ignores
+// <noframes>, <style>, <xmp>, <iframe>, <noembed>, <title> and <plaintext>, so they
+// switch the tokenizer to nothing and the link after </select> is a link a mail
+// client shows (read as raw text, it would have escaped rewriting). <textarea>
+// closes the select and is RCDATA as usual; a second <select> closes it too.
+TEST(HtmlUrls, TagsIgnoredInsideSelectDoNotHideLaterLinks) {
+  for (const char* tag : {"noframes", "style", "xmp", "iframe", "noembed", "title", "plaintext"}) {
+    std::string html = std::string("<select><") + tag + "></select><a href=\"http://evil.example/\">x</a>";
+    EXPECT_EQ(urls(find_html_urls(html, {}).sites), std::vector<std::string>{"http://evil.example/"}) << tag;
+  }
+  EXPECT_TRUE(find_html_urls("<select><textarea><a href=\"http://t.example/\"></select>", {}).sites.empty());
+  EXPECT_TRUE(find_html_urls("<select></select><noframes><a href=\"http://n.example/\">", {}).sites.empty());
+  EXPECT_TRUE(find_html_urls("<select><select><noframes><a href=\"http://n.example/\">", {}).sites.empty());
+}
+
 TEST(HtmlUrls, SurvivesMalformedAndDeepHtml) {
   std::string html = "<a href=http://a.example/ <b><a href=\"http://b.example/";  // unclosed everything
   auto scan = find_html_urls(html, {});
