@@ -19,6 +19,7 @@
 #include "gumbo_oracle.h"
 #include "gumbo_terms.h"
 #include "links/extract.h"
+#include "links/url.h"
 
 namespace {
 
@@ -118,6 +119,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // Several <base>: the scanner takes the first web one of the source, gumbo the
       // first of its tree (HtmlScanDiff.IntendedDifferences); relative URLs may differ.
       if (it != by_offset.end() && several_bases && it->second->length == s.length) continue;
+      // ...and a relative URL the scanner's first web <base> cannot resolve (gumbo took another) it leaves.
+      if (it == by_offset.end() && several_bases &&
+          !mailmoat::links::is_web_url(mailmoat::links::clean_attribute_url(std::string(html.substr(s.offset, s.length)))))
+        continue;
       if (it == by_offset.end() || it->second->length != s.length || mailmoat::links::as_gumbo_reads(it->second->url) != mailmoat::links::as_gumbo_reads(s.url)) std::abort();
     }
   }

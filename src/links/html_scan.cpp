@@ -451,12 +451,18 @@ HtmlScan Scanner::finish() {
       std::size_t colon = url.find(':');
       std::size_t stop = url.find_first_of("/?#");
       if (colon != std::string::npos && (stop == std::string::npos || colon < stop)) continue;
-      if (!base) {
-        ++scan.skipped_relative;
+      // A scheme-relative "//host/path" opens in a webmail on https: it is a web link
+      // whatever the base, and is rewritten as one rather than left unprotected.
+      const bool scheme_relative = url.size() > 2 && url[0] == '/' && url[1] == '/';
+      std::optional<std::string> resolved;
+      if (base) {
+        if (auto r = resolve_reference(*base, url); r && is_web_url(*r)) resolved = std::move(*r);
+      }
+      if (!resolved && scheme_relative) resolved = "https:" + url;
+      if (!resolved) {
+        if (!base) ++scan.skipped_relative;  // with a base that cannot resolve it: a broken link, not counted
         continue;
       }
-      auto resolved = resolve_reference(*base, url);
-      if (!resolved || !is_web_url(*resolved)) continue;
       url = std::move(*resolved);
     }
     scan.sites.push_back({c.site, c.site_length, std::move(url), true});

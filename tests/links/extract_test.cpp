@@ -48,6 +48,13 @@ TEST(HtmlUrls, ResolvesAgainstBaseHref) {
   auto no_base = find_html_urls("<a href=\"story.html\">s</a>", {});
   EXPECT_TRUE(no_base.sites.empty());
   EXPECT_EQ(no_base.skipped_relative, 1u);
+  // A scheme-relative link opens on https in a webmail: without a usable base it is
+  // still a link to rewrite (found while reading a differential fuzz finding).
+  auto scheme_relative = find_html_urls("<a href=\"//evil.example/x\">e</a><a href=\"/local\">l</a>", {});
+  EXPECT_EQ(urls(scheme_relative.sites), std::vector<std::string>{"https://evil.example/x"});
+  EXPECT_EQ(scheme_relative.skipped_relative, 1u);
+  auto bad_base = find_html_urls("<base href=\"http:// a\"><a href=\"//evil.example/x\">e</a>", {});
+  EXPECT_EQ(urls(bad_base.sites), std::vector<std::string>{"https://evil.example/x"});
 }
 
 // Found by the differential fuzz target: inside <select> the tree builder ignores

@@ -34,12 +34,17 @@ struct Walker {
       std::size_t colon = url.find(':');
       std::size_t stop = url.find_first_of("/?#");
       if (colon != std::string::npos && (stop == std::string::npos || colon < stop)) return;
-      if (!base) {
-        ++scan.skipped_relative;
+      // The product's rule (links/html_scan.cpp): a scheme-relative link is an https link
+      // when no base resolves it; only the tree (which <base>, which attribute) is gumbo's.
+      const bool scheme_relative = url.size() > 2 && url[0] == '/' && url[1] == '/';
+      std::optional<std::string> resolved;
+      if (base)
+        if (auto r = resolve_reference(*base, url); r && is_web_url(*r)) resolved = std::move(*r);
+      if (!resolved && scheme_relative) resolved = "https:" + url;
+      if (!resolved) {
+        if (!base) ++scan.skipped_relative;
         return;
       }
-      auto resolved = resolve_reference(*base, url);
-      if (!resolved || !is_web_url(*resolved)) return;
       url = std::move(*resolved);
     }
     scan.sites.push_back({offset, attr->original_value.length, std::move(url), true});
