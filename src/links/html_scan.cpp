@@ -14,6 +14,7 @@
 
 #include "links/extract.h"
 #include "links/url.h"
+#include "util/utf8.h"
 
 namespace mailmoat::links {
 
@@ -46,24 +47,6 @@ bool name_equals(std::string_view raw, std::string_view name) {
   return iequals(raw, name);
 }
 
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // 13.2.5.80 "numeric character reference end state": C1 controls are read as windows-1252.
 constexpr char32_t kC1[32] = {0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
                               0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,   0x017D, 0x8F,
@@ -90,7 +73,7 @@ std::size_t numeric_reference(std::string_view s, std::size_t i, std::string& ou
   if (j < s.size() && s[j] == ';') ++j;
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
   else if (cp >= 0x80 && cp <= 0x9F) cp = kC1[cp - 0x80];
-  append_utf8(out, cp);
+  util::append_utf8(out, cp);
   return j;
 }
 
@@ -444,28 +427,12 @@ HtmlScan Scanner::finish() {
   }
   scan.sites.reserve(candidates_.size());
   for (const Candidate& c : candidates_) {
-    std::string url = clean_attribute_url(decode_attribute(c.raw));
-    if (url.empty() || url[0] == '#') continue;
-    if (!is_web_url(url)) {
-      // Anything with a scheme (mailto:, tel:, cid:, data:, javascript:) is not a web link.
-      std::size_t colon = url.find(':');
-      std::size_t stop = url.find_first_of("/?#");
-      if (colon != std::string::npos && (stop == std::string::npos || colon < stop)) continue;
-      // A scheme-relative "//host/path" opens in a webmail on https: it is a web link
-      // whatever the base, and is rewritten as one rather than left unprotected.
-      const bool scheme_relative = url.size() > 2 && url[0] == '/' && url[1] == '/';
-      std::optional<std::string> resolved;
-      if (base) {
-        if (auto r = resolve_reference(*base, url); r && is_web_url(*r)) resolved = std::move(*r);
-      }
-      if (!resolved && scheme_relative) resolved = "https:" + url;
-      if (!resolved) {
-        if (!base) ++scan.skipped_relative;  // with a base that cannot resolve it: a broken link, not counted
-        continue;
-      }
-      url = std::move(*resolved);
+    LinkTarget t = link_target(clean_attribute_url(decode_attribute(c.raw)), base);
+    if (!t.url) {
+      if (t.relative && !base) ++scan.skipped_relative;  // with a base that cannot resolve it: a broken link
+      continue;
     }
-    scan.sites.push_back({c.site, c.site_length, std::move(url), true});
+    scan.sites.push_back({c.site, c.site_length, std::move(*t.url), true});
   }
   return scan;
 }

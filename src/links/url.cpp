@@ -100,4 +100,22 @@ std::string clean_attribute_url(std::string_view value) {
 
 bool is_web_url(std::string_view url) { return util::istarts_with(url, "http://") || util::istarts_with(url, "https://"); }
 
+LinkTarget link_target(std::string url, const std::optional<std::string>& base) {
+  LinkTarget t;
+  if (url.empty() || url[0] == '#') return t;
+  if (is_web_url(url)) {
+    t.url = std::move(url);
+    return t;
+  }
+  // Anything with a scheme (mailto:, tel:, cid:, data:, javascript:) is not a web link.
+  std::size_t colon = url.find(':');
+  std::size_t stop = url.find_first_of("/?#");
+  if (colon != std::string::npos && (stop == std::string::npos || colon < stop)) return t;
+  if (base)
+    if (auto r = resolve_reference(*base, url); r && is_web_url(*r)) t.url = std::move(*r);
+  if (!t.url && url.size() > 2 && url[0] == '/' && url[1] == '/') t.url = "https:" + url;
+  t.relative = !t.url;
+  return t;
+}
+
 }  // namespace mailmoat::links

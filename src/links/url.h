@@ -4,6 +4,7 @@
 // is an IP literal, in any of the forms browsers accept ("0x7f.1", "2130706433").
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,5 +29,16 @@ util::Result<std::string> resolve_reference(std::string_view base, std::string_v
 std::string clean_attribute_url(std::string_view value);
 // True when `url` starts with a scheme Safe Links wraps (http, https).
 bool is_web_url(std::string_view url);
+
+// What a cleaned URL attribute value links to, as Safe Links rewrites it: a web URL as it
+// is; a relative reference resolved against `base` (the first web <base href>) when that
+// gives a web URL; a scheme-relative "//host/path" that no base resolves as https (where a
+// webmail opens it). No url: not a web link (another scheme, empty, a fragment) or a
+// relative reference nothing resolves (`relative` is then true).
+struct LinkTarget {
+  std::optional<std::string> url;
+  bool relative = false;
+};
+LinkTarget link_target(std::string url, const std::optional<std::string>& base);
 
 }  // namespace mailmoat::links

@@ -27,27 +27,14 @@ struct Walker {
     if (data < html.data() || data + attr->original_value.length > html.data() + html.size()) return;
     std::size_t offset = static_cast<std::size_t>(data - html.data());
     if (!seen.insert(offset).second) return;
-    std::string url = clean_attribute_url(attr->value);
-    if (url.empty() || url[0] == '#') return;
-    if (!is_web_url(url)) {
-      // Anything with a scheme (mailto:, tel:, cid:, data:, javascript:) is not a web link.
-      std::size_t colon = url.find(':');
-      std::size_t stop = url.find_first_of("/?#");
-      if (colon != std::string::npos && (stop == std::string::npos || colon < stop)) return;
-      // The product's rule (links/html_scan.cpp): a scheme-relative link is an https link
-      // when no base resolves it; only the tree (which <base>, which attribute) is gumbo's.
-      const bool scheme_relative = url.size() > 2 && url[0] == '/' && url[1] == '/';
-      std::optional<std::string> resolved;
-      if (base)
-        if (auto r = resolve_reference(*base, url); r && is_web_url(*r)) resolved = std::move(*r);
-      if (!resolved && scheme_relative) resolved = "https:" + url;
-      if (!resolved) {
-        if (!base) ++scan.skipped_relative;
-        return;
-      }
-      url = std::move(*resolved);
+    // The product's rule for what a value links to (links::link_target); only the tree
+    // (which <base>, which attribute) is gumbo's.
+    LinkTarget t = link_target(clean_attribute_url(attr->value), base);
+    if (!t.url) {
+      if (t.relative && !base) ++scan.skipped_relative;
+      return;
     }
-    scan.sites.push_back({offset, attr->original_value.length, std::move(url), true});
+    scan.sites.push_back({offset, attr->original_value.length, std::move(*t.url), true});
   }
 
   void element(const GumboElement& e) {

@@ -3,6 +3,7 @@
 // renderer. Runs in the sandbox worker with the other analyzers; every
 // function is bounded by its output cap and reads its input once.
 #include "attachments/analyzers/text_extract.h"
+#include "util/utf8.h"
 
 #include <cctype>
 
@@ -14,21 +15,7 @@ bool full(const std::string& out, std::size_t max) { return out.size() >= max; }
 // Appends the UTF-8 form of a code point (invalid ones dropped).
 void put_utf8(std::string& out, unsigned long cp) {
   if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+  util::append_utf8(out, static_cast<char32_t>(cp));
 }
 
 // One XML entity starting at s[i] == '&'; returns the index after it.
