@@ -22,6 +22,10 @@ namespace mailmoat::app {
 
 namespace fs = std::filesystem;
 
+namespace {
+constexpr std::size_t kClickBatch = 1000;  // clicks written in one transaction, at most
+}  // namespace
+
 ClickRecorder::ClickRecorder(store::ClickStore& store) : store_(store), thread_([this] { run(); }) {}
 
 ClickRecorder::~ClickRecorder() {
@@ -44,6 +48,9 @@ void ClickRecorder::add(store::ClickRecord click) {
       return;
     }
     queue_.push_back(std::move(click));
+    // The writer waits for the first click, then for a full batch (or its linger time):
+    // the clicks between need not wake it.
+    if (queue_.size() != 1 && queue_.size() != kClickBatch) return;
   }
   wake_.notify_one();
 }
@@ -52,11 +59,22 @@ void ClickRecorder::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    // A click waits up to kLinger for others to share its commit: one commit (a WAL write of
+    // the table's and its indexes' last pages) per click would cost more than the click's rows.
+    constexpr auto kLinger = std::chrono::milliseconds(20);
+    wake_.wait_for(lock, kLinger, [this] { return stopping_ || queue_.size() >= kClickBatch; });
+    // What has queued up goes in one transaction (at most kClickBatch clicks).
+    std::vector<store::ClickRecord> batch;
     while (!queue_.empty()) {
-      store::ClickRecord c = std::move(queue_.front());
-      queue_.pop_front();
+      batch.clear();
+      while (!queue_.empty() && batch.size() < kClickBatch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
       lock.unlock();
-      if (auto r = store_.add(c); !r) log::error("links.click_not_recorded", {{"url", c.url}, {"error", r.error().message}});
+      if (auto r = store_.add_all(batch); !r)
+        log::error("links.click_not_recorded",
+                   {{"clicks", batch.size()}, {"first_url", batch.front().url}, {"error", r.error().message}});
       lock.lock();
     }
     if (stopping_) return;

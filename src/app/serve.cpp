@@ -511,7 +511,7 @@ int serve(const ServeOptions& options) {
   if (links_runtime) http::add_click_routes(router, links_runtime->clicks);
   if (attachments_runtime) attachments_runtime->add_routes(router);
 
-  http::Server http_server(io, router);
+  http::Server http_server(router, static_cast<std::size_t>(cfg.server.threads));
   if (!cfg.http.tls_cert.empty()) {
     if (auto ok = http_server.use_tls(cfg.http.tls_cert, cfg.http.tls_key); !ok) {
       fatal(ok.error().message);

@@ -6,10 +6,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <thread>
 
+#include "http/wire.h"
 #include "log/log.h"
 #include "util/host_port.h"
 
@@ -36,8 +39,17 @@ struct Connection {
 };
 }  // namespace
 
+// One event loop and the thread that runs it. The work guard keeps the loop
+// running while it has no connection; ~Server stops the loop.
+struct Server::Worker {
+  asio::io_context io{1};  // one thread: the scheduler need not hand work between threads
+  asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
+  std::thread thread;
+};
+
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
-  asio::io_context& io;
+  std::vector<asio::io_context*> loops;  // loops[0] also runs the acceptor
+  std::size_t next_loop = 0;             // touched by the accept loop only
   const Router& router;
   std::optional<tcp::acceptor> acceptor;
   std::atomic<bool> stopping{false};
@@ -45,12 +57,14 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::set<std::shared_ptr<Connection>> streams;
   std::optional<asio::ssl::context> tls;
 
-  Impl(asio::io_context& i, const Router& r) : io(i), router(r) {}
+  Impl(std::vector<asio::io_context*> l, const Router& r) : loops(std::move(l)), router(r) {}
 
   asio::awaitable<void> accept_loop() {
     auto self = shared_from_this();
     while (!stopping) {
-      auto [ec, socket] = co_await acceptor->async_accept(asio::make_strand(io), asio::as_tuple(asio::use_awaitable));
+      asio::io_context& loop = *loops[next_loop];
+      next_loop = (next_loop + 1) % loops.size();
+      auto [ec, socket] = co_await acceptor->async_accept(loop, asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopping || ec == asio::error::operation_aborted) break;
         log::warn("http.accept_failed", {{"error", ec.message()}});
@@ -126,24 +140,41 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       r.client_address = client_address;
       r.secure = tls.has_value();
       Response out = router.route(r);
-      bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(out.status), req.version()};
-      res.set(bhttp::field::server, "mailmoat");
-      res.set(bhttp::field::content_type, out.content_type);
-      res.set("X-Content-Type-Options", "nosniff");
-      if (tls) res.set("Strict-Transport-Security", "max-age=31536000");
-      for (const auto& [k, v] : out.headers) res.set(k, v);
-      res.body() = std::move(out.body);
-      bool keep = req.keep_alive() && !stopping;
-      res.keep_alive(keep);
-      res.prepare_payload();
-      auto [wec, wn] = co_await bhttp::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+      const bool keep = req.keep_alive() && !stopping;
+      const std::string wire = serialize_response(out, {req.version() == 10 ? 10u : 11u, keep, tls.has_value()});
+      auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), asio::as_tuple(asio::use_awaitable));
       if (wec || !keep) co_return;
     }
   }
 };
 
-Server::Server(asio::io_context& io, const Router& router) : impl_(std::make_shared<Impl>(io, router)) {}
-Server::~Server() = default;
+namespace {
+std::vector<asio::io_context*> loops_of(const auto& workers) {
+  std::vector<asio::io_context*> loops;
+  for (const auto& w : workers) loops.push_back(&w->io);
+  return loops;
+}
+}  // namespace
+
+Server::Server(const Router& router, std::size_t threads) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) workers_.push_back(std::make_unique<Worker>());
+  impl_ = std::make_shared<Impl>(loops_of(workers_), router);
+}
+
+// The loops are stopped (a graceful stop() has had its time by now), then the
+// sockets and the suspended connections are destroyed while their loops exist.
+Server::~Server() {
+  for (auto& w : workers_) w->io.stop();
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
+  impl_->acceptor.reset();
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->streams.clear();
+  }
+  impl_.reset();
+  workers_.clear();
+}
 
 util::Result<void> Server::use_tls(const std::string& cert_file, const std::string& key_file) {
   asio::ssl::context ctx(asio::ssl::context::tls_server);
@@ -169,7 +200,7 @@ util::Result<std::string> Server::listen(const std::string& host_port) {
   auto addr = asio::ip::make_address(hp->host, ec);
   if (ec) return util::fail("cannot listen on " + host_port + ": " + ec.message());
   tcp::endpoint ep(addr, hp->port);
-  tcp::acceptor acc(impl_->io);
+  tcp::acceptor acc(*impl_->loops.front());
   acc.open(ep.protocol(), ec);
   if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acc.bind(ep, ec);
@@ -182,6 +213,7 @@ util::Result<std::string> Server::listen(const std::string& host_port) {
 
 void Server::start() {
   asio::co_spawn(impl_->acceptor->get_executor(), impl_->accept_loop(), asio::detached);
+  for (auto& w : workers_) w->thread = std::thread([&io = w->io] { io.run(); });
 }
 
 void Server::stop() {

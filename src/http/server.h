@@ -1,25 +1,27 @@
 // The HTTP/1.1 listener (Boost.Beast), plain or HTTPS: one coroutine per
 // connection, bounded header and body sizes, idle, read and handshake
-// deadlines, keep-alive. Requests are
-// answered by a Router; stop() closes the listener and lets in-flight
-// requests finish while idle connections are closed.
+// deadlines, keep-alive. Requests are answered by a Router; stop() closes the
+// listener and lets in-flight requests finish while idle connections are closed.
+// The listener runs on its own threads, each with its own event loop (one
+// io_context per thread, the way nginx runs one event loop per worker): a
+// connection lives on one thread from accept to close, so answering a request
+// takes no lock and no cross-thread wake-up. Connections are dealt to the
+// threads in turn as they are accepted.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "http/router.h"
 #include "util/error.h"
-
-namespace boost::asio {
-class io_context;
-}
 
 namespace mailmoat::http {
 
 class Server {
  public:
-  Server(boost::asio::io_context& io, const Router& router);
+  // `threads` event loops (at least one) answer the requests; they start with start().
+  Server(const Router& router, std::size_t threads);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -35,6 +37,8 @@ class Server {
 
  private:
   struct Impl;
+  struct Worker;
+  std::vector<std::unique_ptr<Worker>> workers_;  // declared first: destroyed after impl_ is released
   std::shared_ptr<Impl> impl_;
 };
 

@@ -68,6 +68,9 @@ class ClickStore {
  public:
   virtual ~ClickStore() = default;
   virtual util::Result<std::int64_t> add(const ClickRecord& click) = 0;
+  // Adds the clicks in one transaction, all or none: the click service records in batches,
+  // so a burst of clicks costs one commit rather than one per click.
+  virtual util::Result<void> add_all(const std::vector<ClickRecord>& clicks) = 0;
   virtual util::Result<Page<ClickRecord>> search(const ClickQuery& query) = 0;
   virtual util::Result<std::int64_t> purge(Micros before) = 0;
 };

@@ -164,6 +164,20 @@ TEST_P(ClickSuite, SearchByRecipientUrlAndTime) {
   EXPECT_EQ(*stores->clicks->purge(kT0 + 15), 2);
 }
 
+TEST_P(ClickSuite, AddAllWritesEveryClickOfTheBatch) {
+  std::vector<ClickRecord> batch;
+  for (int i = 0; i < 250; ++i)
+    batch.push_back({0, kT0 + i, "r" + std::to_string(i) + "@corp.test", "<m@x>", "https://ok.test/" + std::to_string(i),
+                     "allowed", {}, ClickAction::allowed, "198.51.100.4", "Mozilla/5.0"});
+  ASSERT_TRUE(stores->clicks->add_all(batch).has_value());
+  ASSERT_TRUE(stores->clicks->add_all({}).has_value());
+  auto all = stores->clicks->search({.limit = 1000});
+  ASSERT_TRUE(all.has_value()) << all.error().message;
+  ASSERT_EQ(all->items.size(), 250u);
+  EXPECT_EQ(all->items.front().recipient, "r249@corp.test");  // newest first
+  EXPECT_EQ(stores->clicks->search({.recipient = "r7@corp.test"})->items.at(0).url, "https://ok.test/7");
+}
+
 using RecordsSuite = StoreSuite;
 
 TEST_P(RecordsSuite, DmarcRowsAreCountedPerDay) {

@@ -15,16 +15,20 @@ class SqlClickStore final : public ClickStore {
   explicit SqlClickStore(std::shared_ptr<Shared> s) : s_(std::move(s)) {}
 
   util::Result<std::int64_t> add(const ClickRecord& k) override {
-    std::string lc = util::to_lower(k.recipient);
-    Micros at = k.at ? k.at : s_->clock->now();
     std::lock_guard lock(s_->mu);
-    auto rows = s_->conn->query(
-        "INSERT INTO clicks (at, recipient, recipient_lc, recipient_rev, message_id, url, url_lc, verdict, reasons, "
-        "action, client_ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        {Value{at}, k.recipient, lc, reversed(lc), k.message_id, k.url, util::to_lower(k.url), k.verdict,
-         join_lines(k.reasons), std::string(to_string(k.action)), k.client_ip, k.user_agent});
+    auto rows = s_->conn->query(std::string(kInsert) + " RETURNING id", values(k));
     if (!rows) return std::unexpected(rows.error());
     return rows->at(0).integer(0);
+  }
+
+  util::Result<void> add_all(const std::vector<ClickRecord>& clicks) override {
+    if (clicks.empty()) return {};
+    std::lock_guard lock(s_->mu);
+    return in_transaction(*s_->conn, [&]() -> util::Result<void> {
+      for (const auto& k : clicks)
+        if (auto done = s_->conn->exec(kInsert, values(k)); !done) return std::unexpected(done.error());
+      return {};
+    });
   }
 
   util::Result<Page<ClickRecord>> search(const ClickQuery& q) override {
@@ -76,6 +80,18 @@ class SqlClickStore final : public ClickStore {
   }
 
  private:
+  static constexpr std::string_view kInsert =
+      "INSERT INTO clicks (at, recipient, recipient_lc, recipient_rev, message_id, url, url_lc, verdict, reasons, "
+      "action, client_ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+  std::vector<Value> values(const ClickRecord& k) const {
+    std::string lc = util::to_lower(k.recipient);
+    std::string rev = reversed(lc);
+    Micros at = k.at ? k.at : s_->clock->now();
+    return {Value{at}, k.recipient, std::move(lc), std::move(rev), k.message_id, k.url, util::to_lower(k.url),
+            k.verdict, join_lines(k.reasons), std::string(to_string(k.action)), k.client_ip, k.user_agent};
+  }
+
   std::shared_ptr<Shared> s_;
 };
 

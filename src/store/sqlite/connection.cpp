@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <functional>
+#include <string_view>
 #include <unordered_map>
 
 namespace mailmoat::store::sqlite {
@@ -74,12 +76,15 @@ class SqliteConnection final : public sql::Connection {
   }
 
  private:
+  // The parameters are bound without a copy (SQLITE_STATIC): `params` outlives every step
+  // of the statement, which query() and exec() run to the end and reset before they return,
+  // and the next use clears the bindings before it binds its own.
   util::Result<sqlite3_stmt*> prepare(std::string_view sql, const std::vector<sql::Value>& params) {
-    std::string key(sql);
     sqlite3_stmt* stmt = nullptr;
-    if (auto it = cache_.find(key); it != cache_.end()) {
+    if (auto it = cache_.find(sql); it != cache_.end()) {
       stmt = it->second;
     } else {
+      std::string key(sql);
       if (sqlite3_prepare_v3(db_, key.c_str(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
                              nullptr) != SQLITE_OK)
         return util::fail(std::string("sqlite: ") + sqlite3_errmsg(db_));
@@ -97,10 +102,10 @@ class SqliteConnection final : public sql::Connection {
       if (std::holds_alternative<std::nullptr_t>(v)) rc = sqlite3_bind_null(stmt, idx);
       else if (auto* n = std::get_if<std::int64_t>(&v)) rc = sqlite3_bind_int64(stmt, idx, *n);
       else if (auto* s = std::get_if<std::string>(&v))
-        rc = sqlite3_bind_text64(stmt, idx, s->data(), s->size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+        rc = sqlite3_bind_text64(stmt, idx, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
       else {
         const auto& b = std::get<sql::Blob>(v).bytes;
-        rc = sqlite3_bind_blob64(stmt, idx, b.data(), b.size(), SQLITE_TRANSIENT);
+        rc = sqlite3_bind_blob64(stmt, idx, b.data(), b.size(), SQLITE_STATIC);
       }
       if (rc != SQLITE_OK) return util::fail(std::string("sqlite: ") + sqlite3_errmsg(db_));
     }
@@ -114,7 +119,12 @@ class SqliteConnection final : public sql::Connection {
   }
 
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  // Looked up by the caller's string_view: no copy of the statement text per query.
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  std::unordered_map<std::string, sqlite3_stmt*, TextHash, std::equal_to<>> cache_;
 };
 
 }  // namespace
