@@ -70,9 +70,8 @@ int decode(const LinksCommand& cmd) {
 std::string when(long long micros) {
   std::time_t t = static_cast<std::time_t>(micros / 1000000);
   std::tm tm{};
-  gmtime_r(&t, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  if (!gmtime_r(&t, &tm) || std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm) == 0) return "(time out of range)";
   return buf;
 }
 

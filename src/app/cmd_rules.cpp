@@ -145,6 +145,7 @@ int run_rules_command(const RulesCommand& cmd) {
   const auto& verdict = outcome.verdict;
   const std::string& reply = outcome.smtp_reply;
   std::vector<std::string> recipients;
+  recipients.reserve(outcome.ctx.envelope.recipients.size());
   for (const auto& r : outcome.ctx.envelope.recipients) recipients.push_back(r.address);
   if (!outcome.attachments_note.empty()) std::printf("attachments: %s\n", outcome.attachments_note.c_str());
   if (ev.matched.empty()) std::printf("no rule matched\n");

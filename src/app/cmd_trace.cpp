@@ -95,7 +95,7 @@ int run_trace_command(const TraceCommand& cmd) {
     add("subject", cmd.subject);
     add("client_ip", cmd.client_ip);
     add("direction", cmd.direction);
-    for (auto [key, value] : {std::pair{"since", cmd.since}, std::pair{"until", cmd.until}}) {
+    for (const auto& [key, value] : {std::pair{"since", cmd.since}, std::pair{"until", cmd.until}}) {
       if (value.empty()) continue;
       auto t = parse_time_arg(value, now);
       if (!t) {

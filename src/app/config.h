@@ -161,12 +161,12 @@ struct Config {
     std::vector<std::string> accepted_domains{"localhost"};
     std::vector<std::string> relay_networks{"127.0.0.0/8", "::1/128"};
     std::string recipient_list;  // file of valid inbound recipients; empty: any address in accepted_domains
-    std::int64_t max_message_size = 50 * 1024 * 1024;
+    std::int64_t max_message_size = std::int64_t{50} * 1024 * 1024;
     std::int64_t max_recipients = 1000;
     std::int64_t max_command_line = 512;
     std::int64_t max_line_length = 998;
     std::string long_lines = "reject";  // reject | wrap
-    std::int64_t max_header_size = 256 * 1024;
+    std::int64_t max_header_size = std::int64_t{256} * 1024;
     std::int64_t max_errors = 10;
     std::int64_t timeout_seconds = 300;
     std::int64_t busy_timeout_seconds = 30;
@@ -184,7 +184,7 @@ struct Config {
   struct Queue {
     std::int64_t retry_base_seconds = 300;
     std::int64_t retry_max_seconds = 4000;
-    std::int64_t max_lifetime_seconds = 5 * 24 * 3600;
+    std::int64_t max_lifetime_seconds = std::int64_t{5} * 24 * 3600;
     std::int64_t concurrency = 20;
     std::int64_t per_destination_concurrency = 10;
     std::int64_t delivery_timeout_seconds = 300;

@@ -107,7 +107,7 @@ Schema bind_schema(Config& c) {
        .doc = "a longer line: reject the message (554 5.6.0) or wrap it (header lines folded)",
        .check = Check::one_of, .choices = {"reject", "wrap"}},
       {.key = "max_header_size", .target = &c.smtp.max_header_size, .doc = "largest header section in bytes",
-       .min = 1024, .max = 64 * 1024 * 1024},
+       .min = 1024, .max = std::int64_t{64} * 1024 * 1024},
       {.key = "max_errors", .target = &c.smtp.max_errors, .doc = "errors in a session before it is disconnected",
        .min = 1, .max = 1000},
       {.key = "timeout_seconds", .target = &c.smtp.timeout_seconds,

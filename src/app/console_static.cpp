@@ -17,7 +17,7 @@ namespace {
 
 constexpr std::string_view kCsp =
     "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'";
-constexpr std::uintmax_t kMaxFile = 16 * 1024 * 1024;
+constexpr std::uintmax_t kMaxFile = std::uintmax_t{16} * 1024 * 1024;
 
 std::optional<std::string_view> content_type(const fs::path& p) {
   const std::string ext = p.extension().string();

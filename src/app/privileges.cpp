@@ -50,6 +50,7 @@ bool loopback_address(const std::string& address) {
 // Every address serve will listen on, with the key that sets it.
 std::vector<std::pair<std::string, std::string>> listen_addresses(const Config& cfg) {
   std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(cfg.smtp.listeners.size() + cfg.milter.listeners.size() + 1);
   for (std::size_t i = 0; i < cfg.smtp.listeners.size(); ++i)
     out.emplace_back("smtp.listener[" + std::to_string(i) + "].address", cfg.smtp.listeners[i].address);
   for (std::size_t i = 0; i < cfg.milter.listeners.size(); ++i)

@@ -98,6 +98,7 @@ RulesTestOutcome run_rules_test(const policy::RuleSet& rules, const Config& cfg,
 
 nlohmann::json rules_test_json(const RulesTestOutcome& o) {
   std::vector<std::string> recipients;
+  recipients.reserve(o.ctx.envelope.recipients.size());
   for (const auto& r : o.ctx.envelope.recipients) recipients.push_back(r.address);
   nlohmann::json j;
   j["outcome"] = disposition_name(o.verdict.disposition);

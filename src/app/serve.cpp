@@ -197,8 +197,9 @@ int serve(const ServeOptions& options) {
   }
   Config cfg = loaded.config;
   // A full disk or a closed peer must surface as an error value, not kill the gateway.
-  std::signal(SIGPIPE, SIG_IGN);
-  std::signal(SIGXFSZ, SIG_IGN);
+  // (SIG_IGN of a valid signal cannot fail: std::signal returns SIG_ERR only for an invalid one.)
+  (void)std::signal(SIGPIPE, SIG_IGN);
+  (void)std::signal(SIGXFSZ, SIG_IGN);
   if (options.log_format) cfg.log.format = *options.log_format;
   log::init(*log::parse_level(cfg.log.level), *log::parse_format(cfg.log.format));
 
@@ -258,6 +259,7 @@ int serve(const ServeOptions& options) {
     return 1;
   }
   std::vector<std::string> local_domains;
+  local_domains.reserve(cfg.smtp.accepted_domains.size());
   for (const auto& d : cfg.smtp.accepted_domains) local_domains.push_back(util::to_lower(d));
   GatewayTrace trace(**recorder, local_domains);
   DmarcAggregateRecorder dmarc_aggregate(*(*stores)->dmarc);

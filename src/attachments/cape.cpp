@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "attachments/net_io.h"
+#include "util/strings.h"
 
 namespace mailmoat::attachments {
 namespace {
@@ -31,6 +32,15 @@ std::string dechunk(const std::string& body) {
     at = eol + 2 + n + 2;
   }
   return out;
+}
+
+// The status code of a reply's status line ("HTTP/1.1 200 OK"); 0 when it is not one.
+int status_code(std::string_view reply) {
+  if (!reply.starts_with("HTTP/")) return 0;
+  std::size_t space = reply.find(' ');
+  if (space == std::string_view::npos || reply.size() < space + 4) return 0;
+  auto code = util::parse_uint(reply.substr(space + 1, 3));
+  return code && *code >= 100 && *code <= 999 ? static_cast<int>(*code) : 0;
 }
 
 // One HTTP/1.1 exchange with Connection: close; the body is read to EOF (or
@@ -56,8 +66,8 @@ HttpResult exchange(const CapeSettings& s, const std::string& method, const std:
     reply.append(buf, static_cast<std::size_t>(n));
   }
   auto end = reply.find("\r\n\r\n");
-  if (end == std::string::npos || std::sscanf(reply.c_str(), "HTTP/%*d.%*d %d", &r.status) != 1)
-    return {0, "", "not an HTTP reply"};
+  r.status = status_code(reply);
+  if (end == std::string::npos || r.status == 0) return {0, "", "not an HTTP reply"};
   std::string headers = reply.substr(0, end);
   for (auto& c : headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   r.body = reply.substr(end + 4);
@@ -120,8 +130,9 @@ Analysis CapeClient::analyze(std::string_view name, std::string_view content, st
       score = rj["info"]["score"].get<double>();
   }
   if (score < 0) return fail("report " + id + ": no score");
-  char text[64];
-  std::snprintf(text, sizeof text, "%.1f", score);
+  // CAPE scores run from 0 to 10 ("9.5"); a score beyond 1e9 is written short, not truncated.
+  char text[32];
+  (void)std::snprintf(text, sizeof text, score < 1e9 ? "%.1f" : "%.4g", score);
   if (score >= s_.malicious_score) out.flag(Verdict::malicious, "cape: score " + std::string(text) + " (task " + id + ")");
   else if (score >= s_.suspicious_score) out.flag(Verdict::suspicious, "cape: score " + std::string(text) + " (task " + id + ")");
   return out;

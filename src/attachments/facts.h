@@ -30,7 +30,7 @@ struct Analysis {
   // operators), for the rules' `attachment_contains`; at most kMaxText bytes,
   // kept with the cached verdict so a repeated file is matched alike.
   std::string text;
-  static constexpr std::size_t kMaxText = 16 * 1024;
+  static constexpr std::size_t kMaxText = std::size_t{16} * 1024;
 
   void flag(Verdict v, std::string reason);
   void ran(std::string_view analyzer);

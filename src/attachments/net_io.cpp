@@ -36,6 +36,7 @@ std::string connect_to(const std::string& address, Fd& s, Clock::time_point dead
     if (path.size() >= sizeof sa.sun_path) return "socket path too long";
     std::memcpy(sa.sun_path, path.c_str(), path.size());
     s.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s.fd < 0) return std::string("socket: ") + util::errno_message(errno);
     if (connect(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 && errno != EINPROGRESS)
       return std::string("connect ") + path + ": " + util::errno_message(errno);
   } else {
@@ -48,6 +49,10 @@ std::string connect_to(const std::string& address, Fd& s, Clock::time_point dead
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
     if (getaddrinfo(host.c_str(), port.c_str(), &hints, &res) != 0 || !res) return "bad address " + address;
     s.fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s.fd < 0) {
+      freeaddrinfo(res);
+      return std::string("socket: ") + util::errno_message(errno);
+    }
     int rc = connect(s.fd, res->ai_addr, res->ai_addrlen);
     freeaddrinfo(res);
     if (rc != 0 && errno != EINPROGRESS) return std::string("connect ") + address + ": " + util::errno_message(errno);

@@ -57,8 +57,8 @@ util::Result<std::unique_ptr<YaraRules>> YaraRules::compile_dir(const std::strin
       errors += (errors.empty() ? "" : "; ") + path.string() + ": cannot be read";
       continue;
     }
-    yr_compiler_add_file(compiler, f, nullptr, path.c_str());
-    std::fclose(f);
+    yr_compiler_add_file(compiler, f, nullptr, path.c_str());  // errors come through the callback
+    (void)std::fclose(f);  // read-only: nothing is lost if closing fails
     if (!errors.empty()) break;  // libyara forbids adding more after an error
   }
   std::unique_ptr<YaraRules> out(new YaraRules());

@@ -36,10 +36,10 @@ void ZoneResolver::add_a(std::string_view name, std::string_view address, std::u
 void ZoneResolver::add_aaaa(std::string_view name, std::string_view address, std::uint32_t ttl) {
   node(name, ttl).aaaa.push_back(normal_address(address));
 }
-void ZoneResolver::add_txt(std::string_view name, std::vector<std::string> strings,
+void ZoneResolver::add_txt(std::string_view name, const std::vector<std::string>& strings,
                            std::uint32_t ttl) {
   std::string joined;
-  for (auto& s : strings) joined += s;
+  for (const auto& s : strings) joined += s;
   node(name, ttl).txt.push_back(std::move(joined));
 }
 void ZoneResolver::add_mx(std::string_view name, std::uint16_t preference,

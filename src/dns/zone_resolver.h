@@ -40,7 +40,7 @@ class ZoneResolver : public Resolver {
   void add_a(std::string_view name, std::string_view address, std::uint32_t ttl = default_ttl);
   void add_aaaa(std::string_view name, std::string_view address, std::uint32_t ttl = default_ttl);
   // One TXT RR made of `strings` (joined without separator when answered).
-  void add_txt(std::string_view name, std::vector<std::string> strings,
+  void add_txt(std::string_view name, const std::vector<std::string>& strings,
                std::uint32_t ttl = default_ttl);
   void add_txt(std::string_view name, std::string text, std::uint32_t ttl = default_ttl) {
     add_txt(name, std::vector<std::string>{std::move(text)}, ttl);

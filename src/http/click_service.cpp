@@ -137,7 +137,7 @@ Response ClickService::proceed(const Request& request) const {
   return redirect(link->fields.url);
 }
 
-void add_click_routes(Router& router, std::shared_ptr<const ClickService> service) {
+void add_click_routes(Router& router, const std::shared_ptr<const ClickService>& service) {
   router.add("GET", "/v1/l", [service](const Request& r) { return service->click(r); });
   router.add("HEAD", "/v1/l", [service](const Request& r) { return service->head(r); });
   router.add("GET", "/v1/continue", [service](const Request& r) { return service->proceed(r); });

@@ -56,6 +56,6 @@ class ClickService {
   ClickServiceConfig config_;
 };
 
-void add_click_routes(Router& router, std::shared_ptr<const ClickService> service);
+void add_click_routes(Router& router, const std::shared_ptr<const ClickService>& service);
 
 }  // namespace mailmoat::http

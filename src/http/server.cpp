@@ -25,8 +25,8 @@ using asio::ip::tcp;
 using namespace std::chrono_literals;
 
 namespace {
-constexpr std::size_t kHeaderLimit = 16 * 1024;
-constexpr std::size_t kBodyLimit = 1024 * 1024;
+constexpr std::size_t kHeaderLimit = std::size_t{16} * 1024;
+constexpr std::size_t kBodyLimit = std::size_t{1024} * 1024;
 constexpr auto kReadTimeout = 30s;
 constexpr auto kHandshakeTimeout = 10s;
 
@@ -135,6 +135,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       auto q = r.target.find('?');
       r.path = r.target.substr(0, q);
       if (q != std::string::npos) r.query = r.target.substr(q + 1);
+      r.headers.reserve(static_cast<std::size_t>(std::distance(req.begin(), req.end())));
       for (const auto& h : req) r.headers.emplace_back(std::string(h.name_string()), std::string(h.value()));
       r.body = std::move(req.body());
       r.client_address = client_address;
@@ -151,6 +152,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 namespace {
 std::vector<asio::io_context*> loops_of(const auto& workers) {
   std::vector<asio::io_context*> loops;
+  loops.reserve(workers.size());
   for (const auto& w : workers) loops.push_back(&w->io);
   return loops;
 }

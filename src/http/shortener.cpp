@@ -20,7 +20,7 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t kHeaderLimit = 16 * 1024;
+constexpr std::size_t kHeaderLimit = std::size_t{16} * 1024;
 
 struct Answer {
   unsigned status = 0;
@@ -48,7 +48,7 @@ class Exchange {
     } else {
       plain_ = std::make_unique<beast::tcp_stream>(io_);
     }
-    resolver_.async_resolve(url_.host, port, [this](beast::error_code ec, tcp::resolver::results_type found) {
+    resolver_.async_resolve(url_.host, port, [this](beast::error_code ec, const tcp::resolver::results_type& found) {
       if (ec) return finish("cannot resolve " + url_.host + ": " + ec.message());
       lowest().async_connect(found, [this](beast::error_code e, const tcp::endpoint&) { connected(e); });
     });

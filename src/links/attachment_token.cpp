@@ -23,7 +23,7 @@ std::string tag_for(const std::string& key, const std::string& message, const st
 
 util::Result<AttachmentLinkSigner> AttachmentLinkSigner::create(std::string public_url, std::vector<std::string> keys) {
   // LinkSigner checks the URL and keys; the same rules hold here.
-  auto checked = LinkSigner::create(public_url, keys);
+  auto checked = LinkSigner::create(std::move(public_url), keys);
   if (!checked) return util::fail(checked.error().message);
   AttachmentLinkSigner s;
   s.public_url_ = checked->public_url();

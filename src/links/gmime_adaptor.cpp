@@ -186,10 +186,13 @@ std::string encode(std::string_view decoded, TransferEncoding encoding) {
   return quoted_printable(decoded);
 }
 
+// iconv_open's failure value is (iconv_t)-1 (POSIX).
+static bool iconv_failed(iconv_t cd) { return cd == reinterpret_cast<iconv_t>(-1); }  // NOLINT(performance-no-int-to-ptr)
+
 bool charset_known(const std::string& charset) {
   ensure_init();
   iconv_t cd = g_mime_iconv_open("UTF-8", charset.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) return false;
+  if (iconv_failed(cd)) return false;
   g_mime_iconv_close(cd);
   return true;
 }
@@ -197,7 +200,7 @@ bool charset_known(const std::string& charset) {
 std::optional<std::string> from_utf8(std::string_view utf8, const std::string& charset) {
   ensure_init();
   iconv_t cd = g_mime_iconv_open(charset.c_str(), "UTF-8");
-  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  if (iconv_failed(cd)) return std::nullopt;
   std::string out;
   char* in = const_cast<char*>(utf8.data());
   std::size_t in_left = utf8.size();

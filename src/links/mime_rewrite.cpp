@@ -35,15 +35,16 @@ struct LinkEditor {
     bool changed = false;
     for (const UrlSite& site : sites) {
       if (site.offset < pos) continue;
-      std::optional<std::string> link;
       if (outcome.rewritten >= options.max_urls) {
         ++outcome.left_over_cap;
-      } else if ((link = make_link(site.url))) {
-        ++outcome.rewritten;
-      } else {
-        ++outcome.left_by_policy;
+        continue;
       }
-      if (!link) continue;
+      std::optional<std::string> link = make_link(site.url);
+      if (!link) {
+        ++outcome.left_by_policy;
+        continue;
+      }
+      ++outcome.rewritten;
       if (!changed) out.reserve(text.size() + sites.size() * 160);
       out.append(text.substr(pos, site.offset - pos));
       if (site.html_attribute)

@@ -18,7 +18,7 @@ namespace mailmoat::links {
 struct RewriteOptions {
   std::size_t max_urls = 2000;       // links rewritten per message; the rest are left as they are
   bool rewrite_images = false;       // img src in HTML
-  std::size_t max_part_bytes = 16 * 1024 * 1024;  // larger decoded parts are left unchanged
+  std::size_t max_part_bytes = std::size_t{16} * 1024 * 1024;  // larger decoded parts are left unchanged
 };
 
 // Given an absolute URL, the link to put in its place, or nullopt to leave it.

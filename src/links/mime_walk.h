@@ -38,7 +38,7 @@ struct TextPartView {
 using TextEditor = std::function<PartChange(const TextPartView& part)>;
 
 struct WalkOptions {
-  std::size_t max_part_bytes = 16 * 1024 * 1024;  // larger decoded parts are refused
+  std::size_t max_part_bytes = std::size_t{16} * 1024 * 1024;  // larger decoded parts are refused
   bool enter_attached_messages = true;             // message/rfc822 parts (forwarded mail)
 };
 

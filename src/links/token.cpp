@@ -126,7 +126,7 @@ LinkSigner::KeyedState LinkSigner::keyed_state(std::string& key) {
   if (key.size() > SHA256_CBLOCK)
     SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), block);
   else
-    std::memcpy(block, key.data(), key.size());
+    std::copy(key.begin(), key.end(), block);
   KeyedState keyed;
   SHA256_CTX ctx;
   for (auto& b : block) b ^= 0x36;
@@ -215,6 +215,7 @@ util::Result<ParsedLink> parse_link(std::string_view link) {
       if (seen[i]) return util::fail("parameter " + std::string(name) + " given twice");
       seen[i] = known = true;
       *targets[i] = std::move(*value);
+      break;
     }
     if (!known) return util::fail("unknown parameter " + std::string(name.substr(0, 40)));
   }

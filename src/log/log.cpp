@@ -42,7 +42,7 @@ void append_escaped(std::string& out, std::string_view v) {
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          (void)std::snprintf(buf, sizeof buf, "\\u%04x", c);
           out += buf;
         } else {
           out += static_cast<char>(c);
@@ -55,7 +55,7 @@ void append_escaped(std::string& out, std::string_view v) {
 
 Field::Field(std::string_view k, double v) : key(k) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
+  (void)std::snprintf(buf, sizeof buf, "%.6g", v);
   value = buf;
 }
 

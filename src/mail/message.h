@@ -23,7 +23,7 @@ struct HeaderField {
 };
 
 struct Limits {
-  std::size_t max_header_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = std::size_t{1024} * 1024;
   std::size_t max_fields = 2000;
 };
 

@@ -33,8 +33,8 @@ struct Preview {
 
 struct PreviewLimits {
   std::size_t max_headers = 200;
-  std::size_t max_header_value = 8 * 1024;
-  std::size_t max_text = 256 * 1024;
+  std::size_t max_header_value = std::size_t{8} * 1024;
+  std::size_t max_text = std::size_t{256} * 1024;
   std::size_t max_parts = 1000;
   std::size_t max_depth = 32;
 };

@@ -63,7 +63,7 @@ void match_fields(const std::vector<mail::HeaderField>& a, const std::vector<mai
 std::optional<HeaderChanges> diff_messages(std::string_view received, std::string_view final, bool leading_space,
                                            std::string& why) {
   mail::Limits limits;
-  limits.max_header_bytes = 64 * 1024 * 1024;
+  limits.max_header_bytes = std::size_t{64} * 1024 * 1024;
   limits.max_fields = 100000;
   auto before = mail::Message::parse(received, limits);
   auto after = before ? mail::Message::parse(final, limits) : before;

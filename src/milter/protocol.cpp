@@ -223,6 +223,7 @@ std::string command_name(char c) {
     case command::rcpt: return "rcpt";
     case command::data: return "data";
     case command::unknown: return "unknown";
+    default: break;
   }
   static const char* hex = "0123456789abcdef";
   const auto u = static_cast<unsigned char>(c);

@@ -62,7 +62,7 @@ struct Packet {
 // complete packet, nothing when more bytes are needed, or sets error().
 class PacketReader {
  public:
-  explicit PacketReader(std::size_t max_packet = 2 * 1024 * 1024) : max_(max_packet) {}
+  explicit PacketReader(std::size_t max_packet = std::size_t{2} * 1024 * 1024) : max_(max_packet) {}
   void feed(std::string_view bytes);
   std::optional<Packet> next();
   const std::string& error() const { return error_; }

@@ -177,6 +177,7 @@ Session::Step Session::on_packet(const Packet& p) {
       if (!parse_strings(p.data, why)) return Step{{}, Action::close, why};
       return continue_unless(step::nr_unknown);
     }
+    default: break;
   }
   return Step{{}, Action::close, "unknown command " + command_name(p.command)};
 }

@@ -24,7 +24,7 @@ struct SessionConfig {
   std::string listener = "milter";
   // True when the SMTP client address may relay (smtp.relay_networks).
   std::function<bool(const std::string&)> is_relay_client;
-  std::uint64_t max_message_size = 50 * 1024 * 1024;
+  std::uint64_t max_message_size = std::uint64_t{50} * 1024 * 1024;
 };
 
 class Session {

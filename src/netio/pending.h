@@ -16,7 +16,7 @@ namespace mailmoat::netio {
 
 template <typename T>
 struct Pending : std::enable_shared_from_this<Pending<T>> {
-  Pending(boost::asio::any_io_executor ex, std::chrono::milliseconds timeout) : timer(ex) {
+  Pending(const boost::asio::any_io_executor& ex, std::chrono::milliseconds timeout) : timer(ex) {
     timer.expires_after(timeout);
   }
   std::move_only_function<void(T)> callback() {

@@ -63,7 +63,7 @@ const std::vector<std::string> kMessageTypes = {"auto_reply", "auto_forward", "c
 
 }  // namespace
 
-bool Compiler::string_matcher(const toml::node& value, bool domain, Condition& c, std::string& problem) {
+bool Compiler::string_matcher(const toml::node& value, Condition& c, std::string& problem) {
   auto add_is = [&](const std::vector<std::string>& list) {
     for (const auto& v : list) c.strings.is.push_back(util::to_lower(v));
   };
@@ -98,7 +98,7 @@ bool Compiler::string_matcher(const toml::node& value, bool domain, Condition& c
         c.strings.regex.push_back(std::move(re));
       }
     else {
-      problem = "unknown key '" + k + "' (is, glob, regex" + (domain ? "" : "") + ", source or scope)";
+      problem = "unknown key '" + k + "' (is, glob, regex, source or scope)";
       return false;
     }
   }
@@ -237,11 +237,9 @@ std::optional<Condition> Compiler::condition(const std::string& name, const toml
     case ConditionKind::sender_address:
     case ConditionKind::sender_domain:
     case ConditionKind::recipient_address:
-    case ConditionKind::recipient_domain: {
-      bool domain = c.kind == ConditionKind::sender_domain || c.kind == ConditionKind::recipient_domain;
-      if (!string_matcher(value, domain, c, problem)) return std::nullopt;
+    case ConditionKind::recipient_domain:
+      if (!string_matcher(value, c, problem)) return std::nullopt;
       return c;
-    }
     case ConditionKind::sender_scope: {
       auto v = value.value<std::string>();
       if (v != "internal" && v != "external") {

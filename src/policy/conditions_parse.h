@@ -31,7 +31,7 @@ class Compiler {
   std::map<std::string, Pending> pending_;
   bool text_patterns(const toml::node& value, const std::vector<std::string>& targets, Condition& c,
                      std::string& problem);
-  bool string_matcher(const toml::node& value, bool domain, Condition& c, std::string& problem);
+  bool string_matcher(const toml::node& value, Condition& c, std::string& problem);
   // In parse_extras.cpp: conditions on partner-connector and attachment facts, and the
   // actions that ask the queue for a way of delivery (route, require_tls, hold).
   std::optional<Condition> fact_condition(const std::string& name, const toml::node& value, std::string& problem);

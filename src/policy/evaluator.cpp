@@ -132,9 +132,10 @@ class Evaluator {
 
   // Domains of the addresses, computed once per message rather than per condition.
   std::map<const std::string*, std::string> domains_;
+  // Callers pass the message's addresses, which outlive the answer.
   const std::string& part(const Condition& c, const std::string& address) {
     bool domain = c.kind == ConditionKind::sender_domain || c.kind == ConditionKind::recipient_domain;
-    if (!domain) return address;
+    if (!domain) return address;  // NOLINT(bugprone-return-const-ref-from-parameter)
     auto it = domains_.find(&address);
     if (it == domains_.end()) it = domains_.emplace(&address, domain_of(address)).first;
     return it->second;

@@ -66,7 +66,7 @@ struct FactsInput {
   AuthFacts auth;
   std::vector<AttachmentFacts> attachments;
   std::vector<std::string> internal_domains;  // lower case
-  std::size_t body_limit = 64 * 1024;
+  std::size_t body_limit = std::size_t{64} * 1024;
 };
 
 // Builds the facts; never fails: what cannot be decoded is recorded in body_problem.

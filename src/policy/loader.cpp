@@ -36,9 +36,9 @@ std::optional<std::int64_t> unix_time(const toml::node& n) {
   }
   if (const auto* dt = n.as_date_time()) {
     const toml::date_time& v = dt->get();
-    std::int64_t t = days_from_civil(v.date.year, v.date.month, v.date.day) * 86400 + v.time.hour * 3600 +
-                     v.time.minute * 60 + v.time.second;
-    if (v.offset) t -= v.offset->minutes * 60;
+    std::int64_t t = days_from_civil(v.date.year, v.date.month, v.date.day) * 86400 +
+                     std::int64_t{v.time.hour} * 3600 + std::int64_t{v.time.minute} * 60 + v.time.second;
+    if (v.offset) t -= std::int64_t{v.offset->minutes} * 60;
     return t;
   }
   return std::nullopt;

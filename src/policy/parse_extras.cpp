@@ -114,10 +114,10 @@ std::optional<Condition> Compiler::fact_condition(const std::string& name, const
     case ConditionKind::connector:
     case ConditionKind::attachment_name:
     case ConditionKind::attachment_type:
-      if (!string_matcher(value, false, c, problem)) return std::nullopt;
+      if (!string_matcher(value, c, problem)) return std::nullopt;
       return c;
     case ConditionKind::attachment_extension: {
-      if (!string_matcher(value, false, c, problem)) return std::nullopt;
+      if (!string_matcher(value, c, problem)) return std::nullopt;
       // Written with or without the dot; facts hold the extension without it.
       for (auto& e : c.strings.is)
         if (e.starts_with('.')) e.erase(0, 1);
@@ -208,7 +208,7 @@ std::optional<Action> Compiler::delivery_action(const std::string& name, const t
   a.kind = ActionKind::hold;
   const toml::table* t = value.as_table();
   auto m = t ? (t->get("minutes") ? t->get("minutes")->value<std::int64_t>() : std::nullopt) : std::nullopt;
-  if (!t || t->size() != 1 || !m || *m < 1 || *m > 30 * 24 * 60) {
+  if (!t || t->size() != 1 || !m || *m < 1 || *m > 30L * 24 * 60) {
     problem = "hold: { minutes = N } with N from 1 to 43200 (30 days)";
     return std::nullopt;
   }

@@ -18,6 +18,7 @@ void MaildirTransport::deliver(DeliveryJob job, Done done) {
   boost::asio::post(pool_, [this, job = std::move(job), done = std::move(done)]() mutable {
     std::string base = job.next_hop.empty() ? default_base_ : job.next_hop;
     std::vector<RecipientResult> results;
+    results.reserve(job.recipients.size());
     for (const auto& r : job.recipients)
       results.push_back(deliver_maildir(base, hostname_, job.sender, r.address, *job.message));
     done(std::move(results));

@@ -71,7 +71,7 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
     QueueEvent e{id, type, rcpt, detail, nullptr, {}};
     for (const auto& o : observers) o(e);
   }
-  void emit(QueueEvent e) {
+  void emit(const QueueEvent& e) {
     for (const auto& o : observers) o(e);
   }
 
@@ -355,7 +355,8 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
         } else {
           // Keep the original so the bounce is not lost; try again later.
           log::error("queue.dsn_store_failed", {{"id", meta.id}, {"error", stored.error().message}});
-          spool.save_state(meta);
+          if (auto saved = spool.save_state(meta); !saved)
+            log::error("queue.state_not_saved", {{"id", meta.id}, {"error", saved.error().message}});
           return;
         }
       }
@@ -399,7 +400,9 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
 QueueManager::QueueManager(asio::io_context& io, QueueSettings settings)
     : impl_(std::make_shared<Impl>(io, std::move(settings))) {}
 
-QueueManager::~QueueManager() {
+// Joining its own worker cannot fail but by a bug, which ends the process either way (a
+// joinable thread left behind terminates it too).
+QueueManager::~QueueManager() {  // NOLINT(bugprone-exception-escape)
   stop();
   impl_->disk.join();
 }
@@ -444,7 +447,10 @@ void QueueManager::submit(pipeline::Submission sub, Done done) {
       done(util::fail(stored.error().message));
       return;
     }
-    if (meta.held) impl->spool.save_state(meta);
+    // The hold holds in memory; on disk it is lost if the state file cannot be written.
+    if (meta.held)
+      if (auto saved = impl->spool.save_state(meta); !saved)
+        log::error("queue.state_not_saved", {{"id", meta.id}, {"error", saved.error().message}});
     {
       std::lock_guard lock(impl->mu);
       impl->entries[meta.id] = Impl::Entry{meta, {}, false};
@@ -456,7 +462,7 @@ void QueueManager::submit(pipeline::Submission sub, Done done) {
                              : "to quarantine (" + meta.quarantine_reason + "): " + meta.quarantine_policy;
     QueueEvent event{meta.id, meta.held ? "held" : "queued", "", std::move(detail),
                      std::make_shared<const QueuedMessage>(meta), ctx->notes};
-    impl->emit(std::move(event));
+    impl->emit(event);
     done({});
     impl->kick();
   });
@@ -486,7 +492,8 @@ bool QueueManager::hold(const std::string& id) {
     it->second.meta.hold_reason = "by administrator";
     snap = it->second.meta;
   }
-  impl_->spool.save_state(*snap);
+  if (auto saved = impl_->spool.save_state(*snap); !saved)
+    log::error("queue.state_not_saved", {{"id", id}, {"error", saved.error().message}});
   impl_->emit(id, "held", "", "by administrator");
   return true;
 }
@@ -533,7 +540,8 @@ bool QueueManager::release_after(const std::string& id, const std::string& detai
       if (r.status == RecipientStatus::pending) r.next_attempt = 0;
     snap = it->second.meta;
   }
-  impl_->spool.save_state(*snap);
+  if (auto saved = impl_->spool.save_state(*snap); !saved)
+    log::error("queue.state_not_saved", {{"id", id}, {"error", saved.error().message}});
   impl_->emit(id, "released", "", detail);
   impl_->kick();
   return true;

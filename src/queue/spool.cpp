@@ -165,7 +165,7 @@ std::string QueueIdGenerator::next(std::int64_t unix_micros) {
     counter_ = 0;
   }
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%013llX%04X", static_cast<unsigned long long>(last_micros_), counter_ & 0xFFFF);
+  (void)std::snprintf(buf, sizeof buf, "%013llX%04X", static_cast<unsigned long long>(last_micros_), counter_ & 0xFFFF);
   if (counter_ >= 0xFFFF) ++last_micros_;  // never reuse an id within one microsecond
   return std::string(buf) + "-" + node_;
 }
@@ -348,8 +348,10 @@ RecoveryReport Spool::recover() {
     util::Result<ParsedFile> parsed = data ? parse_file(*data) : util::Result<ParsedFile>(util::fail(data.error().message));
     util::Result<QueuedMessage> meta = parsed ? decode_meta(parsed->meta) : util::Result<QueuedMessage>(util::fail(parsed.error().message));
     if (!meta) {
-      ::rename((dir_ + "/queue/" + name).c_str(), (dir_ + "/corrupt/" + name).c_str());
-      report.corrupt.push_back(name + ": " + meta.error().message);
+      std::string why = name + ": " + meta.error().message;
+      if (::rename((dir_ + "/queue/" + name).c_str(), (dir_ + "/corrupt/" + name).c_str()) != 0)
+        why += " (left in queue/: cannot move it to corrupt/: " + util::errno_message(errno) + ")";
+      report.corrupt.push_back(std::move(why));
       continue;
     }
     if (auto state = read_file(dir_ + "/queue/" + name + ".state")) {

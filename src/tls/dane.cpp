@@ -13,6 +13,7 @@ const char* usage_name(unsigned usage) {
     case 1: return "PKIX-EE";
     case 2: return "DANE-TA";
     case 3: return "DANE-EE";
+    default: break;
   }
   return "unknown usage";
 }

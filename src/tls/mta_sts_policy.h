@@ -23,7 +23,7 @@ struct StsPolicy {
   std::uint32_t max_age = 0;    // seconds, at most 31557600
 };
 
-inline constexpr std::size_t kMaxStsPolicySize = 64 * 1024;
+inline constexpr std::size_t kMaxStsPolicySize = std::size_t{64} * 1024;
 
 // The id of a valid "v=STSv1; id=...;" record.
 util::Result<std::string> parse_sts_record(std::string_view txt);

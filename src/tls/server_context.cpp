@@ -27,7 +27,7 @@ constexpr const char* kCiphers12 = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES2
 constexpr const char* kCiphers13 = "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
 constexpr const char* kGroups = "X25519:P-256:P-384";
 // Certificate chains a client may send: enough for any real chain, not for a memory attack.
-constexpr long kMaxCertList = 64 * 1024;
+constexpr long kMaxCertList = 64L * 1024;
 constexpr unsigned char kSessionIdContext[] = "mailmoat-smtp";
 
 std::string openssl_error() {
@@ -88,7 +88,7 @@ int staple_ocsp(SSL* ssl, void* arg) {
   const std::size_t len = staple->size() - sizeof next_update;
   auto* copy = static_cast<unsigned char*>(OPENSSL_malloc(len));
   if (!copy) return SSL_TLSEXT_ERR_NOACK;
-  std::memcpy(copy, staple->data() + sizeof next_update, len);
+  std::copy_n(reinterpret_cast<const unsigned char*>(staple->data()) + sizeof next_update, len, copy);
   SSL_set_tlsext_status_ocsp_resp(ssl, copy, static_cast<long>(len));  // OpenSSL frees it
   return SSL_TLSEXT_ERR_OK;
 }
@@ -112,7 +112,7 @@ util::Result<std::unique_ptr<std::string>> read_staple(const CertificateFiles& f
   if (!basic) return util::fail(what + ": no basic response");
   X509* leaf = SSL_CTX_get0_certificate(native);
   STACK_OF(X509)* chain = nullptr;
-  SSL_CTX_get0_chain_certs(native, &chain);
+  SSL_CTX_get0_chain_certs(native, &chain);  // NOLINT(bugprone-multi-level-implicit-pointer-conversion): OpenSSL's macro
   X509* issuer = nullptr;
   for (int i = 0; chain && i < sk_X509_num(chain) && !issuer; ++i)
     if (X509_check_issued(sk_X509_value(chain, i), leaf) == X509_V_OK) issuer = sk_X509_value(chain, i);

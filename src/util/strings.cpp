@@ -8,8 +8,12 @@ char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c -
 
 std::string to_lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = ascii_lower(c);
+  to_lower_in_place(out);
   return out;
+}
+
+void to_lower_in_place(std::string& s) {
+  for (char& c : s) c = ascii_lower(c);
 }
 
 bool iequals(std::string_view a, std::string_view b) {

@@ -13,6 +13,7 @@ namespace mailmoat::util {
 
 char ascii_lower(char c);
 std::string to_lower(std::string_view s);
+void to_lower_in_place(std::string& s);  // ASCII letters only, as to_lower
 bool iequals(std::string_view a, std::string_view b);
 bool istarts_with(std::string_view s, std::string_view prefix);
 std::string_view trim(std::string_view s);

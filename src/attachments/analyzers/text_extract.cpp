@@ -178,10 +178,10 @@ std::string pdf_content_text(std::string_view stream, std::size_t max) {
         char e = stream[i++];
         switch (e) {
           case 'n': out += '\n'; break;
-          case 'r': break;
           case 't': out += ' '; break;
-          case 'b':
-          case 'f': break;
+          case 'r':   // carriage return, backspace and form feed say nothing to a text scan;
+          case 'b':   // a backslash before an end of line continues the string on the next
+          case 'f':
           case '\r':
           case '\n': break;
           default:

@@ -163,6 +163,7 @@ bool WorkerPool::spawn(Worker& out, std::string& error) {
   }
   args.insert(args.end(), settings_.extra_args.begin(), settings_.extra_args.end());
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<std::string> env;
@@ -174,6 +175,7 @@ bool WorkerPool::spawn(Worker& out, std::string& error) {
   env.push_back(std::string("ASAN_OPTIONS=") + (asan ? std::string(asan) + ":" : "") +
                 "detect_leaks=0:allocator_may_return_null=1:malloc_limit_mb=" + std::to_string(settings_.memory_mb));
   std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);
 

@@ -156,17 +156,17 @@ std::uint64_t mapped_bytes() {
   std::FILE* f = std::fopen("/proc/self/statm", "r");
   unsigned long long pages = 0;
   if (f) {
-    if (std::fscanf(f, "%llu", &pages) != 1) pages = 0;
-    std::fclose(f);
+    if (std::fscanf(f, "%llu", &pages) != 1) pages = 0;  // NOLINT(cert-err34-c): a count from the kernel; no count is 0
+    (void)std::fclose(f);  // read-only: nothing is lost if closing fails
   }
   return pages * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace
 
-int serve(const WorkerOptions& o);
+static int serve(const WorkerOptions& o);
 
-std::unique_ptr<YaraRules> g_yara;  // loaded before the filter; read-only afterwards
+static std::unique_ptr<YaraRules> g_yara;  // loaded before the filter; read-only afterwards
 
 std::string confine(const WorkerOptions& o) {
   // Warm up what opens files lazily (libmagic's database) before the filter.
@@ -198,7 +198,7 @@ int run_worker(const WorkerOptions& o) {
   _exit(serve(o));
 }
 
-int serve(const WorkerOptions& o) {
+static int serve(const WorkerOptions& o) {
   while (true) {
     char header[4];
     int attached = -1;

@@ -86,7 +86,7 @@ util::Result<Seal> parse_seal(std::string_view value) {
   if (auto t = tags->value("t")) {
     auto n = util::parse_uint(*t);
     if (!n || t->size() > 19) return util::fail("ARC-Seal t= is not a number");
-    seal.timestamp = *n;
+    seal.timestamp = n;
   }
   return seal;
 }

@@ -14,12 +14,13 @@ std::string alg_name(const dkim::PrivateKey& k) {
                                                                        : dkim::Algorithm::ed25519_sha256));
 }
 
-std::string without_crlf(std::string s) { return s.substr(0, s.size() - 2); }
+std::string without_crlf(std::string_view s) { return std::string(s.substr(0, s.size() - 2)); }
 
 }  // namespace
 
 SealerBuilder::SealerBuilder(std::string domain, std::string selector, dkim::PrivateKey key) {
-  s_.domain_ = util::to_lower(domain);
+  s_.domain_ = std::move(domain);
+  util::to_lower_in_place(s_.domain_);
   s_.selector_ = std::move(selector);
   s_.key_ = std::move(key);
 }

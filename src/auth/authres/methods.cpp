@@ -38,7 +38,7 @@ MethodResult compauth_entry(const dmarc::DmarcResult& r) {
   m.method = "compauth";
   m.result = std::string(dmarc::to_string(r.compauth));
   char code[8];
-  std::snprintf(code, sizeof code, "%03d", r.compauth_reason);
+  (void)std::snprintf(code, sizeof code, "%03d", r.compauth_reason);
   m.reason = code;
   return m;
 }

@@ -117,6 +117,7 @@ util::Result<std::string> base64_decode(std::string_view text) {
     // Four data characters at a group boundary (the usual case, FWS aside):
     // three bytes at once, the same result as the general path below.
     if (bits == 0 && i + 4 <= size) {
+      // NOLINTNEXTLINE(bugprone-signed-char-misuse): the table is signed on purpose (negative markers above)
       const int a = kValue[in[i]], b = kValue[in[i + 1]], c = kValue[in[i + 2]], d = kValue[in[i + 3]];
       if ((a | b | c | d) >= 0 && pad == 0) {
         const auto v = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6) | d);
@@ -129,7 +130,7 @@ util::Result<std::string> base64_decode(std::string_view text) {
       }
     }
     const char c = static_cast<char>(in[i]);
-    const int v = kValue[in[i]];
+    const int v = kValue[in[i]];  // NOLINT(bugprone-signed-char-misuse): as above
     if (v >= 0) {
       if (pad) return util::fail("base64 data after padding");
       ++n;

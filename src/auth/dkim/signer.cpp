@@ -20,7 +20,8 @@ std::vector<std::string> default_oversigned_headers() {
 }
 
 SignerBuilder::SignerBuilder(std::string domain, std::string selector, PrivateKey key) {
-  s_.domain_ = util::to_lower(domain);
+  s_.domain_ = std::move(domain);
+  util::to_lower_in_place(s_.domain_);
   s_.selector_ = std::move(selector);
   s_.key_ = std::move(key);
   s_.headers_ = default_signed_headers();

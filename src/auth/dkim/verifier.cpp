@@ -97,6 +97,7 @@ void Verification::finish_body() {
   if (body_done_) return;
   body_done_ = true;
   std::vector<std::string> digests;
+  digests.reserve(hashers_.size());
   for (auto& [key, hasher] : hashers_) digests.push_back(hasher.finish());
   for (std::size_t i = 0; i < pending_.size(); ++i) {
     if (hasher_of_[i] == SIZE_MAX) continue;
@@ -165,6 +166,7 @@ SignatureResult Verification::finish(const Pending& p) const {
 
 std::vector<SignatureResult> Verification::results() const {
   std::vector<SignatureResult> out;
+  out.reserve(pending_.size());
   for (const auto& p : pending_) out.push_back(finish(p));
   return out;
 }

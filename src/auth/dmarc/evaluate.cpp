@@ -184,13 +184,13 @@ dns::Task<DmarcResult> evaluate_task(dns::Resolver& resolver, Input in, Options 
 }
 
 void evaluate(dns::Resolver& resolver, Input input, Options options, std::move_only_function<void(DmarcResult)> done) {
-  dns::start(evaluate_task(resolver, std::move(input), std::move(options)),
+  dns::start(evaluate_task(resolver, std::move(input), options),
              [done = std::move(done)](DmarcResult r) mutable { done(std::move(r)); });
 }
 
 DmarcResult evaluate(dns::ZoneResolver& resolver, Input input, Options options) {
   std::optional<DmarcResult> out;
-  evaluate(static_cast<dns::Resolver&>(resolver), std::move(input), std::move(options),
+  evaluate(static_cast<dns::Resolver&>(resolver), std::move(input), options,
            [&out](DmarcResult r) { out = std::move(r); });
   return std::move(*out);
 }

@@ -122,6 +122,7 @@ std::string letter_value(char letter, const MacroContext& ctx) {
     case 'v': return ctx.ip.v6 ? "ip6" : "in-addr";
     case 'r': return ctx.receiver.empty() ? "unknown" : ctx.receiver;
     case 't': return std::to_string(ctx.now);
+    default: break;  // other letters are refused before expansion
   }
   return {};
 }

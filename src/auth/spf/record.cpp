@@ -87,6 +87,7 @@ util::Result<Mechanism> parse_mechanism(std::string_view term) {
     case '-': m.qualifier = Qualifier::fail, term.remove_prefix(1); break;
     case '~': m.qualifier = Qualifier::softfail, term.remove_prefix(1); break;
     case '?': m.qualifier = Qualifier::neutral, term.remove_prefix(1); break;
+    default: break;  // no qualifier: "+"
   }
   std::size_t end = term.find_first_of(":/");
   std::string_view word = term.substr(0, end);

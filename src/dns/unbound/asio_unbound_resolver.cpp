@@ -7,7 +7,7 @@ namespace mailmoat::dns::unbound {
 AsioUnboundResolver::AsioUnboundResolver(boost::asio::any_io_executor executor,
                                          std::unique_ptr<UnboundResolver> resolver,
                                          std::chrono::milliseconds timeout)
-    : executor_(executor), resolver_(std::move(resolver)), timeout_(timeout), fd_(executor, resolver_->fd()) {}
+    : executor_(std::move(executor)), resolver_(std::move(resolver)), timeout_(timeout), fd_(executor_, resolver_->fd()) {}
 
 AsioUnboundResolver::~AsioUnboundResolver() {
   *alive_ = false;
@@ -31,7 +31,7 @@ void AsioUnboundResolver::watch() {
 void AsioUnboundResolver::resolve(Question question, Callback done) {
   auto timer = std::make_shared<boost::asio::steady_timer>(executor_, timeout_);
   // The timer lives until the answer or the timeout, whichever comes first.
-  auto id = resolver_->start(std::move(question), [timer, done = std::move(done)](Answer a) mutable {
+  auto id = resolver_->start(question, [timer, done = std::move(done)](Answer a) mutable {
     timer->cancel();
     done(std::move(a));
   });

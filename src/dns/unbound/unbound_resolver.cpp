@@ -138,7 +138,7 @@ void UnboundResolver::on_result(void* data, int err, ub_result* result) {
   if (done) done(std::move(answer));
 }
 
-UnboundResolver::QueryId UnboundResolver::start(Question question, Callback done) {
+UnboundResolver::QueryId UnboundResolver::start(const Question& question, Callback done) {
   QueryId id = next_id_++;
   auto key = std::make_unique<Key>(Key{this, id});
   int async_id = 0;

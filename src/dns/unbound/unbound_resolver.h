@@ -39,8 +39,8 @@ class UnboundResolver : public Resolver {
 
   using QueryId = std::uint64_t;
   // Starts a query; its id can be passed to abandon().
-  QueryId start(Question question, Callback done);
-  void resolve(Question question, Callback done) override { start(std::move(question), std::move(done)); }
+  QueryId start(const Question& question, Callback done);
+  void resolve(Question question, Callback done) override { start(question, std::move(done)); }
   // Cancels a query still in flight and answers its callback with `status`
   // (the per-query timeout). False if it has already been answered.
   bool abandon(QueryId id, Status status);

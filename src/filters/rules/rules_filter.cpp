@@ -141,7 +141,7 @@ pipeline::Verdict apply_decision(const policy::Decision& d, pipeline::MessageCon
                                                    d.disclaimer->prepend, policy::to_string(d.disclaimer->fallback)};
     }
   }
-  if (d.scl) ctx.scl = *d.scl;
+  if (d.scl) ctx.scl = d.scl;
   if (!d.route.empty()) ctx.delivery.route = d.route;
   ctx.delivery.require_tls |= d.require_tls;
   if (d.hold_minutes > 0) {

@@ -23,7 +23,7 @@ namespace mailmoat::filters {
 
 struct RulesConfig {
   std::vector<std::string> internal_domains;  // lower case: the accepted domains
-  std::size_t body_limit = 64 * 1024;         // decoded text scanned by body conditions
+  std::size_t body_limit = std::size_t{64} * 1024;         // decoded text scanned by body conditions
 };
 
 // Facts for the rules engine from a pipeline context (shared with `mailmoat rules test`).

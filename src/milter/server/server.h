@@ -34,7 +34,7 @@ struct MilterListenerSettings {
 struct MilterServerSettings {
   std::vector<MilterListenerSettings> listeners;
   std::function<bool(const std::string&)> is_relay_client;
-  std::uint64_t max_message_size = 50 * 1024 * 1024;
+  std::uint64_t max_message_size = std::uint64_t{50} * 1024 * 1024;
   int timeout_seconds = 600;  // idle time between packets
   int progress_seconds = 10;  // SMFIR_PROGRESS this often while the chain runs
   std::function<std::string()> next_id;  // mailmoat's id for each message (trace)

@@ -12,7 +12,6 @@
 namespace mailmoat::smtp::delivery_plan {
 
 namespace asio = boost::asio;
-using asio::use_awaitable;
 
 // A required TLS policy was not met: deferred (never sent in clear), marked for `queue retry --tls-failures`.
 std::vector<RecipientResult> tls_failed(std::size_t n, const std::string& reason, const std::string& remote) {

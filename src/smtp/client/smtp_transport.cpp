@@ -273,7 +273,7 @@ std::string xtext(std::string_view s) {
   for (unsigned char c : s) {
     if (c < 33 || c > 126 || c == '+' || c == '=') {
       char buf[4];
-      std::snprintf(buf, sizeof buf, "+%02X", c);
+      (void)std::snprintf(buf, sizeof buf, "+%02X", c);
       out += buf;
     } else {
       out += static_cast<char>(c);
@@ -682,7 +682,7 @@ void SmtpTransport::deliver(queue::DeliveryJob job, Done done) {
   auto shared_job = std::make_shared<const queue::DeliveryJob>(std::move(job));
   const std::size_t n = shared_job->recipients.size();
   asio::co_spawn(asio::make_strand(io_), deliver_job(options_, resolver_, shared_job, pool_, tls_contexts_),
-                 [done = std::move(done), n](std::exception_ptr e, std::vector<RecipientResult> results) mutable {
+                 [done = std::move(done), n](const std::exception_ptr& e, std::vector<RecipientResult> results) mutable {
                    if (e) results = all(n, Outcome::deferred, "451 4.3.0 internal error during delivery");
                    done(std::move(results));
                  });

@@ -61,7 +61,7 @@ bool valid_domain_or_literal(std::string_view d, bool utf8) {
 }
 
 bool valid_local_part(std::string_view l, bool utf8) {
-  if (l.empty() || l.size() > 64 * 4) return false;
+  if (l.empty() || l.size() > std::size_t{64} * 4) return false;
   if (l.front() == '"') {
     if (l.size() < 2 || l.back() != '"') return false;
     for (std::size_t i = 1; i + 1 < l.size(); ++i) {
@@ -136,7 +136,7 @@ std::optional<Reply> parse_path(std::string_view s, bool allow_null, bool allow_
   if (non_ascii && !utf8) return Reply(553, "5.6.7", "Non-ASCII address requires SMTPUTF8 (RFC 6531)");
   if (!valid_local_part(inner.substr(0, at), utf8)) return syntax("Syntax error in local part");
   if (!valid_domain_or_literal(inner.substr(at + 1), utf8)) return syntax("Syntax error in domain");
-  if (inner.size() > 254 * 4) return Reply(501, "5.1.3", "Address too long");
+  if (inner.size() > std::size_t{254} * 4) return Reply(501, "5.1.3", "Address too long");
   out.address = std::string(inner);
   return std::nullopt;
 }
@@ -150,7 +150,7 @@ std::optional<Reply> parse_mail_params(std::string_view rest, MailParams& p) {
     if (iequals(key, "SIZE")) {
       auto n = util::parse_uint(value);
       if (!n) return syntax("Syntax error in SIZE parameter");
-      p.size = *n;
+      p.size = n;
     } else if (iequals(key, "BODY")) {
       if (iequals(value, "7BIT") || iequals(value, "8BITMIME")) {
         p.body = util::to_lower(value) == "7bit" ? "7BIT" : "8BITMIME";

@@ -19,9 +19,9 @@ enum class LineEndings { strict, normalize_lf };
 enum class LongLines { reject, wrap };
 
 struct ContentLimits {
-  std::uint64_t max_message_size = 50 * 1024 * 1024;
+  std::uint64_t max_message_size = std::uint64_t{50} * 1024 * 1024;
   std::size_t max_line_length = 998;  // octets, excluding CRLF (RFC 5322 §2.1.1)
-  std::size_t max_header_size = 256 * 1024;
+  std::size_t max_header_size = std::size_t{256} * 1024;
   LongLines long_lines = LongLines::reject;
   LineEndings line_endings = LineEndings::strict;
 };

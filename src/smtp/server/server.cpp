@@ -550,7 +550,7 @@ awaitable<void> SmtpServer::Impl::accept_loop(Listener& l) {
       std::lock_guard lock(mu);
       connections.insert(conn);
     }
-    asio::co_spawn(conn->executor(), conn->run(), [conn](std::exception_ptr e) {
+    asio::co_spawn(conn->executor(), conn->run(), [conn](const std::exception_ptr& e) {
       if (!e) return;
       try {
         std::rethrow_exception(e);
