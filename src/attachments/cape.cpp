@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "attachments/net_io.h"
-#include "util/strings.h"
+#include "util/http_status.h"
 
 namespace mailmoat::attachments {
 namespace {
@@ -32,15 +32,6 @@ std::string dechunk(const std::string& body) {
     at = eol + 2 + n + 2;
   }
   return out;
-}
-
-// The status code of a reply's status line ("HTTP/1.1 200 OK"); 0 when it is not one.
-int status_code(std::string_view reply) {
-  if (!reply.starts_with("HTTP/")) return 0;
-  std::size_t space = reply.find(' ');
-  if (space == std::string_view::npos || reply.size() < space + 4) return 0;
-  auto code = util::parse_uint(reply.substr(space + 1, 3));
-  return code && *code >= 100 && *code <= 999 ? static_cast<int>(*code) : 0;
 }
 
 // One HTTP/1.1 exchange with Connection: close; the body is read to EOF (or
@@ -66,7 +57,7 @@ HttpResult exchange(const CapeSettings& s, const std::string& method, const std:
     reply.append(buf, static_cast<std::size_t>(n));
   }
   auto end = reply.find("\r\n\r\n");
-  r.status = status_code(reply);
+  r.status = util::http_status_code(reply).value_or(0);
   if (end == std::string::npos || r.status == 0) return {0, "", "not an HTTP reply"};
   std::string headers = reply.substr(0, end);
   for (auto& c : headers) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

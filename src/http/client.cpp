@@ -15,6 +15,7 @@
 
 #include "util/errno_message.h"
 #include "util/host_port.h"
+#include "util/http_status.h"
 #include "util/strings.h"
 
 namespace mailmoat::http {
@@ -117,10 +118,9 @@ util::Result<ClientResponse> request(const std::string& host_port, const std::st
   auto end = data.find("\r\n\r\n");
   if (data.size() < 12 || end == std::string::npos) return util::fail("malformed HTTP response from " + host_port);
   ClientResponse r;
-  // "HTTP/1.1 200 ...": three digits after the version.
-  auto code = data.starts_with("HTTP/") ? util::parse_uint(std::string_view(data).substr(9, 3)) : std::nullopt;
-  if (!code || *code < 100 || *code > 999) return util::fail("malformed HTTP status line from " + host_port);
-  r.status = static_cast<int>(*code);
+  auto code = util::http_status_code(data);
+  if (!code) return util::fail("malformed HTTP status line from " + host_port);
+  r.status = *code;
   std::string head = util::to_lower(data.substr(0, end));
   r.body = data.substr(end + 4);
   if (head.find("transfer-encoding: chunked") != std::string::npos) {

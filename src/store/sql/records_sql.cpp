@@ -16,7 +16,8 @@ class SqlClickStore final : public ClickStore {
 
   util::Result<std::int64_t> add(const ClickRecord& k) override {
     std::lock_guard lock(s_->mu);
-    auto rows = s_->conn->query(std::string(kInsert) + " RETURNING id", values(k));
+    static const std::string kInsertReturningId = std::string(kInsert) + " RETURNING id";
+    auto rows = s_->conn->query(kInsertReturningId, values(k));
     if (!rows) return std::unexpected(rows.error());
     return rows->at(0).integer(0);
   }
