@@ -36,6 +36,7 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
     QueuedMessage meta;
     std::set<std::size_t> busy;  // recipient indices being delivered now
     bool removed = false;
+    std::shared_ptr<const std::string> bytes;  // the message while it waits for its first attempt
   };
   struct WorkItem {
     std::string id;
@@ -64,6 +65,7 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
   std::map<std::string, Entry> entries;
   std::map<std::string, std::size_t> dest_active;
   std::size_t active = 0;
+  std::size_t memory_copies = 0;  // bytes held in Entry::bytes
   bool stopping = false;
   std::mt19937_64 rng{std::random_device{}()};
 
@@ -220,47 +222,73 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
   }
 
   void start(WorkItem w) {
+    std::shared_ptr<const std::string> bytes;
+    {
+      std::lock_guard lock(mu);
+      auto it = entries.find(w.id);
+      if (it != entries.end()) bytes = it->second.bytes;
+    }
+    if (bytes) {
+      dispatch(std::move(w), std::move(bytes));  // in memory: no disk read, no hop to the disk pool
+      return;
+    }
     asio::post(disk, [self = shared_from_this(), w = std::move(w)]() mutable {
-      auto bytes = self->spool.read_message(w.id);
-      DeliveryJob job;
-      std::shared_ptr<Transport> transport;
-      {
-        std::lock_guard lock(self->mu);
-        auto it = self->entries.find(w.id);
-        if (it == self->entries.end() || !bytes) {
-          if (!bytes) log::error("queue.read_failed", {{"id", w.id}, {"error", bytes.error().message}});
-          std::vector<RecipientResult> fail(w.recipients.size(),
-                                            RecipientResult{Outcome::deferred, "451 4.3.0 spool read failed", ""});
-          asio::post(self->strand, [self, w, fail]() mutable { self->finish(w, std::move(fail)); });
-          return;
-        }
-        const QueuedMessage& m = it->second.meta;
-        job.queue_id = m.id;
-        job.sender = m.envelope.sender;
-        job.smtputf8 = m.envelope.smtputf8;
-        job.ret = m.envelope.ret;
-        job.envid = m.envelope.envid;
-        job.requiretls = m.envelope.requiretls;
-        job.require_tls = m.require_tls;
-        for (auto i : w.recipients)
-          job.recipients.push_back({m.recipients[i].address, m.recipients[i].notify, m.recipients[i].orcpt});
-        job.domain = domain_of(m.recipients[w.recipients[0]].address);
-        if (w.quarantine) {
-          job.quarantine_reason = m.quarantine_reason;
-          job.quarantine_policy = m.quarantine_policy;
-          transport = self->transports["quarantine"];
-        } else {
-          job.next_hop = self->s.routes[w.route].next_hop;
-          transport = self->transports[self->s.routes[w.route].transport];
-        }
+      auto read = self->spool.read_message(w.id);
+      if (!read) {
+        log::error("queue.read_failed", {{"id", w.id}, {"error", read.error().message}});
+        self->dispatch(std::move(w), nullptr);
+        return;
       }
-      job.message = std::make_shared<const std::string>(std::move(*bytes));
-      transport->deliver(std::move(job), [self, w](std::vector<RecipientResult> results) mutable {
-        asio::post(self->strand, [self, w = std::move(w), results = std::move(results)]() mutable {
-          self->finish(w, std::move(results));
-        });
+      self->dispatch(std::move(w), std::make_shared<const std::string>(std::move(*read)));
+    });
+  }
+
+  // Hands one work item with its message bytes (null: the spool could not be read) to its transport.
+  void dispatch(WorkItem w, std::shared_ptr<const std::string> bytes) {
+    DeliveryJob job;
+    std::shared_ptr<Transport> transport;
+    {
+      std::lock_guard lock(mu);
+      auto it = entries.find(w.id);
+      if (it == entries.end() || !bytes) {
+        std::vector<RecipientResult> fail(w.recipients.size(),
+                                          RecipientResult{Outcome::deferred, "451 4.3.0 spool read failed", ""});
+        asio::post(strand, [self = shared_from_this(), w, fail]() mutable { self->finish(w, std::move(fail)); });
+        return;
+      }
+      const QueuedMessage& m = it->second.meta;
+      job.queue_id = m.id;
+      job.sender = m.envelope.sender;
+      job.smtputf8 = m.envelope.smtputf8;
+      job.ret = m.envelope.ret;
+      job.envid = m.envelope.envid;
+      job.requiretls = m.envelope.requiretls;
+      job.require_tls = m.require_tls;
+      for (auto i : w.recipients)
+        job.recipients.push_back({m.recipients[i].address, m.recipients[i].notify, m.recipients[i].orcpt});
+      job.domain = domain_of(m.recipients[w.recipients[0]].address);
+      if (w.quarantine) {
+        job.quarantine_reason = m.quarantine_reason;
+        job.quarantine_policy = m.quarantine_policy;
+        transport = transports["quarantine"];
+      } else {
+        job.next_hop = s.routes[w.route].next_hop;
+        transport = transports[s.routes[w.route].transport];
+      }
+    }
+    job.message = std::move(bytes);
+    transport->deliver(std::move(job), [self = shared_from_this(), w](std::vector<RecipientResult> results) mutable {
+      asio::post(self->strand, [self, w = std::move(w), results = std::move(results)]() mutable {
+        self->finish(w, std::move(results));
       });
     });
+  }
+
+  // Drops the in-memory copy of a message (its first attempt is over, or it is gone); caller holds mu.
+  void drop_bytes(Entry& e) {
+    if (!e.bytes) return;
+    memory_copies -= e.bytes->size();
+    e.bytes.reset();
   }
 
   // On the strand: record what the attempt did, persist, and finish the message if it is done.
@@ -274,6 +302,7 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
       auto it = entries.find(w.id);
       if (it == entries.end()) return;
       Entry& e = it->second;
+      drop_bytes(e);  // later attempts read the spool
       const std::int64_t now = now_unix();
       for (std::size_t k = 0; k < w.recipients.size(); ++k) {
         std::size_t i = w.recipients[k];
@@ -346,7 +375,7 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
         if (auto stored = spool.store(b, dsn->message); stored) {
           {
             std::lock_guard lock(mu);
-            entries[b.id] = Entry{b, {}, false};
+            entries[b.id] = Entry{b, {}, false, nullptr};
           }
           emit(meta.id, "bounced", meta.envelope.sender, "DSN " + b.id);
           emit(QueueEvent{b.id, "queued", "", "delivery status notification for " + meta.id,
@@ -363,7 +392,10 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
     }
     spool.remove(meta.id);
     std::lock_guard lock(mu);
-    entries.erase(meta.id);
+    if (auto it = entries.find(meta.id); it != entries.end()) {
+      drop_bytes(it->second);
+      entries.erase(it);
+    }
   }
 
   QueuedMessage meta_from(const pipeline::Submission& sub) {
@@ -419,7 +451,7 @@ util::Result<RecoveryReport> QueueManager::open() {
   if (auto ok = impl_->spool.open(); !ok) return util::fail(ok.error().message);
   RecoveryReport report = impl_->spool.recover();
   std::lock_guard lock(impl_->mu);
-  for (const auto& m : report.messages) impl_->entries[m.id] = Impl::Entry{m, {}, false};
+  for (const auto& m : report.messages) impl_->entries[m.id] = Impl::Entry{m, {}, false, nullptr};
   return report;
 }
 
@@ -453,7 +485,16 @@ void QueueManager::submit(pipeline::Submission sub, Done done) {
         log::error("queue.state_not_saved", {{"id", meta.id}, {"error", saved.error().message}});
     {
       std::lock_guard lock(impl->mu);
-      impl->entries[meta.id] = Impl::Entry{meta, {}, false};
+      Impl::Entry entry{meta, {}, false, nullptr};
+      // Only for a message due for delivery now: a held one may wait for days.
+      if (!meta.held && meta.hold_until == 0 &&
+          impl->memory_copies + ctx->message.size() <= impl->s.memory_copy_limit) {
+        entry.bytes = std::make_shared<const std::string>(ctx->message);
+        impl->memory_copies += entry.bytes->size();
+      }
+      auto& slot = impl->entries[meta.id];
+      impl->drop_bytes(slot);
+      slot = std::move(entry);
     }
     std::string detail = meta.held ? hold_reason
                          : meta.hold_until ? ctx->delivery.hold_reason
@@ -555,6 +596,7 @@ bool QueueManager::remove(const std::string& id, const std::string& detail) {
     if (!it->second.busy.empty()) {
       it->second.removed = true;  // finish() will find it gone after the attempt
     }
+    impl_->drop_bytes(it->second);
     impl_->entries.erase(it);
   }
   impl_->spool.remove(id);

@@ -42,6 +42,10 @@ struct QueueSettings {
   std::chrono::seconds max_lifetime{5 * 24 * 3600};
   std::size_t concurrency = 20;
   std::size_t per_destination = 10;
+  // A message just spooled keeps its bytes in memory for its first delivery
+  // attempt (no read back from disk) while the copies held add up to at most
+  // this much; later attempts and the rest read the spool file.
+  std::size_t memory_copy_limit = 64u << 20;
   std::vector<Route> routes;
 };
 

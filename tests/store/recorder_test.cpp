@@ -118,13 +118,16 @@ TEST(SpillFile, TornTailIsCutAndPositionSurvivesReopen) {
   EXPECT_EQ(rest->front().seq, 2u);
 }
 
-// A TraceStore that can be switched off (and slowed down) around a real store.
+// A TraceStore that can be switched off (and slowed down) around a real store,
+// and counts the transactions (append calls) it is given.
 class SwitchableStore final : public TraceStore {
  public:
   explicit SwitchableStore(TraceStore& inner) : inner_(inner) {}
   std::atomic<bool> down{false};
   std::atomic<int> delay_ms{0};
+  std::atomic<int> appends{0};
   util::Result<void> append(std::span<const TraceEvent> events) override {
+    ++appends;
     if (delay_ms) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
     if (down) return util::fail("store is down");
     return inner_.append(events);
@@ -188,6 +191,22 @@ TEST_F(RecorderTest, EventsFromSeveralThreadsAllArriveInOrder) {
   expect_all_in_order(*stores->trace, ids, 1000);
   EXPECT_EQ((*r)->stats().written, 4000u);
   EXPECT_EQ((*r)->stats().spilled, 0u);
+}
+
+// Events arriving close together share one transaction: the writer lets a
+// short batch fill for `linger` instead of committing each event as it comes.
+TEST_F(RecorderTest, EventsCloseTogetherShareATransaction) {
+  auto opts = options();
+  opts.linger = 500ms;
+  auto r = TraceRecorder::start(*flaky, opts);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  for (int n = 0; n < 20; ++n) {  // a message's events a few milliseconds apart, as a session makes them
+    (*r)->record(n == 0 ? message_event("burst", n) : step_event("burst", n));
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE((*r)->wait_idle(30s));
+  expect_all_in_order(*stores->trace, {"burst"}, 20);
+  EXPECT_LE(flaky->appends.load(), 3);  // one, unless the recording thread was preempted for 400 ms
 }
 
 TEST_F(RecorderTest, StoreDownSpillsWithoutBlockingAndReplaysInOrder) {

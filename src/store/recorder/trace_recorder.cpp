@@ -37,7 +37,9 @@ void TraceRecorder::record(TraceEvent event) noexcept {
     spill_front_locked(std::min(mem_.size(), kSpillChunk));
   }
   mem_.push_back(Pending{next_seq_++, std::move(event)});
-  wake_.notify_one();
+  // Wake the writer only when it sleeps with nothing to do or a full batch
+  // waits: not one futex call per event.
+  if (writer_waiting_ && (mem_.size() == 1 || mem_.size() >= opt_.batch_size)) wake_.notify_one();
 }
 
 void TraceRecorder::spill_queue_locked() { spill_front_locked(mem_.size()); }
@@ -173,14 +175,25 @@ void TraceRecorder::run() {
     if (store_down_ && std::chrono::steady_clock::now() < retry_at_) {
       spill_queue_locked();
       sync_spill(lock);
+      writer_waiting_ = true;
       wake_.wait_until(lock, retry_at_, [&] { return stop_ || mem_.size() >= opt_.batch_size; });
+      writer_waiting_ = false;
       continue;
     }
     bool has_spill = spill_read_ < spill_.end();
     if (!has_spill && mem_.empty()) {
       idle_.notify_all();
+      writer_waiting_ = true;
       wake_.wait(lock, [&] { return stop_ || !mem_.empty() || spill_read_ < spill_.end(); });
+      writer_waiting_ = false;
       continue;
+    }
+    if (!has_spill && mem_.size() < opt_.batch_size && opt_.linger.count() > 0) {
+      // A short batch: let it fill for a moment so that it shares one commit.
+      writer_waiting_ = true;
+      wake_.wait_for(lock, opt_.linger, [&] { return stop_ || mem_.size() >= opt_.batch_size; });
+      writer_waiting_ = false;
+      has_spill = spill_read_ < spill_.end();
     }
     lock.unlock();
     auto r = has_spill ? replay_spill_once() : write_queue_once();

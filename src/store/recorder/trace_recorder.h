@@ -2,7 +2,8 @@
 // waits on the store: it appends to a bounded in-memory queue, and when the
 // queue is full it moves the oldest 512 queued events to the spill file (one
 // write(), no fsync). One writer thread drains the spill file (oldest) and then the
-// queue into the store in batches, one transaction each. When the store fails,
+// queue into the store in batches, one transaction each (a short batch waits up
+// to `linger` for company). When the store fails,
 // the queue goes to the spill file (fsync per batch) and the writer retries
 // with back-off; order is kept because the spill file only ever holds events
 // older than the queue, and sequence numbers drop duplicates of batches that
@@ -29,6 +30,10 @@ struct RecorderOptions {
   std::size_t batch_size = 1000;
   std::chrono::milliseconds retry_initial{100};
   std::chrono::milliseconds retry_max{5000};
+  // How long the writer waits for a short batch to fill before it commits
+  // it: one transaction for many messages instead of one per event. Events
+  // reach the store (and the trace search) at most this much later.
+  std::chrono::milliseconds linger{20};
 };
 
 struct RecorderStats {
@@ -81,6 +86,7 @@ class TraceRecorder {
   std::uint64_t spill_read_ = 0;  // offset of the next record to replay
   bool unsynced_ = false;
   bool in_flight_ = false;
+  bool writer_waiting_ = false;  // the writer sleeps on wake_ and must be woken
   bool stop_ = false;
   bool store_down_ = false;
   std::chrono::milliseconds backoff_{0};
