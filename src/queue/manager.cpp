@@ -54,7 +54,8 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
   Spool spool;
   QueueIdGenerator ids;
   // Spool writes block in fsync; many at once let the file system commit them
-  // together (its journal batches concurrent fsyncs), which is group commit
+  // together (a journal batches concurrent fsyncs, and the spool shares one
+  // fsync of queue/ among the stores waiting for it), which is group commit
   // without weakening the per-message guarantee.
   asio::thread_pool disk{16};
   asio::strand<asio::io_context::executor_type> strand;

@@ -13,6 +13,7 @@
 
 #include "util/crc32.h"
 #include "util/errno_message.h"
+#include "util/group_sync.h"
 
 namespace mailmoat::queue {
 
@@ -51,14 +52,6 @@ bool write_all(int fd, const std::string& a, std::string_view b, const std::stri
     }
   }
   return true;
-}
-
-bool fsync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
 }
 
 util::Result<std::string> read_file(const std::string& path) {
@@ -261,17 +254,32 @@ void load_hold_state(const nlohmann::json& j, QueuedMessage& meta) {
 }
 }  // namespace
 
+// queue/ stays open for the fsyncs that make renames into it durable.
+struct Spool::QueueDirSync {
+  explicit QueueDirSync(int dir_fd) : fd(dir_fd), group([this] { return ::fsync(fd) == 0 ? 0 : errno; }) {}
+  ~QueueDirSync() { ::close(fd); }
+  QueueDirSync(const QueueDirSync&) = delete;
+  QueueDirSync& operator=(const QueueDirSync&) = delete;
+  int fd;
+  util::GroupSync group;
+};
+
 Spool::Spool(std::string directory) : dir_(std::move(directory)) {}
+Spool::~Spool() = default;
 
 util::Result<void> Spool::open() {
   for (const char* sub : {"", "/tmp", "/queue", "/corrupt"}) {
     std::string d = dir_ + sub;
     if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) return util::fail(errno_text("cannot create " + d));
   }
+  int fd = ::open((dir_ + "/queue").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return util::fail(errno_text("cannot open " + dir_ + "/queue"));
+  queue_dir_sync_ = std::make_unique<QueueDirSync>(fd);
   return {};
 }
 
 util::Result<void> Spool::store(const QueuedMessage& meta, std::string_view message) {
+  if (!queue_dir_sync_) return util::fail("spool: store before open");
   std::string json = encode_meta(meta);
   std::string head(kMagic, 4);
   put_le(head, json.size(), 4);
@@ -299,7 +307,10 @@ util::Result<void> Spool::store(const QueuedMessage& meta, std::string_view mess
     errno = saved;
     return util::fail(errno_text("spool: cannot rename into queue/"));
   }
-  if (!fsync_dir(dir_ + "/queue")) return util::fail(errno_text("spool: cannot fsync queue/"));
+  if (int error = queue_dir_sync_->group.sync(); error != 0) {
+    errno = error;
+    return util::fail(errno_text("spool: cannot fsync queue/"));
+  }
   return {};
 }
 

@@ -1,12 +1,14 @@
 // The durable spool (Postfix's queue file idea): one file per message,
 // written under tmp/, fsync'd, renamed into queue/ and the directory fsync'd
-// before the client hears 250. The file is self-validating (magic, lengths,
+// before the client hears 250. Concurrent stores share the directory fsync
+// (util::GroupSync: one fsync that started after a store's rename covers it). The file is self-validating (magic, lengths,
 // CRC-32), so after a crash at any instant queue/ holds complete messages
 // and tmp/ only never-acknowledged leftovers, which recovery discards.
 // Delivery state lives beside it in <id>.state, replaced atomically.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -41,6 +43,9 @@ struct RecoveryReport {
 class Spool {
  public:
   explicit Spool(std::string directory);
+  ~Spool();
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
   // Creates tmp/, queue/ and corrupt/. Fails with a reason when it cannot.
   util::Result<void> open();
   // Durably stores the message; on success the caller may acknowledge it.
@@ -53,7 +58,9 @@ class Spool {
   const std::string& directory() const { return dir_; }
 
  private:
+  struct QueueDirSync;
   std::string dir_;
+  std::unique_ptr<QueueDirSync> queue_dir_sync_;  // set by open()
 };
 
 std::string encode_meta(const QueuedMessage& m);
