@@ -194,6 +194,7 @@ struct Config {
     std::vector<std::string> forwarders;  // "127.0.0.1@5353"; empty: full recursion
     std::string trust_anchor_file;
     std::int64_t timeout_ms = 5000;
+    std::int64_t cache_entries = 10000;   // in-process answer cache; 0: off
     std::vector<std::string> zone_files;  // offline: answer only from these RFC 1035 files
   } dns;
   struct Auth {

@@ -141,6 +141,9 @@ Schema bind_schema(Config& c) {
        .doc = "DNSSEC trust anchors (DS or DNSKEY lines); empty: no validation"},
       {.key = "timeout_ms", .target = &c.dns.timeout_ms, .doc = "budget for one DNS query", .min = 50,
        .max = 60000},
+      {.key = "cache_entries", .target = &c.dns.cache_entries,
+       .doc = "answers kept in the gateway's own cache within their TTL (at most 1 h, negative 15 min); 0: off",
+       .min = 0, .max = 10000000},
       {.key = "zone_files", .target = &c.dns.zone_files,
        .doc = "offline mode: answer every query from these RFC 1035 zone files only"},
   }});

@@ -2,6 +2,7 @@
 
 #include <boost/asio.hpp>
 
+#include "dns/caching_resolver.h"
 #include "dns/unbound/asio_unbound_resolver.h"
 #include "dns/unbound/unbound_resolver.h"
 #include "dns/zone_resolver.h"
@@ -47,7 +48,11 @@ util::Result<std::unique_ptr<dns::Resolver>> make_resolver(asio::io_context& io,
   auto strand = asio::make_strand(io);
   auto adaptor = std::make_unique<dns::unbound::AsioUnboundResolver>(strand, std::move(*ub),
                                                                       std::chrono::milliseconds(cfg.timeout_ms));
-  return std::unique_ptr<dns::Resolver>(std::make_unique<StrandResolver>(strand, std::move(adaptor)));
+  auto strand_resolver = std::make_unique<StrandResolver>(strand, std::move(adaptor));
+  if (cfg.cache_entries == 0) return std::unique_ptr<dns::Resolver>(std::move(strand_resolver));
+  dns::CacheLimits limits;
+  limits.capacity = static_cast<std::size_t>(cfg.cache_entries);
+  return std::unique_ptr<dns::Resolver>(std::make_unique<dns::CachingResolver>(std::move(strand_resolver), limits));
 }
 
 }  // namespace mailmoat::app

@@ -72,6 +72,7 @@ Answer to_answer(int err, const ub_result* r) {
   a.authenticated = r->secure != 0;  // a validated NXDOMAIN matters to DANE too
   if (r->nxdomain || r->rcode == 3) {
     a.status = Status::nxdomain;
+    a.ttl = static_cast<std::uint32_t>(r->ttl);  // the negative TTL (RFC 2308), for caches
     return a;
   }
   if (r->rcode != 0) {
