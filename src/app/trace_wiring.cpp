@@ -208,9 +208,49 @@ void DmarcAggregateRecorder::record(const auth::dmarc::AggregateRecord& r) {
   for (const auto& d : r.dkim) dkim_pass |= d.result == dmarc::AuthOutcome::pass;
   row.dmarc_spf = spf_pass ? "pass" : "fail";
   row.dmarc_dkim = dkim_pass ? "pass" : "fail";
-  boost::asio::post(pool_, [this, row = std::move(row)] {
-    if (auto ok = store_.add(row); !ok) log::warn("dmarc.aggregate_write_failed", {{"error", ok.error().message}});
-  });
+  row.count = 1;
+  // The row's identity as the store sees it (it compares header_from without case).
+  std::string key = std::to_string(row.day) + '\0' + util::to_lower(row.header_from);
+  for (const std::string* f : {&row.source_ip, &row.envelope_from, &row.spf_domain, &row.spf_result, &row.dkim_domain,
+                               &row.dkim_selector, &row.dkim_result, &row.disposition, &row.dmarc_dkim, &row.dmarc_spf}) {
+    key += '\0';
+    key += *f;
+  }
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = pending_.try_emplace(std::move(key), row);
+  if (!inserted) ++it->second.count;
+  if (flush_posted_ || stopping_) return;
+  flush_posted_ = true;
+  boost::asio::post(pool_, [this] { flush_after_linger(); });
+}
+
+// On the pool's thread: let the batch gather for linger_ (or until the
+// recorder stops), then write it.
+void DmarcAggregateRecorder::flush_after_linger() {
+  std::map<std::string, store::DmarcRow> rows;
+  {
+    std::unique_lock lock(mu_);
+    stop_cv_.wait_for(lock, linger_, [this] { return stopping_; });
+    rows.swap(pending_);
+    flush_posted_ = false;
+  }
+  write(std::move(rows));
+}
+
+void DmarcAggregateRecorder::write(std::map<std::string, store::DmarcRow> rows) {
+  for (const auto& [key, row] : rows)
+    if (auto ok = store_.add(row); !ok)
+      log::warn("dmarc.aggregate_write_failed", {{"error", ok.error().message}, {"messages", row.count}});
+}
+
+DmarcAggregateRecorder::~DmarcAggregateRecorder() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  pool_.join();
+  write(std::move(pending_));  // what came after the last flush
 }
 
 }  // namespace mailmoat::app

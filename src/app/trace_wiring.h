@@ -5,6 +5,10 @@
 #pragma once
 
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 
 #include "auth/dmarc/dmarc.h"
 #include "pipeline/filter.h"
@@ -33,17 +37,33 @@ class GatewayTrace {
 };
 
 // Keeps what DMARC aggregate reports need (RFC 9990: one row per day, source,
-// identifiers and outcome) in the DmarcStore, written on its own thread so
-// the SMTP path never waits on the database.
+// identifiers and outcome) in the DmarcStore. Rows are counted in memory and
+// written on their own thread at most `linger` after the first of a batch, one
+// upsert per distinct row (the count summed), so the SMTP path never waits on
+// the database and a busy gateway does not write once per message. A crash
+// loses at most that window's counts; a clean stop writes them.
 class DmarcAggregateRecorder : public auth::dmarc::AggregateSink {
  public:
-  explicit DmarcAggregateRecorder(store::DmarcStore& store) : store_(store) {}
-  ~DmarcAggregateRecorder() override { pool_.join(); }
+  explicit DmarcAggregateRecorder(store::DmarcStore& store,
+                                  std::chrono::milliseconds linger = std::chrono::milliseconds(100))
+      : store_(store), linger_(linger) {}
+  ~DmarcAggregateRecorder() override;
+  DmarcAggregateRecorder(const DmarcAggregateRecorder&) = delete;
+  DmarcAggregateRecorder& operator=(const DmarcAggregateRecorder&) = delete;
   void record(const auth::dmarc::AggregateRecord& r) override;
 
  private:
+  void flush_after_linger();
+  void write(std::map<std::string, store::DmarcRow> rows);
+
   store::DmarcStore& store_;
-  boost::asio::thread_pool pool_{1};
+  std::chrono::milliseconds linger_;
+  std::mutex mu_;
+  std::condition_variable stop_cv_;
+  std::map<std::string, store::DmarcRow> pending_;  // by the row's identity (every column but count)
+  bool flush_posted_ = false;
+  bool stopping_ = false;
+  boost::asio::thread_pool pool_{1};  // last: joined first
 };
 
 }  // namespace mailmoat::app
