@@ -166,5 +166,41 @@ TEST(AttachmentFilter, MessagesWithoutAttachmentsPassUntouched) {
   EXPECT_TRUE(ctx.notes.empty());
 }
 
+// A message whose header section shows one text part is answered inline; any
+// sign of an attachment (a name, a disposition, a non-text or multipart type,
+// two Content-Type fields) goes to the analysis threads.
+TEST(AttachmentFilter, OnlyAPlainTextMessageSkipsTheAnalysisThreads) {
+  AttachmentsConfig cfg;
+  cfg.policies.push_back(AttachmentPolicy{});
+  int hops = 0;
+  AttachmentServices svc;
+  svc.run = [&](std::move_only_function<void()> work) {
+    ++hops;
+    work();
+  };
+  AttachmentFilter f(cfg, std::move(svc));
+  auto hopped = [&](const std::string& headers) {
+    pipeline::MessageContext ctx = context();
+    ctx.message = "From: a@b\r\n" + headers + "Subject: hi\r\n\r\nbody\r\n";
+    const int before = hops;
+    EXPECT_EQ(run(f, ctx).disposition, pipeline::Disposition::accept) << headers;
+    return hops > before;
+  };
+  EXPECT_FALSE(hopped(""));
+  EXPECT_FALSE(hopped("Content-Type: text/plain; charset=utf-8\r\n"));
+  EXPECT_FALSE(hopped("Content-Type:\r\n  TEXT/html\r\n"));
+  EXPECT_TRUE(hopped("Content-Type: text/plain; name=invoice.exe\r\n"));
+  EXPECT_TRUE(hopped("Content-Type: text/plain;\r\n\tNAME=\"invoice.exe\"\r\n"));
+  EXPECT_TRUE(hopped("Content-Type: text/plain\r\nContent-Disposition: attachment\r\n"));
+  EXPECT_TRUE(hopped("Content-Type: application/pdf\r\n"));
+  EXPECT_TRUE(hopped("Content-Type: multipart/mixed; boundary=x\r\n"));
+  EXPECT_TRUE(hopped("Content-Type: text/plain\r\nContent-Type: application/zip\r\n"));
+  EXPECT_TRUE(hopped("Broken header line\r\n"));
+  // And an attachment that does hop is still found.
+  pipeline::MessageContext ctx = context();
+  EXPECT_EQ(run(f, ctx).disposition, pipeline::Disposition::accept);
+  EXPECT_FALSE(ctx.attachments.empty());
+}
+
 }  // namespace
 }  // namespace mailmoat::filters

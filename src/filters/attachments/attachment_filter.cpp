@@ -5,7 +5,9 @@
 #include "attachments/analyzers/analyzers.h"
 #include "attachments/digest.h"
 #include "attachments/mime_parts.h"
+#include "mail/message.h"
 #include "pipeline/chain.h"
+#include "util/strings.h"
 
 namespace mailmoat::filters {
 namespace {
@@ -63,7 +65,30 @@ AttachmentFilter::AttachmentFilter(AttachmentsConfig config, AttachmentServices 
 }
 
 
+namespace {
+
+// True only when the header section alone shows a single text part that no
+// MIME reader counts as an attachment: at most one Content-Type, text/*,
+// without a name parameter, and no Content-Disposition. Anything else, or a
+// header section that does not parse, goes to the full MIME walk.
+bool plainly_no_attachment(std::string_view message) {
+  auto parsed = mail::Message::parse(message);
+  if (!parsed || parsed->count("Content-Disposition") != 0 || parsed->count("Content-Type") > 1) return false;
+  const mail::HeaderField* ct = parsed->find_first("Content-Type");
+  if (!ct) return true;  // RFC 2045 section 5.2: text/plain; charset=us-ascii
+  std::string value = util::to_lower(std::string(ct->value));
+  auto type = value.find_first_not_of(" \t\r\n");
+  return type != std::string::npos && value.compare(type, 5, "text/") == 0 && value.find("name") == std::string::npos;
+}
+
+}  // namespace
+
 void AttachmentFilter::on_message(pipeline::MessageContext& context, Done done) {
+  // A message without attachments skips the hop to the analysis threads.
+  if (plainly_no_attachment(context.message)) {
+    done(pipeline::Verdict::accept());
+    return;
+  }
   auto work = [this, &context, done = std::move(done)]() mutable { done(split_by_policy(context)); };
   if (services_.run) services_.run(std::move(work));
   else work();
