@@ -234,10 +234,10 @@ void DmarcAggregateRecorder::flush_after_linger() {
     rows.swap(pending_);
     flush_posted_ = false;
   }
-  write(std::move(rows));
+  write(rows);
 }
 
-void DmarcAggregateRecorder::write(std::map<std::string, store::DmarcRow> rows) {
+void DmarcAggregateRecorder::write(const std::map<std::string, store::DmarcRow>& rows) {
   for (const auto& [key, row] : rows)
     if (auto ok = store_.add(row); !ok)
       log::warn("dmarc.aggregate_write_failed", {{"error", ok.error().message}, {"messages", row.count}});
@@ -250,7 +250,7 @@ DmarcAggregateRecorder::~DmarcAggregateRecorder() {
   }
   stop_cv_.notify_all();
   pool_.join();
-  write(std::move(pending_));  // what came after the last flush
+  write(pending_);  // what came after the last flush
 }
 
 }  // namespace mailmoat::app

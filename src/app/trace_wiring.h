@@ -54,7 +54,7 @@ class DmarcAggregateRecorder : public auth::dmarc::AggregateSink {
 
  private:
   void flush_after_linger();
-  void write(std::map<std::string, store::DmarcRow> rows);
+  void write(const std::map<std::string, store::DmarcRow>& rows);
 
   store::DmarcStore& store_;
   std::chrono::milliseconds linger_;
