@@ -1,19 +1,10 @@
 #include "dns/caching_resolver.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "util/strings.h"
 
 namespace mailmoat::dns {
-
-namespace {
-
-// DNS names compare without regard to ASCII case (RFC 4343).
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-}  // namespace
 
 CachingResolver::CachingResolver(Resolver& inner, CacheLimits limits, Clock clock)
     : inner_(inner), limits_(limits), clock_(std::move(clock)) {}
@@ -22,7 +13,7 @@ CachingResolver::CachingResolver(std::unique_ptr<Resolver> inner, CacheLimits li
     : owned_(std::move(inner)), inner_(*owned_), limits_(limits), clock_(std::chrono::steady_clock::now) {}
 
 void CachingResolver::resolve(Question question, Callback done) {
-  Key key{lower(question.name), question.type};
+  Key key{util::to_lower(question.name), question.type};  // names compare without ASCII case (RFC 4343)
   const auto now = clock_();
   {
     std::unique_lock lock(mu_);

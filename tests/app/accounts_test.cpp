@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "app/accounts.h"
+#include "sqlite_stores_test_base.h"
 #include "store/stores.h"
 
 namespace mailmoat::app {
@@ -20,22 +21,9 @@ class PinnedClock final : public store::Clock {
 
 constexpr long long kMinute = 60'000'000;
 
-class AccountsTest : public ::testing::Test {
+class AccountsTest : public SqliteStoresTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("mm-accounts-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-    auto s = store::open("sqlite:" + (dir_ / "t.db").string(), dir_.string());
-    ASSERT_TRUE(s) << s.error().message;
-    stores_ = std::move(*s);
-  }
-  void TearDown() override {
-    stores_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  std::filesystem::path dir_;
-  std::unique_ptr<store::Stores> stores_;
+  AccountsTest() : SqliteStoresTest("mm-accounts-") {}
   PinnedClock clock_;
 };
 

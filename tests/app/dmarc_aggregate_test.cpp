@@ -2,13 +2,12 @@
 // row per distinct outcome with the count summed, soon after they come and
 // on a clean stop.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <filesystem>
 #include <thread>
 
 #include "app/trace_wiring.h"
+#include "sqlite_stores_test_base.h"
 #include "store/stores.h"
 
 namespace mailmoat::app {
@@ -31,27 +30,14 @@ std::int64_t today() {
          24;
 }
 
-class DmarcAggregateTest : public ::testing::Test {
+class DmarcAggregateTest : public SqliteStoresTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("mm-dmarc-agg-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
-    auto s = store::open("sqlite:" + (dir_ / "t.db").string(), dir_.string());
-    ASSERT_TRUE(s) << s.error().message;
-    stores_ = std::move(*s);
-  }
-  void TearDown() override {
-    stores_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  DmarcAggregateTest() : SqliteStoresTest("mm-dmarc-agg-") {}
   std::vector<store::DmarcRow> rows(const std::string& from) {
     auto r = stores_->dmarc->rows(from, today() - 1, today() + 1);
     EXPECT_TRUE(r) << r.error().message;
     return r ? *r : std::vector<store::DmarcRow>{};
   }
-  std::filesystem::path dir_;
-  std::unique_ptr<store::Stores> stores_;
 };
 
 TEST_F(DmarcAggregateTest, IdenticalResultsBecomeOneRowWithTheirCount) {
