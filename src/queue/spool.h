@@ -1,10 +1,20 @@
-// The durable spool (Postfix's queue file idea): one file per message,
-// written under tmp/, fsync'd, renamed into queue/ and the directory fsync'd
-// before the client hears 250. Concurrent stores share the directory fsync
-// (util::GroupSync: one fsync that started after a store's rename covers it). The file is self-validating (magic, lengths,
-// CRC-32), so after a crash at any instant queue/ holds complete messages
-// and tmp/ only never-acknowledged leftovers, which recovery discards.
-// Delivery state lives beside it in <id>.state, replaced atomically.
+// The durable spool. Two homes for a message, both self-validating records
+// (magic, lengths, CRC-32), both durable before the client hears 250:
+//  - segments/: a message due for delivery now (most mail) is appended to the
+//    current segment file, many messages per file, and concurrent stores share
+//    one fdatasync (util::GroupSync: a sync that started after a store's write
+//    covers it). Delivered or deleted messages are marked in <segment>.done; a
+//    segment whose messages are all done is unlinked. No create, rename or
+//    unlink per message.
+//  - queue/: one file per message (Postfix's queue file idea), written under
+//    tmp/, fsync'd, renamed into queue/ and the directory fsync'd (shared by
+//    concurrent stores). Used for held, delayed and large messages, and for any
+//    segment message whose delivery state must be saved (a deferral, a hold):
+//    it moves here first. Delivery state lives beside it in <id>.state.
+// After a crash at any instant, recovery finds every acknowledged message:
+// segment records up to the first torn one (the tail nobody was told 250
+// about), minus those marked done, and the complete files of queue/; tmp/
+// holds only never-acknowledged leftovers, which it discards.
 #pragma once
 
 #include <cstdint>
@@ -40,27 +50,43 @@ struct RecoveryReport {
   std::vector<std::string> corrupt;      // queue/ files that failed validation, moved to corrupt/
 };
 
+struct SpoolOptions {
+  // A segment takes no more appends once it is this large; 0: no segments,
+  // every message gets its own file in queue/.
+  std::uint64_t segment_bytes = 32ull << 20;
+  // Larger messages get their own file.
+  std::uint64_t segment_max_message = 1ull << 20;
+};
+
 class Spool {
  public:
-  explicit Spool(std::string directory);
+  explicit Spool(std::string directory, SpoolOptions options = {});
   ~Spool();
   Spool(const Spool&) = delete;
   Spool& operator=(const Spool&) = delete;
-  // Creates tmp/, queue/ and corrupt/. Fails with a reason when it cannot.
+  // Creates tmp/, queue/, segments/ and corrupt/. Fails with a reason when it cannot.
   util::Result<void> open();
   // Durably stores the message; on success the caller may acknowledge it.
   util::Result<void> store(const QueuedMessage& meta, std::string_view message);
   util::Result<std::string> read_message(const std::string& id) const;
-  // Replaces the delivery state of a stored message (atomic rename).
+  // Replaces the delivery state of a stored message (atomic rename); a message
+  // in a segment first moves to its own file.
   util::Result<void> save_state(const QueuedMessage& meta);
   void remove(const std::string& id);
   RecoveryReport recover();
   const std::string& directory() const { return dir_; }
+  // Segment files on disk now (for tests and metrics).
+  std::size_t segment_count() const;
 
  private:
   struct QueueDirSync;
+  struct Segments;
+  util::Result<void> store_file(const std::string& id, const std::string& head, std::string_view message,
+                                const std::string& tail);
   std::string dir_;
+  SpoolOptions options_;
   std::unique_ptr<QueueDirSync> queue_dir_sync_;  // set by open()
+  std::unique_ptr<Segments> segments_;            // set by open() unless options_.segment_bytes is 0
 };
 
 std::string encode_meta(const QueuedMessage& m);
