@@ -344,6 +344,12 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
       complete = e.meta.complete() && e.busy.empty();
       snapshot = e.meta;
     }
+    // Delivered everywhere, nothing to bounce, and in a segment: done is one short write, no disk-pool hop.
+    if (complete && !snapshot->any_failed() && spool.remove_if_in_segment(snapshot->id)) {
+      forget(snapshot->id);
+      schedule();
+      return;
+    }
     asio::post(disk, [self = shared_from_this(), meta = std::move(*snapshot), complete]() mutable {
       if (complete) {
         self->finalize(meta);
@@ -356,9 +362,7 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
 
   // On the disk pool: bounce failed recipients, then drop the message from the spool.
   void finalize(const QueuedMessage& meta) {
-    bool any_failed = false;
-    for (const auto& r : meta.recipients) any_failed |= r.status == RecipientStatus::failed;
-    if (any_failed) {
+    if (meta.any_failed()) {
       auto original = spool.read_message(meta.id);
       std::string dsn_id = ids.next(now_micros());
       auto dsn = build_dsn(meta, original ? *original : std::string(), DsnKind::failure, s.hostname, now_unix(), dsn_id);
@@ -392,8 +396,12 @@ struct QueueManager::Impl : std::enable_shared_from_this<QueueManager::Impl> {
       }
     }
     spool.remove(meta.id);
+    forget(meta.id);
+  }
+
+  void forget(const std::string& id) {
     std::lock_guard lock(mu);
-    if (auto it = entries.find(meta.id); it != entries.end()) {
+    if (auto it = entries.find(id); it != entries.end()) {
       drop_bytes(it->second);
       entries.erase(it);
     }

@@ -50,6 +50,11 @@ struct QueuedMessage {
   bool require_tls = false;     // outbound SMTP needs verified TLS; failure defers
   std::int64_t hold_until = 0;  // not delivered before this time (unix seconds)
 
+  bool any_failed() const {
+    for (const auto& r : recipients)
+      if (r.status == RecipientStatus::failed) return true;
+    return false;
+  }
   bool complete() const {
     for (const auto& r : recipients)
       if (r.status == RecipientStatus::pending) return false;

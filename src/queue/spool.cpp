@@ -661,6 +661,8 @@ util::Result<void> Spool::save_state(const QueuedMessage& meta) {
   return replace_file(dir_ + "/queue/" + meta.id + ".state", j.dump());
 }
 
+bool Spool::remove_if_in_segment(const std::string& id) { return segments_ && segments_->forget(id); }
+
 void Spool::remove(const std::string& id) {
   if (segments_ && segments_->forget(id)) return;
   ::unlink((dir_ + "/queue/" + id + ".state").c_str());

@@ -73,6 +73,9 @@ class Spool {
   // in a segment first moves to its own file.
   util::Result<void> save_state(const QueuedMessage& meta);
   void remove(const std::string& id);
+  // Removes a message kept in a segment (one short write, no sync: fine on any
+  // thread); false when it has its own file, which remove() deletes.
+  bool remove_if_in_segment(const std::string& id);
   RecoveryReport recover();
   const std::string& directory() const { return dir_; }
   // Segment files on disk now (for tests and metrics).

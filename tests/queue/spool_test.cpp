@@ -216,6 +216,22 @@ TEST_F(SpoolTest, AMessageMovedOutIsRecoveredOnceEvenIfItsDoneMarkWasLost) {
   EXPECT_EQ(ids(r), (std::set<std::string>{"m0", "m1"}));
 }
 
+TEST_F(SpoolTest, OnlyASegmentMessageIsRemovedWithoutItsOwnFile) {
+  Spool spool(dir_);
+  ASSERT_TRUE(spool.open());
+  QueuedMessage held = message("held");
+  held.held = true;
+  ASSERT_TRUE(spool.store(held, body(0)));
+  ASSERT_TRUE(spool.store(message("seg"), body(1)));
+  EXPECT_FALSE(spool.remove_if_in_segment("held"));
+  EXPECT_TRUE(spool.remove_if_in_segment("seg"));
+  EXPECT_FALSE(spool.remove_if_in_segment("seg")) << "already gone";
+  EXPECT_FALSE(spool.read_message("seg"));
+  Spool again(dir_);
+  ASSERT_TRUE(again.open());
+  EXPECT_EQ(ids(again.recover()), (std::set<std::string>{"held"}));
+}
+
 TEST_F(SpoolTest, HeldDelayedAndLargeMessagesGetTheirOwnFiles) {
   SpoolOptions small;
   small.segment_max_message = 1000;

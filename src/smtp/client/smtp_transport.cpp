@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <random>
@@ -101,6 +102,12 @@ class Conversation {
   awaitable<std::optional<std::vector<RecipientResult>>> negotiate_tls(std::optional<Reply>& ehlo,
                                                                        const queue::DeliveryJob& job);
   awaitable<bool> send(const std::string& data);
+  awaitable<bool> send_pieces(const std::vector<asio::const_buffer>& pieces, std::size_t size);
+  // RFC 5321 §4.5.3.2.5: 3 minutes per data block; a whole message gets one more second per 64 KiB.
+  void arm_send(std::size_t size) {
+    arm(std::chrono::milliseconds(std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count() * 180 / 300 +
+                                  static_cast<long long>(size / 65536) * 1000));
+  }
   void arm(std::chrono::milliseconds limit) {
     timer_.expires_after(limit);
     timer_.async_wait([this](const boost::system::error_code& ec) {
@@ -243,29 +250,58 @@ awaitable<std::optional<Reply>> Conversation<Stream>::read_reply(Stage stage) {
 
 template <typename Stream>
 awaitable<bool> Conversation<Stream>::send(const std::string& data) {
-  // RFC 5321 §4.5.3.2.5: 3 minutes per data block; a whole message gets one more second per 64 KiB.
-  arm(std::chrono::milliseconds(std::chrono::duration_cast<std::chrono::milliseconds>(options_.timeout).count() * 180 / 300 +
-                                static_cast<long long>(data.size() / 65536) * 1000));
+  arm_send(data.size());
   auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(data), asio::as_tuple(use_awaitable));
   timer_.cancel();
   co_return !ec;
 }
 
-std::string dot_stuff(const std::string& message) {
-  std::string out;
-  out.reserve(message.size() + message.size() / 50 + 8);
-  bool line_start = true;
-  for (char c : message) {
-    if (line_start && c == '.') out += '.';
-    out += c;
-    line_start = c == '\n';
+template <typename Stream>
+awaitable<bool> Conversation<Stream>::send_pieces(const std::vector<asio::const_buffer>& pieces, std::size_t size) {
+  arm_send(size);
+  auto [ec, n] = co_await asio::async_write(stream_, pieces, asio::as_tuple(use_awaitable));
+  timer_.cancel();
+  co_return !ec;
+}
+
+// The DATA payload as views into the message, without copying it: a dot before
+// every line that starts with one (RFC 5321 §4.5.2), a CRLF if the message lacks
+// a last one, then the end-of-data line.
+std::vector<asio::const_buffer> dot_stuffed(const std::string& message, std::size_t& size) {
+  static constexpr char kDot[] = ".";
+  static constexpr char kEnd[] = "\r\n.\r\n";
+  std::vector<asio::const_buffer> out;
+  size = message.size();
+  std::size_t from = 0;
+  if (message.starts_with('.')) {
+    out.emplace_back(kDot, 1);
+    ++size;
   }
-  if (!out.ends_with("\r\n")) out += "\r\n";
+  for (std::size_t nl = message.find("\n."); nl != std::string::npos; nl = message.find("\n.", nl + 1)) {
+    out.emplace_back(message.data() + from, nl + 1 - from);
+    out.emplace_back(kDot, 1);
+    ++size;
+    from = nl + 1;
+  }
+  out.emplace_back(message.data() + from, message.size() - from);
+  const std::size_t end = message.ends_with("\r\n") ? 3 : 5;
+  out.emplace_back(kEnd + 5 - end, end);
+  size += end;
   return out;
 }
 
+// Word at a time: this runs over every message a transport sends.
 bool has_8bit(const std::string& s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+  const char* p = s.data();
+  std::size_t left = s.size();
+  for (; left >= 8; p += 8, left -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    if (word & 0x8080808080808080ull) return true;
+  }
+  for (; left > 0; ++p, --left)
+    if (static_cast<unsigned char>(*p) >= 0x80) return true;
+  return false;
 }
 
 std::string xtext(std::string_view s) {
@@ -405,8 +441,10 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
     co_return results;
   }
   if (bdat) {
-    std::string chunk = "BDAT " + std::to_string(message.size()) + " LAST\r\n" + message;
-    if (!co_await send(chunk)) co_return all(n, Outcome::deferred, failure_text("sending BDAT"), remote_);
+    std::string command = "BDAT " + std::to_string(message.size()) + " LAST\r\n";
+    std::vector<asio::const_buffer> chunk{asio::buffer(command), asio::buffer(message)};
+    if (!co_await send_pieces(chunk, command.size() + message.size()))
+      co_return all(n, Outcome::deferred, failure_text("sending BDAT"), remote_);
   } else {
     if (!pipelining && !co_await send("DATA\r\n")) co_return all(n, Outcome::deferred, failure_text("sending DATA"), remote_);
     auto go = co_await read_reply(Stage::data_init);
@@ -417,7 +455,9 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
       co_await send("QUIT\r\n");
       co_return results;
     }
-    if (!co_await send(dot_stuff(message) + ".\r\n"))
+    std::size_t size = 0;
+    std::vector<asio::const_buffer> payload = dot_stuffed(message, size);
+    if (!co_await send_pieces(payload, size))
       co_return all(n, Outcome::deferred, failure_text("sending the message"), remote_);
   }
   // LMTP answers once per accepted recipient; SMTP once for all.
