@@ -38,17 +38,20 @@ std::uint64_t get_le(std::string_view in, std::size_t at, int bytes) {
   return v;
 }
 
-bool write_all(int fd, const std::string& a, std::string_view b, const std::string& c) {
+// Writes the three pieces in one system call, resumed after a short write: at
+// the file position (at < 0, writev) or at offset `at` (pwritev).
+bool write_all(int fd, std::string_view a, std::string_view b, std::string_view c, off_t at = -1) {
   iovec iov[3] = {{const_cast<char*>(a.data()), a.size()},
                   {const_cast<char*>(b.data()), b.size()},
                   {const_cast<char*>(c.data()), c.size()}};
   int idx = 0;
   while (idx < 3) {
-    ssize_t n = ::writev(fd, iov + idx, 3 - idx);
+    ssize_t n = at < 0 ? ::writev(fd, iov + idx, 3 - idx) : ::pwritev(fd, iov + idx, 3 - idx, at);
     if (n < 0) {
       if (errno == EINTR) continue;
       return false;
     }
+    if (at >= 0) at += n;
     auto left = static_cast<std::size_t>(n);
     while (idx < 3 && left >= iov[idx].iov_len) left -= iov[idx++].iov_len;
     if (idx < 3) {
@@ -449,8 +452,7 @@ struct Spool::Segments {
       seg = current;
       // Appends in file order, so a sync that covers this record covers every record before it.
       const std::uint64_t at = seg->size;
-      if (!pwrite_all(seg->fd, f.head, at) || !pwrite_all(seg->fd, message, at + f.head.size()) ||
-          !pwrite_all(seg->fd, f.tail, at + f.head.size() + message.size())) {
+      if (!write_all(seg->fd, f.head, message, f.tail, static_cast<off_t>(at))) {
         int saved = errno;
         retire_current();  // it may end in a torn record now
         errno = saved;
