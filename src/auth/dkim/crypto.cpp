@@ -6,6 +6,9 @@
 #include <openssl/x509.h>
 
 #include <array>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -178,7 +181,9 @@ std::string Sha256Stream::finish() {
   return std::string(reinterpret_cast<const char*>(md.data()), len);
 }
 
-util::Result<PublicKey> load_public_key(KeyType type, std::string_view der) {
+namespace {
+
+util::Result<PublicKey> parse_public_key(KeyType type, std::string_view der) {
   PublicKey out;
   out.type = type;
   if (type == KeyType::ed25519) {
@@ -204,6 +209,46 @@ util::Result<PublicKey> load_public_key(KeyType type, std::string_view der) {
     return util::fail("RSA key of " + std::to_string(out.bits) + " bits is shorter than the 1024 bits RFC 8301 requires");
   if (out.bits > 8192) return util::fail("RSA key of " + std::to_string(out.bits) + " bits is larger than 8192 bits");
   return out;
+}
+
+// A parsed key depends on its bytes alone, and OpenSSL 3 decodes slowly (the
+// d2i of one RSA key was ~9% of the gateway's CPU in the end-to-end benchmark,
+// where every message's key record is the same): usable keys seen before are
+// shared. An EVP_PKEY is safe for concurrent verifications. Bounded: emptied
+// when full.
+class KeyCache {
+ public:
+  static constexpr std::size_t kCapacity = 4096;
+  std::optional<PublicKey> find(KeyType type, std::string_view der) {
+    std::lock_guard lock(mu_);
+    auto it = keys_.find(key_of(type, der));
+    if (it == keys_.end()) return std::nullopt;
+    return it->second;
+  }
+  void add(KeyType type, std::string_view der, const PublicKey& key) {
+    std::lock_guard lock(mu_);
+    if (keys_.size() >= kCapacity) keys_.clear();
+    keys_.emplace(key_of(type, der), key);
+  }
+
+ private:
+  static std::string key_of(KeyType type, std::string_view der) {
+    std::string k(1, type == KeyType::rsa ? 'r' : 'e');
+    k += der;
+    return k;
+  }
+  std::mutex mu_;
+  std::unordered_map<std::string, PublicKey> keys_;
+};
+
+}  // namespace
+
+util::Result<PublicKey> load_public_key(KeyType type, std::string_view der) {
+  static KeyCache cache;
+  if (auto known = cache.find(type, der)) return *known;
+  auto parsed = parse_public_key(type, der);
+  if (parsed) cache.add(type, der, *parsed);
+  return parsed;
 }
 
 bool verify_signature(const PublicKey& key, std::string_view data, std::string_view signature) {

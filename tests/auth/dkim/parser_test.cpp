@@ -95,6 +95,31 @@ TEST(DkimCrypto, RsaKeysUnder1024BitsAreRefusedCitingRfc8301) {
   EXPECT_EQ(key.error().message, "RSA key of 512 bits is shorter than the 1024 bits RFC 8301 requires");
 }
 
+TEST(DkimCrypto, AKeySeenBeforeIsSharedNotParsedAgain) {
+  auto priv = generate_private_key(KeyType::rsa, 2048);
+  ASSERT_TRUE(priv);
+  const std::string der = public_key_bytes(*priv);
+  auto first = load_public_key(KeyType::rsa, der);
+  auto second = load_public_key(KeyType::rsa, der);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(first->key.get(), second->key.get());
+  EXPECT_EQ(second->bits, 2048);
+  auto sig = sign_data(*priv, "header data");
+  ASSERT_TRUE(sig);
+  EXPECT_TRUE(verify_signature(*second, "header data", *sig));
+  EXPECT_FALSE(verify_signature(*second, "other data", *sig));
+  // The same bytes read as another key type are not that key.
+  EXPECT_FALSE(load_public_key(KeyType::ed25519, der));
+  // A different key is its own.
+  auto other = generate_private_key(KeyType::rsa, 2048);
+  ASSERT_TRUE(other);
+  auto third = load_public_key(KeyType::rsa, public_key_bytes(*other));
+  ASSERT_TRUE(third);
+  EXPECT_NE(third->key.get(), first->key.get());
+  EXPECT_FALSE(verify_signature(*third, "header data", *sig));
+}
+
 TEST(DkimCrypto, Base64RoundTripAndStrictness) {
   for (std::string s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)})
     EXPECT_EQ(*base64_decode(base64_encode(s)), s);
