@@ -1,5 +1,7 @@
 #include "pipeline/chain.h"
 
+#include <algorithm>
+#include <deque>
 #include <optional>
 
 #include "util/strings.h"
@@ -68,55 +70,65 @@ std::shared_ptr<FilterChain> FilterChain::after(std::string_view name) const {
 
 void apply_edits(std::string& message, const Edits& edits) {
   if (edits.headers.empty() && !edits.body) return;
-  std::size_t header_end = message.find("\r\n\r\n");
-  std::string header = header_end == std::string::npos ? message : message.substr(0, header_end + 2);
-  std::string body = header_end == std::string::npos ? std::string() : message.substr(header_end + 4);
-  bool had_separator = header_end != std::string::npos;
+  const std::string_view in(message);
+  const std::size_t header_end = in.find("\r\n\r\n");
+  const bool had_separator = header_end != std::string_view::npos;
+  const std::string_view header = had_separator ? in.substr(0, header_end + 2) : in;
+  const std::string_view body = had_separator ? in.substr(header_end + 4) : std::string_view();
 
-  // Split the header section into fields (a field continues on lines starting with SP or HTAB).
-  std::vector<std::string> fields;
+  // The header section as fields (a field continues on lines starting with SP or HTAB).
+  // An unchanged field is a view into the message; new ones live in `made`, whose
+  // elements do not move (a deque).
+  std::deque<std::string> made;
+  std::vector<std::string_view> fields;
   std::size_t pos = 0;
   while (pos < header.size()) {
     std::size_t eol = header.find("\r\n", pos);
-    std::size_t next = eol == std::string::npos ? header.size() : eol + 2;
-    std::string line = header.substr(pos, next - pos);
+    std::size_t next = eol == std::string_view::npos ? header.size() : eol + 2;
+    const bool continuation = !fields.empty() && (header[pos] == ' ' || header[pos] == '\t');
     // A message that ends inside its last field (BDAT allows it) gets that line ended, so an
     // appended field or the empty line before a new body does not run into it.
-    if (eol == std::string::npos) line += "\r\n";
-    if (!fields.empty() && !line.empty() && (line[0] == ' ' || line[0] == '\t'))
-      fields.back() += line;
-    else
-      fields.push_back(line);
+    if (eol == std::string_view::npos) {
+      std::string line = (continuation ? std::string(fields.back()) : std::string()) +
+                         std::string(header.substr(pos)) + "\r\n";
+      if (continuation) fields.pop_back();
+      fields.emplace_back(made.emplace_back(std::move(line)));
+    } else if (continuation && fields.back().data() + fields.back().size() == header.data() + pos) {
+      fields.back() = std::string_view(fields.back().data(), fields.back().size() + (next - pos));
+    } else {
+      fields.push_back(header.substr(pos, next - pos));
+    }
     pos = next;
   }
-  auto name_of = [](const std::string& f) { return std::string(util::trim(f.substr(0, f.find(':')))); };
-  std::vector<std::string> prepend;
+  auto name_of = [](std::string_view f) { return util::trim(f.substr(0, f.find(':'))); };
+  std::vector<std::string_view> prepend;
   for (const HeaderEdit& e : edits.headers) {
-    std::string field = e.name + ": " + e.value + "\r\n";
+    auto field = [&]() -> std::string_view { return made.emplace_back(e.name + ": " + e.value + "\r\n"); };
     switch (e.op) {
-      case HeaderEdit::Op::prepend: prepend.insert(prepend.begin(), field); break;
-      case HeaderEdit::Op::append: fields.push_back(field); break;
+      case HeaderEdit::Op::prepend: prepend.insert(prepend.begin(), field()); break;
+      case HeaderEdit::Op::append: fields.push_back(field()); break;
       case HeaderEdit::Op::remove:
-        std::erase_if(fields, [&](const std::string& f) { return util::iequals(name_of(f), e.name); });
+        std::erase_if(fields, [&](std::string_view f) { return util::iequals(name_of(f), e.name); });
         break;
       case HeaderEdit::Op::replace: {
-        bool replaced = false;
-        for (auto& f : fields)
-          if (!replaced && util::iequals(name_of(f), e.name)) {
-            f = field;
-            replaced = true;
-          }
-        if (!replaced) fields.push_back(field);
+        auto it = std::find_if(fields.begin(), fields.end(),
+                               [&](std::string_view f) { return util::iequals(name_of(f), e.name); });
+        if (it != fields.end()) *it = field();
+        else fields.push_back(field());
         break;
       }
     }
   }
+  std::size_t size = (edits.body ? edits.body->size() : body.size()) + 2;
+  for (auto f : prepend) size += f.size();
+  for (auto f : fields) size += f.size();
   std::string out;
-  out.reserve(message.size() + 256);
-  for (const auto& f : prepend) out += f;
-  for (const auto& f : fields) out += f;
+  out.reserve(size);
+  for (auto f : prepend) out += f;
+  for (auto f : fields) out += f;
   if (had_separator || edits.body) out += "\r\n";
-  out += edits.body ? *edits.body : body;
+  if (edits.body) out += *edits.body;
+  else out += body;
   message = std::move(out);
 }
 

@@ -3,6 +3,10 @@
 // queue will deliver when it is released); any other verdict does.
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "pipeline/chain.h"
 
 namespace mailmoat::pipeline {
@@ -88,6 +92,47 @@ TEST(FilterChain, AfterGivesTheFiltersFollowingTheNamedOne) {
   EXPECT_EQ(run_chain(*tail, ctx).disposition, Disposition::accept);
   EXPECT_EQ(ran(*ctx), (std::vector<std::string>{"verdict", "signing"}));
   EXPECT_EQ(chain.after("no such filter")->size(), 0u);
+}
+
+std::string edited(std::string message, std::vector<HeaderEdit> headers, std::optional<std::string> body = {}) {
+  Edits e;
+  e.headers = std::move(headers);
+  e.body = std::move(body);
+  apply_edits(message, e);
+  return message;
+}
+
+TEST(ApplyEdits, HeaderEditsKeepTheBodyAndFoldedFieldsWhole) {
+  const std::string m = "Subject: hi\r\nX-Long: one\r\n two\r\n\tthree\r\nFrom: a@b\r\n\r\nbody\r\n.line\r\n";
+  EXPECT_EQ(edited(m, {}), m);
+  EXPECT_EQ(edited(m, {{HeaderEdit::Op::prepend, "A", "1"}, {HeaderEdit::Op::prepend, "B", "2"}}),
+            "B: 2\r\nA: 1\r\n" + m);
+  EXPECT_EQ(edited(m, {{HeaderEdit::Op::append, "X-New", "v"}}),
+            "Subject: hi\r\nX-Long: one\r\n two\r\n\tthree\r\nFrom: a@b\r\nX-New: v\r\n\r\nbody\r\n.line\r\n");
+  EXPECT_EQ(edited(m, {{HeaderEdit::Op::remove, "x-long", ""}}), "Subject: hi\r\nFrom: a@b\r\n\r\nbody\r\n.line\r\n");
+  EXPECT_EQ(edited(m, {{HeaderEdit::Op::replace, "X-LONG", "short"}}),
+            "Subject: hi\r\nX-LONG: short\r\nFrom: a@b\r\n\r\nbody\r\n.line\r\n");
+  EXPECT_EQ(edited(m, {{HeaderEdit::Op::replace, "To", "c@d"}}),
+            "Subject: hi\r\nX-Long: one\r\n two\r\n\tthree\r\nFrom: a@b\r\nTo: c@d\r\n\r\nbody\r\n.line\r\n");
+}
+
+TEST(ApplyEdits, OnlyTheFirstOfRepeatedFieldsIsReplacedAndRemoveTakesAll) {
+  const std::string m = "Received: 1\r\nReceived: 2\r\n\r\nb";
+  EXPECT_EQ(edited(m, {{HeaderEdit::Op::replace, "Received", "x"}}), "Received: x\r\nReceived: 2\r\n\r\nb");
+  EXPECT_EQ(edited(m, {{HeaderEdit::Op::remove, "Received", ""}, {HeaderEdit::Op::append, "Received", "3"}}),
+            "Received: 3\r\n\r\nb");
+}
+
+TEST(ApplyEdits, ANewBodyAndMessagesWithoutABody) {
+  EXPECT_EQ(edited("A: 1\r\n\r\nold", {}, "new\r\n"), "A: 1\r\n\r\nnew\r\n");
+  // No empty line: the header section is the whole message.
+  EXPECT_EQ(edited("A: 1\r\n", {{HeaderEdit::Op::append, "B", "2"}}), "A: 1\r\nB: 2\r\n");
+  EXPECT_EQ(edited("A: 1\r\n", {}, "b"), "A: 1\r\n\r\nb");
+  // The last line unterminated (BDAT allows it), also inside a folded field.
+  EXPECT_EQ(edited("A: 1", {{HeaderEdit::Op::append, "B", "2"}}), "A: 1\r\nB: 2\r\n");
+  EXPECT_EQ(edited("A: 1\r\n more", {{HeaderEdit::Op::append, "B", "2"}}), "A: 1\r\n more\r\nB: 2\r\n");
+  EXPECT_EQ(edited("A: 1\r\n more", {{HeaderEdit::Op::remove, "A", ""}}), "");
+  EXPECT_EQ(edited("", {{HeaderEdit::Op::append, "B", "2"}}), "B: 2\r\n");
 }
 
 }  // namespace
