@@ -2,7 +2,10 @@
 
 #include <gmime/gmime.h>
 
+#include <algorithm>
+#include <cstring>
 #include <mutex>
+#include <optional>
 
 #include "mail/address.h"
 #include "mail/message.h"
@@ -65,6 +68,39 @@ struct Walk {
   }
 };
 
+bool is_utf8(std::string_view s) { return g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr); }
+
+bool is_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+// The decoded text of a part as UTF-8, up to its first NUL, as
+// g_mime_text_part_get_text gives it. That runs every part with a charset
+// through iconv, UTF-8 to UTF-8 included (~3% of the gateway's CPU in the
+// end-to-end benchmark); a part that is already valid UTF-8 (or ASCII when it
+// says US-ASCII) needs only its transfer encoding undone.
+std::optional<std::string> text_of(GMimeTextPart* part) {
+  const char* charset = g_mime_text_part_get_charset(part);
+  const bool utf8 = !charset || util::iequals(charset, "utf-8") || util::iequals(charset, "utf8");
+  const bool ascii = charset && util::iequals(charset, "us-ascii");
+  if (utf8 || ascii) {
+    if (GMimeDataWrapper* content = g_mime_part_get_content(GMIME_PART(part))) {
+      GMimeStream* mem = g_mime_stream_mem_new();
+      g_mime_data_wrapper_write_to_stream(content, mem);
+      GByteArray* bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+      std::string out(reinterpret_cast<const char*>(bytes->data), bytes->len);
+      g_object_unref(mem);
+      out.resize(std::strlen(out.c_str()));
+      if (utf8 ? is_utf8(out) : is_ascii(out)) return out;
+    }
+  }
+  char* text = g_mime_text_part_get_text(part);
+  if (!text) return std::nullopt;
+  std::string out(text);
+  g_free(text);
+  return out;
+}
+
 void visit_part(GMimeObject*, GMimeObject* part, gpointer data) {
   auto& walk = *static_cast<Walk*>(data);
   GMimeContentType* ct = g_mime_object_get_content_type(part);
@@ -84,10 +120,9 @@ void visit_part(GMimeObject*, GMimeObject* part, gpointer data) {
     return;
   bool html = ct && g_mime_content_type_is_type(ct, "text", "html");
   if (ct && !html && !g_mime_content_type_is_type(ct, "text", "plain")) return;
-  char* text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+  std::optional<std::string> text = text_of(GMIME_TEXT_PART(part));
   if (!text) return;
-  std::string piece = html ? strip_tags(text) : std::string(text);
-  g_free(text);
+  std::string piece = html ? strip_tags(*text) : std::move(*text);
   if (!walk.body.empty()) walk.body += '\n';
   std::size_t room = walk.limit - std::min(walk.limit, walk.body.size());
   if (piece.size() > room) {

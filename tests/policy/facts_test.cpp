@@ -44,6 +44,27 @@ TEST(MessageFacts, DecodesSubjectAndTextParts) {
   EXPECT_TRUE(f.body_problem.empty());
 }
 
+// UTF-8 and US-ASCII parts skip charset conversion when they are what they say;
+// the text is the same either way, and a part that is not goes through GMime's.
+TEST(MessageFacts, TextIsTheSameWhateverPathItsCharsetTakes) {
+  auto body_of = [](const std::string& type, const std::string& cte, const std::string& content) {
+    std::string m = "From: a@corp.example\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: " + type +
+                    "\r\nContent-Transfer-Encoding: " + cte + "\r\n\r\n" + content;
+    return build_facts(input(m)).body;
+  };
+  const std::string gruss = "Gr\xC3\xBC\xC3\x9F" "e";
+  EXPECT_EQ(body_of("text/plain; charset=utf-8", "quoted-printable", "Gr=C3=BC=C3=9Fe\r\n"), gruss + "\r\n");
+  EXPECT_EQ(body_of("text/plain; charset=UTF-8", "base64", "R3LDvMOfZQ==\r\n"), gruss);
+  EXPECT_EQ(body_of("text/plain", "8bit", gruss + "\r\n"), gruss + "\r\n");
+  EXPECT_EQ(body_of("text/plain; charset=us-ascii", "7bit", "plain words\r\n"), "plain words\r\n");
+  EXPECT_EQ(body_of("text/plain; charset=iso-8859-1", "quoted-printable", "Gr=FC=DFe\r\n"), gruss + "\r\n");
+  // Mislabelled: Latin-1 bytes said to be US-ASCII or UTF-8 are not passed through as they are.
+  const std::string latin = body_of("text/plain; charset=us-ascii", "8bit", "Gr\xFC\xDF" "e\r\n");
+  EXPECT_EQ(latin.find("\xFC"), std::string::npos) << latin;
+  // Text ends at a NUL, as GMime's own decoding gives it.
+  EXPECT_EQ(body_of("text/plain; charset=utf-8", "base64", "YWIAY2Q=\r\n"), "ab");
+}
+
 TEST(MessageFacts, InboundClaimingOurDomainIsExternal) {
   auto in = input("From: a@corp.example\r\n\r\nhi\r\n");
   in.role = "inbound";
