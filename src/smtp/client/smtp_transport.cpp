@@ -3,7 +3,6 @@
 #include <boost/asio.hpp>
 
 #include <algorithm>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <random>
@@ -11,6 +10,7 @@
 #include "log/log.h"
 #include "smtp/client/client_stream.h"
 #include "smtp/client/delivery_plan.h"
+#include "smtp/protocol/outgoing.h"
 #include "smtp/protocol/reply.h"
 #include "util/host_port.h"
 #include "util/strings.h"
@@ -264,60 +264,6 @@ awaitable<bool> Conversation<Stream>::send_pieces(const std::vector<asio::const_
   co_return !ec;
 }
 
-// The DATA payload as views into the message, without copying it: a dot before
-// every line that starts with one (RFC 5321 §4.5.2), a CRLF if the message lacks
-// a last one, then the end-of-data line.
-std::vector<asio::const_buffer> dot_stuffed(const std::string& message, std::size_t& size) {
-  static constexpr char kDot[] = ".";
-  static constexpr char kEnd[] = "\r\n.\r\n";
-  std::vector<asio::const_buffer> out;
-  size = message.size();
-  std::size_t from = 0;
-  if (message.starts_with('.')) {
-    out.emplace_back(kDot, 1);
-    ++size;
-  }
-  for (std::size_t nl = message.find("\n."); nl != std::string::npos; nl = message.find("\n.", nl + 1)) {
-    out.emplace_back(message.data() + from, nl + 1 - from);
-    out.emplace_back(kDot, 1);
-    ++size;
-    from = nl + 1;
-  }
-  out.emplace_back(message.data() + from, message.size() - from);
-  const std::size_t end = message.ends_with("\r\n") ? 3 : 5;
-  out.emplace_back(kEnd + 5 - end, end);
-  size += end;
-  return out;
-}
-
-// Word at a time: this runs over every message a transport sends.
-bool has_8bit(const std::string& s) {
-  const char* p = s.data();
-  std::size_t left = s.size();
-  for (; left >= 8; p += 8, left -= 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p, 8);
-    if (word & 0x8080808080808080ull) return true;
-  }
-  for (; left > 0; ++p, --left)
-    if (static_cast<unsigned char>(*p) >= 0x80) return true;
-  return false;
-}
-
-std::string xtext(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 33 || c > 126 || c == '+' || c == '=') {
-      char buf[4];
-      (void)std::snprintf(buf, sizeof buf, "+%02X", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 template <typename Stream>
 awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::DeliveryJob& job) {
   const std::size_t n = job.recipients.size();
@@ -455,8 +401,12 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
       co_await send("QUIT\r\n");
       co_return results;
     }
+    std::vector<asio::const_buffer> payload;
     std::size_t size = 0;
-    std::vector<asio::const_buffer> payload = dot_stuffed(message, size);
+    for (std::string_view piece : dot_stuffed(message)) {
+      payload.emplace_back(piece.data(), piece.size());
+      size += piece.size();
+    }
     if (!co_await send_pieces(payload, size))
       co_return all(n, Outcome::deferred, failure_text("sending the message"), remote_);
   }
