@@ -148,11 +148,13 @@ class MilterConnection : public std::enable_shared_from_this<MilterConnection> {
   PacketReader reader_;
   std::string peer_;
   std::string out_;
+  // One read's bytes; a member, so the coroutine frame of each read does not carry 64 KiB.
+  std::vector<char> read_buffer_ = std::vector<char>(65536 + 16);
   bool idle_ = false;
 };
 
 awaitable<bool> MilterConnection::read_more() {
-  std::array<char, 65536 + 16> buf;
+  std::vector<char>& buf = read_buffer_;
   timer_.expires_after(std::chrono::seconds(server_->settings.timeout_seconds));
   timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (!ec) self->force_close();
