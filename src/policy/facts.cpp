@@ -2,7 +2,6 @@
 
 #include <gmime/gmime.h>
 
-#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -70,10 +69,6 @@ struct Walk {
 
 bool is_utf8(std::string_view s) { return g_utf8_validate(s.data(), static_cast<gssize>(s.size()), nullptr); }
 
-bool is_ascii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
-
 // The decoded text of a part as UTF-8, up to its first NUL, as
 // g_mime_text_part_get_text gives it. That runs every part with a charset
 // through iconv, UTF-8 to UTF-8 included (~3% of the gateway's CPU in the
@@ -91,7 +86,7 @@ std::optional<std::string> text_of(GMimeTextPart* part) {
       std::string out(reinterpret_cast<const char*>(bytes->data), bytes->len);
       g_object_unref(mem);
       out.resize(std::strlen(out.c_str()));
-      if (utf8 ? is_utf8(out) : is_ascii(out)) return out;
+      if (utf8 ? is_utf8(out) : !util::has_8bit(out)) return out;
     }
   }
   char* text = g_mime_text_part_get_text(part);

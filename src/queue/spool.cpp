@@ -271,7 +271,7 @@ struct Spool::Segments {
           std::string keep = spool_dir + "/corrupt/" + name + "." + std::to_string(offset);
           std::string why = "segments/" + name + " at " + std::to_string(offset) + ": " + meta.error().message;
           int out = ::open(keep.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
-          if (out < 0 || !pwrite_all(out, rest.substr(0, record->length), 0))
+          if (out < 0 || !write_all(out, rest.substr(0, record->length), {}, {}, 0))
             why += " (cannot copy it to corrupt/: " + util::errno_message(errno) + ")";
           if (out >= 0) ::close(out);
           report.corrupt.push_back(std::move(why));

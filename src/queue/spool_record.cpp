@@ -174,19 +174,6 @@ Framing frame(const QueuedMessage& meta, std::string_view message) {
   return f;
 }
 
-bool pwrite_all(int fd, std::string_view data, std::uint64_t at) {
-  while (!data.empty()) {
-    ssize_t n = ::pwrite(fd, data.data(), data.size(), static_cast<off_t>(at));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-    at += static_cast<std::uint64_t>(n);
-  }
-  return true;
-}
-
 bool pread_all(int fd, std::string& out, std::size_t length, std::uint64_t at) {
   out.resize(length);
   std::size_t got = 0;

@@ -44,7 +44,6 @@ std::string errno_text(const std::string& what);
 // Three pieces in one system call, resumed after a short write: at the file
 // position (at < 0, writev) or at offset `at` (pwritev).
 bool write_all(int fd, std::string_view a, std::string_view b, std::string_view c, off_t at = -1);
-bool pwrite_all(int fd, std::string_view data, std::uint64_t at);
 bool pread_all(int fd, std::string& out, std::size_t length, std::uint64_t at);
 util::Result<std::string> read_file(const std::string& path);
 // Writes `content` to path via a temporary file, fsync and rename.

@@ -1,6 +1,7 @@
 #include "util/strings.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace mailmoat::util {
 
@@ -54,6 +55,19 @@ std::optional<std::uint64_t> parse_uint(std::string_view s) {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
   return value;
+}
+
+bool has_8bit(std::string_view s) {
+  const char* p = s.data();
+  std::size_t left = s.size();
+  for (; left >= 8; p += 8, left -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    if (word & 0x8080808080808080ull) return true;
+  }
+  for (; left > 0; ++p, --left)
+    if (static_cast<unsigned char>(*p) >= 0x80) return true;
+  return false;
 }
 
 }  // namespace mailmoat::util

@@ -1,5 +1,5 @@
 // What the SMTP client sends for a message: dot-stuffing as pieces of the
-// message (RFC 5321 §4.5.2), the 8-bit test for BODY=8BITMIME, RFC 3461 xtext.
+// message (RFC 5321 §4.5.2), RFC 3461 xtext.
 #include "smtp/protocol/outgoing.h"
 
 #include <gtest/gtest.h>
@@ -30,17 +30,6 @@ TEST(Outgoing, DotStuffingPointsIntoTheMessageWithoutCopyingIt) {
   EXPECT_EQ(pieces[0].data(), m.data());
   EXPECT_EQ(pieces[0].size(), m.size());
   EXPECT_EQ(pieces[1], ".\r\n");
-}
-
-TEST(Outgoing, EightBitAnywhereIsFound) {
-  EXPECT_FALSE(has_8bit(""));
-  EXPECT_FALSE(has_8bit(std::string(1000, 'x')));
-  for (std::size_t at : {0u, 7u, 8u, 15u, 16u, 999u}) {
-    std::string s(1000, 'x');
-    s[at] = static_cast<char>(0x80);
-    EXPECT_TRUE(has_8bit(s)) << at;
-  }
-  EXPECT_TRUE(has_8bit("\xC3\xBC"));
 }
 
 TEST(Outgoing, XtextEncodesPlusEqualsAndNonPrintables) {

@@ -26,4 +26,15 @@ TEST(Strings, ParseUintRejectsSignsSpacesAndOverflow) {
   EXPECT_FALSE(parse_uint("99999999999999999999999"));
 }
 
+TEST(Strings, EightBitAnywhereIsFound) {
+  EXPECT_FALSE(has_8bit(""));
+  EXPECT_FALSE(has_8bit(std::string(1000, 'x')));
+  for (std::size_t at : {0u, 7u, 8u, 15u, 16u, 999u}) {
+    std::string s(1000, 'x');
+    s[at] = static_cast<char>(0x80);
+    EXPECT_TRUE(has_8bit(s)) << at;
+  }
+  EXPECT_TRUE(has_8bit("\xC3\xBC"));
+}
+
 }  // namespace mailmoat::util

@@ -11,12 +11,6 @@ namespace mailmoat::filters {
 
 namespace {
 
-bool has_8bit(std::string_view s) {
-  for (char c : s)
-    if (static_cast<unsigned char>(c) >= 0x80) return true;
-  return false;
-}
-
 // The part's own line break, so the inserted lines match the lines around them.
 std::string line_break_of(std::string_view decoded) {
   if (decoded.find("\r\n") != std::string_view::npos) return "\r\n";
@@ -104,7 +98,7 @@ struct DisclaimerEditor {
     };
     links::PartChange change;
     const bool ascii_part = charset == "us-ascii" || charset == "ascii";
-    if (ascii_part && has_8bit(utf8) && !has_8bit(part.decoded)) {
+    if (ascii_part && util::has_8bit(utf8) && !util::has_8bit(part.decoded)) {
       // US-ASCII is a subset of UTF-8: the part is re-declared as UTF-8, and a 7bit
       // part becomes quoted-printable (RFC 2045 6.7), rather than refusing the message.
       change.text = insert(utf8);
@@ -115,7 +109,7 @@ struct DisclaimerEditor {
     std::optional<std::string> converted = utf8;
     if (charset != "utf-8" && charset != "utf8") converted = links::gmime::from_utf8(utf8, charset);
     if (!converted) return {std::nullopt, "the disclaimer cannot be written in charset " + charset, {}, {}};
-    if (has_8bit(*converted) && !part.eight_bit) {
+    if (util::has_8bit(*converted) && !part.eight_bit) {
       // 7bit text in an 8-bit charset (plain-ASCII Latin-1 mail): quoted-printable keeps it 7bit.
       change.encoding = links::gmime::TransferEncoding::quoted_printable;
     }
@@ -153,7 +147,7 @@ std::string wrap_with_disclaimer(std::string_view message, const std::string& te
     if (message.find(boundary) == std::string_view::npos) break;
   }
   std::string crlf_text = with_line_breaks(text, "\r\n");
-  bool eight = has_8bit(crlf_text);
+  bool eight = util::has_8bit(crlf_text);
   std::string encoded = eight ? links::gmime::encode(crlf_text + "\r\n", links::gmime::TransferEncoding::quoted_printable)
                               : crlf_text + "\r\n";
   std::string body = "This is a multi-part message in MIME format.\r\n\r\n--" + boundary + "\r\n";

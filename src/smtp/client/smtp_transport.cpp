@@ -325,7 +325,7 @@ awaitable<std::vector<RecipientResult>> Conversation<Stream>::run(const queue::D
 
   std::string mail = "MAIL FROM:<" + job.sender + ">";
   if (offers("SIZE")) mail += " SIZE=" + std::to_string(message.size());
-  if (has_8bit(message) && offers("8BITMIME")) mail += " BODY=8BITMIME";
+  if (util::has_8bit(message) && offers("8BITMIME")) mail += " BODY=8BITMIME";
   if (job.smtputf8) mail += " SMTPUTF8";
   if (job.requiretls) mail += " REQUIRETLS";
   if (dsn && !job.ret.empty()) mail += " RET=" + job.ret;

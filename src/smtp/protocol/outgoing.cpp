@@ -1,8 +1,6 @@
 #include "smtp/protocol/outgoing.h"
 
-#include <cstdint>
 #include <cstdio>
-#include <cstring>
 
 namespace mailmoat::smtp {
 
@@ -20,19 +18,6 @@ std::vector<std::string_view> dot_stuffed(std::string_view message) {
   out.push_back(message.substr(from));
   out.push_back(message.ends_with("\r\n") ? kEnd.substr(2) : kEnd);
   return out;
-}
-
-bool has_8bit(std::string_view s) {
-  const char* p = s.data();
-  std::size_t left = s.size();
-  for (; left >= 8; p += 8, left -= 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p, 8);
-    if (word & 0x8080808080808080ull) return true;
-  }
-  for (; left > 0; ++p, --left)
-    if (static_cast<unsigned char>(*p) >= 0x80) return true;
-  return false;
 }
 
 std::string xtext(std::string_view s) {
