@@ -70,7 +70,11 @@ std::shared_ptr<FilterChain> FilterChain::after(std::string_view name) const {
 
 void apply_edits(std::string& message, const Edits& edits) {
   if (edits.headers.empty() && !edits.body) return;
-  const std::string_view in(message);
+  message = with_edits(message, edits);
+}
+
+std::string with_edits(std::string_view in, const Edits& edits) {
+  if (edits.headers.empty() && !edits.body) return std::string(in);
   const std::size_t header_end = in.find("\r\n\r\n");
   const bool had_separator = header_end != std::string_view::npos;
   const std::string_view header = had_separator ? in.substr(0, header_end + 2) : in;
@@ -129,7 +133,7 @@ void apply_edits(std::string& message, const Edits& edits) {
   if (had_separator || edits.body) out += "\r\n";
   if (edits.body) out += *edits.body;
   else out += body;
-  message = std::move(out);
+  return out;
 }
 
 }  // namespace mailmoat::pipeline

@@ -29,6 +29,8 @@ class FilterChain {
 // Applies header and body edits to a message (CRLF line ends). Header
 // removals match field names ASCII case-insensitively.
 void apply_edits(std::string& message, const Edits& edits);
+// The same edits applied to a copy: `message` is read, not changed.
+std::string with_edits(std::string_view message, const Edits& edits);
 
 }  // namespace mailmoat::pipeline
 

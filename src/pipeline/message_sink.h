@@ -27,6 +27,7 @@ class MessageSink {
   virtual ~MessageSink() = default;
   virtual std::string next_queue_id() = 0;
   // Stores the message durably (then schedules it) and calls done, on any thread.
+  // The sink takes the message bytes: the context's `message` may be left empty.
   virtual void submit(Submission submission, Done done) = 0;
 };
 

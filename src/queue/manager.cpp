@@ -498,7 +498,8 @@ void QueueManager::submit(pipeline::Submission sub, Done done) {
       // Only for a message due for delivery now: a held one may wait for days.
       if (!meta.held && meta.hold_until == 0 &&
           impl->memory_copies + ctx->message.size() <= impl->s.memory_copy_limit) {
-        entry.bytes = std::make_shared<const std::string>(ctx->message);
+        // The queue owns the bytes from here (MessageSink::submit): moved, not copied.
+        entry.bytes = std::make_shared<const std::string>(std::move(ctx->message));
         impl->memory_copies += entry.bytes->size();
       }
       auto& slot = impl->entries[meta.id];

@@ -98,7 +98,12 @@ std::string edited(std::string message, std::vector<HeaderEdit> headers, std::op
   Edits e;
   e.headers = std::move(headers);
   e.body = std::move(body);
+  // Both forms, in place and into a copy, give the same message; the copy leaves its input alone.
+  const std::string original = message;
+  const std::string copy = with_edits(message, e);
+  EXPECT_EQ(message, original) << "with_edits changed its input";
   apply_edits(message, e);
+  EXPECT_EQ(copy, message) << "with_edits and apply_edits differ";
   return message;
 }
 

@@ -7,13 +7,17 @@
 namespace mailmoat::filters {
 
 policy::MessageFacts facts_of(const pipeline::MessageContext& ctx, const RulesConfig& config) {
-  // Rules see the message as the earlier filters left it: their header edits applied.
-  std::string effective = ctx.message;
-  pipeline::Edits headers_only;
-  headers_only.headers = ctx.edits.headers;
-  pipeline::apply_edits(effective, headers_only);
+  // Rules see the message as the earlier filters left it: their header edits applied
+  // (to a copy made only when there are some).
+  std::string effective;
   policy::FactsInput in;
-  in.message = effective;
+  in.message = ctx.message;
+  if (!ctx.edits.headers.empty()) {
+    pipeline::Edits headers_only;
+    headers_only.headers = ctx.edits.headers;
+    effective = pipeline::with_edits(ctx.message, headers_only);
+    in.message = effective;
+  }
   in.envelope_sender = ctx.envelope.sender;
   for (const auto& r : ctx.envelope.recipients) in.envelope_recipients.push_back(r.address);
   in.client_ip = ctx.connection.client_address;
