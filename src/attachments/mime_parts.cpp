@@ -83,11 +83,20 @@ struct Walker {
     const char* fn = g_mime_part_get_filename(part);
     std::string name = fn ? fn : "";
     if (!is_attachment(part, type, name)) {
-      if (type == "text/plain" || type == "text/html") out.text += decoded_content(part) + "\n";
+      if (type == "text/plain" || type == "text/html") text_parts.push_back(part);
       return;
     }
     out.parts.push_back(MimePart{std::move(name), std::move(type), decoded_content(part), index});
   }
+
+  // The text is read only for the attachments (archive passwords): a message
+  // without any (most mail) does not have its bodies decoded here.
+  void decode_text() {
+    if (out.parts.empty()) return;
+    for (GMimePart* part : text_parts) out.text += decoded_content(part) + "\n";
+  }
+
+  std::vector<GMimePart*> text_parts;  // owned by the parsed message, which outlives the walker's use
 };
 
 GMimeMessage* parse(GMimeStream* stream) {
@@ -102,8 +111,9 @@ MimeWalk walk_mime(std::string_view message, const MimeLimits& limits) {
   GObjectRef<GMimeStream> stream(
       g_mime_stream_mem_new_with_buffer(message.data(), message.size()));
   GObjectRef<GMimeMessage> msg(parse(stream.p));
-  Walker w{limits, {}};
+  Walker w{limits, {}, 0, {}};
   if (msg.p) w.visit(g_mime_message_get_mime_part(msg.p), 0);
+  w.decode_text();
   return std::move(w.out);
 }
 

@@ -21,7 +21,7 @@ struct MimePart {
 
 struct MimeWalk {
   std::vector<MimePart> parts;  // attachments and inline non-text parts
-  std::string text;             // decoded text/plain and text/html bodies (for archive passwords)
+  std::string text;             // decoded text/plain and text/html bodies (for archive passwords); "" without parts
   bool truncated = false;       // depth or part-count limit reached
 };
 
@@ -31,6 +31,12 @@ struct MimeLimits {
 };
 
 MimeWalk walk_mime(std::string_view message, const MimeLimits& limits = {});
+
+// True only when no line of the message (headers or bodies) declares anything
+// but text/* or multipart/{alternative,mixed,related}, and none names a file or a
+// disposition: walk_mime would find no part then. False means "not sure" (the
+// walk decides). A quick scan, no parsing; fuzzed against walk_mime.
+bool surely_without_attachments(std::string_view message);
 
 // Replaces leaf parts (by leaf_index) with a text/plain part holding `notice`
 // and returns the new message; the rest of the message is written by GMime as

@@ -16,6 +16,7 @@ std::string to_lower(std::string_view s);
 void to_lower_in_place(std::string& s);  // ASCII letters only, as to_lower
 bool iequals(std::string_view a, std::string_view b);
 bool istarts_with(std::string_view s, std::string_view prefix);
+bool icontains(std::string_view s, std::string_view needle);  // ASCII case-insensitive; "" is in everything
 // True when any byte is 8-bit (checked a word at a time: it runs over whole messages).
 bool has_8bit(std::string_view s);
 std::string_view trim(std::string_view s);

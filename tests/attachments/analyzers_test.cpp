@@ -325,5 +325,49 @@ TEST(Triage, ReplacePartsSwapsOnlyTheNamedPart) {
   EXPECT_NE(after.text.find("body text"), std::string::npos);
 }
 
+// The body text serves the attachments (passwords of encrypted archives): it is
+// decoded when the message has one, and not for the plain mail that has none.
+TEST(Triage, BodyTextIsDecodedOnlyBesideAnAttachment) {
+  auto with = walk_mime(s::message("the password is nightjar", {{"a.zip", "application/zip", "PK"}}));
+  ASSERT_EQ(with.parts.size(), 1u);
+  EXPECT_NE(with.text.find("the password is nightjar"), std::string::npos) << with.text;
+  auto without = walk_mime(s::message("the password is nightjar", {}));
+  EXPECT_TRUE(without.parts.empty());
+  EXPECT_EQ(without.text, "");
+}
+
+// The quick test before the walk: "surely none" only where the walk finds none,
+// and for the shapes most mail has. Each case is checked against walk_mime too.
+TEST(Triage, QuickTestSaysNoAttachmentOnlyWhereTheWalkFindsNone) {
+  auto check = [](const std::string& m, bool surely_none) {
+    EXPECT_EQ(surely_without_attachments(m), surely_none) << m;
+    if (surely_without_attachments(m)) {
+      EXPECT_TRUE(walk_mime(m).parts.empty()) << m;
+    }
+  };
+  const std::string alt =
+      "From: a@b.example\r\nContent-Type: multipart/alternative; boundary=\"b1\"\r\n\r\n"
+      "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n"
+      "--b1\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+      "<p>hello</p>\r\n--b1--\r\n";
+  check(alt, true);
+  check("From: a@b.example\r\nSubject: no MIME at all\r\n\r\nbody\r\n", true);
+  check("Content-Type: text/calendar; method=REQUEST\r\n\r\nBEGIN:VCALENDAR\r\n", true);
+  // Anything that declares or names a file, or a type that is not text.
+  check(s::message("body", {{"a.pdf", "application/pdf", "%PDF-1.4"}}), false);
+  check("Content-Type: text/plain; name=\"notes.txt\"\r\n\r\nx\r\n", false);
+  check("Content-Type: text/plain;\r\n\tname*0=\"not\"; name*1=\"es.exe\"\r\n\r\nx\r\n", false);
+  check("Content-Type: text/plain\r\nContent-Disposition: inline\r\n\r\nx\r\n", false);
+  check("content-type : IMAGE/PNG\r\n\r\nx\r\n", false);
+  check("Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\nFrom: x\r\n\r\ny\r\n--d--\r\n", false);
+  check("Content-Type: (comment) application/octet-stream\r\n\r\nx\r\n", false);
+  check("Content-Type:\r\n application/octet-stream\r\n\r\nx\r\n", false);
+  // Every line counts, split at a lone CR too, with or without leading space,
+  // and a fold after a stray empty line is still the Content-Type's.
+  check(alt.substr(0, alt.size() - 8) + "\r\n--b1\r\n  Content-Type: application/zip\r\n\r\nPK\r\n--b1--\r\n", false);
+  check("Subject: x\rContent-Type: application/zip\r\n\r\nPK", false);
+  check("Content-Type: text/plain;\r\r\n name=a.exe\r\n\r\nx\r\n", false);
+}
+
 }  // namespace
 }  // namespace mailmoat::attachments

@@ -169,7 +169,7 @@ TEST(AttachmentFilter, MessagesWithoutAttachmentsPassUntouched) {
 // A message whose header section shows one text part is answered inline; any
 // sign of an attachment (a name, a disposition, a non-text or multipart type,
 // two Content-Type fields) goes to the analysis threads.
-TEST(AttachmentFilter, OnlyAPlainTextMessageSkipsTheAnalysisThreads) {
+TEST(AttachmentFilter, MailPlainlyWithoutAttachmentsSkipsTheAnalysisThreads) {
   AttachmentsConfig cfg;
   cfg.policies.push_back(AttachmentPolicy{});
   int hops = 0;
@@ -193,9 +193,11 @@ TEST(AttachmentFilter, OnlyAPlainTextMessageSkipsTheAnalysisThreads) {
   EXPECT_TRUE(hopped("Content-Type: text/plain;\r\n\tNAME=\"invoice.exe\"\r\n"));
   EXPECT_TRUE(hopped("Content-Type: text/plain\r\nContent-Disposition: attachment\r\n"));
   EXPECT_TRUE(hopped("Content-Type: application/pdf\r\n"));
-  EXPECT_TRUE(hopped("Content-Type: multipart/mixed; boundary=x\r\n"));
   EXPECT_TRUE(hopped("Content-Type: text/plain\r\nContent-Type: application/zip\r\n"));
-  EXPECT_TRUE(hopped("Broken header line\r\n"));
+  EXPECT_TRUE(hopped("Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: application/zip\r\n"));
+  // Text in multiparts, or a line that is no field at all: nothing declares a file.
+  EXPECT_FALSE(hopped("Content-Type: multipart/mixed; boundary=x\r\n"));
+  EXPECT_FALSE(hopped("Broken header line\r\n"));
   // And an attachment that does hop is still found.
   pipeline::MessageContext ctx = context();
   EXPECT_EQ(run(f, ctx).disposition, pipeline::Disposition::accept);

@@ -38,3 +38,12 @@ TEST(Strings, EightBitAnywhereIsFound) {
 }
 
 }  // namespace mailmoat::util
+
+TEST(Strings, ContainsIgnoringAsciiCase) {
+  EXPECT_TRUE(mailmoat::util::icontains("Content-Type: text/plain; NAME=a.exe", "name"));
+  EXPECT_TRUE(mailmoat::util::icontains("filename*0=x", "NAME"));
+  EXPECT_TRUE(mailmoat::util::icontains("anything", ""));
+  EXPECT_FALSE(mailmoat::util::icontains("", "a"));
+  EXPECT_FALSE(mailmoat::util::icontains("nam", "name"));
+  EXPECT_FALSE(mailmoat::util::icontains("n\xC3\xA1me", "name"));  // ASCII folding only
+}

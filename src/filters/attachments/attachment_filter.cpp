@@ -5,7 +5,6 @@
 #include "attachments/analyzers/analyzers.h"
 #include "attachments/digest.h"
 #include "attachments/mime_parts.h"
-#include "mail/message.h"
 #include "pipeline/chain.h"
 #include "util/strings.h"
 
@@ -64,28 +63,10 @@ AttachmentFilter::AttachmentFilter(AttachmentsConfig config, AttachmentServices 
                    [](const AttachmentPolicy& a, const AttachmentPolicy& b) { return a.priority < b.priority; });
 }
 
-
-namespace {
-
-// True only when the header section alone shows a single text part that no
-// MIME reader counts as an attachment: at most one Content-Type, text/*,
-// without a name parameter, and no Content-Disposition. Anything else, or a
-// header section that does not parse, goes to the full MIME walk.
-bool plainly_no_attachment(std::string_view message) {
-  auto parsed = mail::Message::parse(message);
-  if (!parsed || parsed->count("Content-Disposition") != 0 || parsed->count("Content-Type") > 1) return false;
-  const mail::HeaderField* ct = parsed->find_first("Content-Type");
-  if (!ct) return true;  // RFC 2045 section 5.2: text/plain; charset=us-ascii
-  std::string value = util::to_lower(std::string(ct->value));
-  auto type = value.find_first_not_of(" \t\r\n");
-  return type != std::string::npos && value.compare(type, 5, "text/") == 0 && value.find("name") == std::string::npos;
-}
-
-}  // namespace
-
 void AttachmentFilter::on_message(pipeline::MessageContext& context, Done done) {
-  // A message without attachments skips the hop to the analysis threads.
-  if (plainly_no_attachment(context.message)) {
+  // A message without attachments (most mail) skips the hop to the analysis
+  // threads and the MIME walk.
+  if (attachments::surely_without_attachments(context.message)) {
     done(pipeline::Verdict::accept());
     return;
   }
