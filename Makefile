@@ -45,8 +45,8 @@ test: test-build
 TSAN_DIR := build/tsan
 TSAN_TARGETS := mailmoat harness_test store_pg_fixture store_recorder_test attachments_sandbox_test \
   dns_unbound_integration_test smtp_test delivery_test trace_test links_integration_test \
-  milter_integration_test attachments_integration_test load_test fault_test crash_test queue_spool_test
-TSAN_TESTS := ^([A-Za-z]+/)?(Harness|SpillCodec|SpillFile|RecorderTest|RecorderPostgres|Sandbox|SandboxIpc|UnboundServer|Smtp|SmtpSmuggling|Delivery|Trace|SafeLinks|Milter|Attachments|Load|Faults|CrashRecovery|SpoolTest)[.]
+  milter_integration_test attachments_integration_test load_test fault_test crash_test queue_spool_test netio_test
+TSAN_TESTS := ^([A-Za-z]+/)?(Harness|IoPool|SpillCodec|SpillFile|RecorderTest|RecorderPostgres|Sandbox|SandboxIpc|UnboundServer|Smtp|SmtpSmuggling|Delivery|Trace|SafeLinks|Milter|Attachments|Load|Faults|CrashRecovery|SpoolTest)[.]
 # Not a concurrency test, and timing-bound under TSan: its worker reaches the memory
 # limit only after TSan has shadowed each 64 MB block, which can lose the race with
 # the 5 s analysis deadline on a loaded machine (the ASan run keeps it).

@@ -15,7 +15,7 @@ Schema bind_schema(Config& c) {
        .doc = "unique id of this node inside queue ids; empty: derived from the host name"},
       {.key = "data_dir", .target = &c.server.data_dir,
        .doc = "spool, SQLite store and Maildir delivery live under this directory"},
-      {.key = "threads", .target = &c.server.threads, .doc = "I/O threads running the event loop",
+      {.key = "threads", .target = &c.server.threads, .doc = "event-loop threads: as many loops of one thread for SMTP and milter sessions, and as many threads for the shared loop (queue, DNS, timers)",
        .min = 1, .max = 64},
       {.key = "shutdown_grace_seconds", .target = &c.server.shutdown_grace_seconds,
        .doc = "on SIGTERM, how long in-flight sessions may finish before they are cut", .min = 0, .max = 3600},

@@ -16,7 +16,7 @@ milter::OverBudget over_budget(const std::string& s) {
 
 MilterFrontEnd::MilterFrontEnd(boost::asio::io_context& io, const Config& cfg,
                                std::shared_ptr<const pipeline::FilterChain> chain, pipeline::MessageSink& ids,
-                               GatewayTrace& trace) {
+                               GatewayTrace& trace, netio::IoPool* loops) {
   if (cfg.milter.listeners.empty()) return;
   milter::MilterServerSettings s;
   for (const auto& l : cfg.milter.listeners)
@@ -34,7 +34,7 @@ MilterFrontEnd::MilterFrontEnd(boost::asio::io_context& io, const Config& cfg,
   s.on_message = [&trace](const pipeline::MessageContext& ctx, const pipeline::Verdict& v, const std::string& summary) {
     trace.on_milter_message(ctx, v, summary);
   };
-  server_ = std::make_unique<milter::MilterServer>(io, std::move(s), std::move(chain));
+  server_ = std::make_unique<milter::MilterServer>(io, std::move(s), std::move(chain), loops);
 }
 
 util::Result<std::vector<std::pair<std::string, std::string>>> MilterFrontEnd::listen() {

@@ -19,7 +19,7 @@ namespace mailmoat::app {
 class MilterFrontEnd {
  public:
   MilterFrontEnd(boost::asio::io_context& io, const Config& cfg, std::shared_ptr<const pipeline::FilterChain> chain,
-                 pipeline::MessageSink& ids, GatewayTrace& trace);
+                 pipeline::MessageSink& ids, GatewayTrace& trace, netio::IoPool* loops = nullptr);
   // name -> bound address; an empty list when milter mode is off.
   util::Result<std::vector<std::pair<std::string, std::string>>> listen();
   void start();

@@ -45,6 +45,7 @@
 #include "filters/rules/disclaimer.h"
 #include "http/server.h"
 #include "log/log.h"
+#include "netio/io_pool.h"
 #include "pipeline/chain.h"
 #include "queue/maildir_transport.h"
 #include "queue/manager.h"
@@ -227,6 +228,9 @@ int serve(const ServeOptions& options) {
 
   const auto started = Clock::now();
   asio::io_context io(static_cast<int>(cfg.server.threads));
+  // SMTP and milter sessions run on loops of their own, one thread each (netio/io_pool.h);
+  // `io` keeps the listeners, the queue, DNS and timers.
+  netio::IoPool session_loops(static_cast<std::size_t>(cfg.server.threads));
   GatewayMetrics metrics(MAILMOAT_VERSION);
 
   auto unmeasured_resolver = make_resolver(io, cfg.dns);
@@ -376,8 +380,11 @@ int serve(const ServeOptions& options) {
       return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
+    // A filter's budget timer goes on the loop of the session that arms it (netio/io_pool.h),
+    // so arming and expiry stay on that thread; `io` when armed from elsewhere.
     auto scheduler = [&io](std::chrono::milliseconds delay, std::move_only_function<void()> fn) {
-      auto timer = std::make_shared<asio::steady_timer>(io, delay);
+      asio::io_context* loop = netio::IoPool::current();
+      auto timer = std::make_shared<asio::steady_timer>(loop ? *loop : io, delay);
       timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) mutable {
         if (!ec) fn();
       });
@@ -428,14 +435,14 @@ int serve(const ServeOptions& options) {
     metrics.on_refused(ctx, v);
     trace.on_refused(ctx, v, r);
   };
-  smtp::SmtpServer smtp_server(io, *smtp_cfg, queue_manager, chain);
+  smtp::SmtpServer smtp_server(io, *smtp_cfg, queue_manager, chain, &session_loops);
   auto smtp_bound = smtp_server.listen();
   if (!smtp_bound) {
     fatal("smtp.listen: " + smtp_bound.error().message);
     return 1;
   }
 
-  MilterFrontEnd milter_front(io, cfg, chain, queue_manager, trace);
+  MilterFrontEnd milter_front(io, cfg, chain, queue_manager, trace, &session_loops);
   auto milter_bound = milter_front.listen();
   if (!milter_bound) {
     fatal("milter.listen: " + milter_bound.error().message);
@@ -648,9 +655,12 @@ int serve(const ServeOptions& options) {
                                           {"pid", ::getpid()}});
 
   std::vector<std::thread> threads;
+  session_loops.start();
   for (std::int64_t i = 1; i < cfg.server.threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& t : threads) t.join();
+  session_loops.stop();
+  session_loops.join();
   local_delivery.join();
   (*recorder)->wait_idle(std::chrono::seconds(5));
   log::info("serve.stopped", {});

@@ -10,10 +10,11 @@
 #include <atomic>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "http/wire.h"
 #include "log/log.h"
+#include "netio/io_pool.h"
+#include "netio/listen.h"
 #include "util/host_port.h"
 
 namespace mailmoat::http {
@@ -39,32 +40,21 @@ struct Connection {
 };
 }  // namespace
 
-// One event loop and the thread that runs it. The work guard keeps the loop
-// running while it has no connection; ~Server stops the loop.
-struct Server::Worker {
-  asio::io_context io{1};  // one thread: the scheduler need not hand work between threads
-  asio::executor_work_guard<asio::io_context::executor_type> guard = asio::make_work_guard(io);
-  std::thread thread;
-};
-
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
-  std::vector<asio::io_context*> loops;  // loops[0] also runs the acceptor
-  std::size_t next_loop = 0;             // touched by the accept loop only
   const Router& router;
-  std::optional<tcp::acceptor> acceptor;
+  std::vector<tcp::acceptor> acceptors;  // one per loop, all on the same port
   std::atomic<bool> stopping{false};
   mutable std::mutex mu;
   std::set<std::shared_ptr<Connection>> streams;
   std::optional<asio::ssl::context> tls;
 
-  Impl(std::vector<asio::io_context*> l, const Router& r) : loops(std::move(l)), router(r) {}
+  explicit Impl(const Router& r) : router(r) {}
 
-  asio::awaitable<void> accept_loop() {
+  // Accepts for the loop the acceptor belongs to.
+  asio::awaitable<void> accept_loop(tcp::acceptor& acceptor) {
     auto self = shared_from_this();
     while (!stopping) {
-      asio::io_context& loop = *loops[next_loop];
-      next_loop = (next_loop + 1) % loops.size();
-      auto [ec, socket] = co_await acceptor->async_accept(loop, asio::as_tuple(asio::use_awaitable));
+      auto [ec, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
       if (ec) {
         if (stopping || ec == asio::error::operation_aborted) break;
         log::warn("http.accept_failed", {{"error", ec.message()}});
@@ -149,33 +139,22 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 };
 
-namespace {
-std::vector<asio::io_context*> loops_of(const auto& workers) {
-  std::vector<asio::io_context*> loops;
-  loops.reserve(workers.size());
-  for (const auto& w : workers) loops.push_back(&w->io);
-  return loops;
-}
-}  // namespace
-
-Server::Server(const Router& router, std::size_t threads) {
-  for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) workers_.push_back(std::make_unique<Worker>());
-  impl_ = std::make_shared<Impl>(loops_of(workers_), router);
-}
+Server::Server(const Router& router, std::size_t threads)
+    : loops_(std::make_unique<netio::IoPool>(std::max<std::size_t>(threads, 1))),
+      impl_(std::make_shared<Impl>(router)) {}
 
 // The loops are stopped (a graceful stop() has had its time by now), then the
 // sockets and the suspended connections are destroyed while their loops exist.
 Server::~Server() {
-  for (auto& w : workers_) w->io.stop();
-  for (auto& w : workers_)
-    if (w->thread.joinable()) w->thread.join();
-  impl_->acceptor.reset();
+  loops_->stop();
+  loops_->join();
+  impl_->acceptors.clear();
   {
     std::lock_guard lock(impl_->mu);
     impl_->streams.clear();
   }
   impl_.reset();
-  workers_.clear();
+  loops_.reset();
 }
 
 util::Result<void> Server::use_tls(const std::string& cert_file, const std::string& key_file) {
@@ -202,28 +181,24 @@ util::Result<std::string> Server::listen(const std::string& host_port) {
   auto addr = asio::ip::make_address(hp->host, ec);
   if (ec) return util::fail("cannot listen on " + host_port + ": " + ec.message());
   tcp::endpoint ep(addr, hp->port);
-  tcp::acceptor acc(*impl_->loops.front());
-  acc.open(ep.protocol(), ec);
-  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acc.bind(ep, ec);
-  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  ec = netio::open_acceptors(loops_->executor(0), loops_.get(), ep, true, impl_->acceptors);
   if (ec) return util::fail("cannot listen on " + host_port + ": " + ec.message());
-  auto local = acc.local_endpoint();
-  impl_->acceptor.emplace(std::move(acc));
+  auto local = impl_->acceptors.front().local_endpoint();
   return util::format_host_port(local.address().to_string(), local.port());
 }
 
 void Server::start() {
-  asio::co_spawn(impl_->acceptor->get_executor(), impl_->accept_loop(), asio::detached);
-  for (auto& w : workers_) w->thread = std::thread([&io = w->io] { io.run(); });
+  for (auto& a : impl_->acceptors) asio::co_spawn(a.get_executor(), impl_->accept_loop(a), asio::detached);
+  loops_->start();
 }
 
 void Server::stop() {
   impl_->stopping = true;
-  asio::post(impl_->acceptor->get_executor(), [impl = impl_] {
-    boost::system::error_code ignored;
-    impl->acceptor->close(ignored);
-  });
+  for (auto& a : impl_->acceptors)
+    asio::post(a.get_executor(), [impl = impl_, ap = &a] {
+      boost::system::error_code ignored;
+      ap->close(ignored);
+    });
   // Idle keep-alive connections are closed; a request being answered finishes first
   // because the write is not cancelled by closing the read side's deadline.
   std::lock_guard lock(impl_->mu);

@@ -5,8 +5,8 @@
 // The listener runs on its own threads, each with its own event loop (one
 // io_context per thread, the way nginx runs one event loop per worker): a
 // connection lives on one thread from accept to close, so answering a request
-// takes no lock and no cross-thread wake-up. Connections are dealt to the
-// threads in turn as they are accepted.
+// takes no lock and no cross-thread wake-up. Each loop has its own listening
+// socket on the port (netio/listen.h) and accepts the connections it serves.
 #pragma once
 
 #include <memory>
@@ -15,6 +15,10 @@
 
 #include "http/router.h"
 #include "util/error.h"
+
+namespace mailmoat::netio {
+class IoPool;
+}
 
 namespace mailmoat::http {
 
@@ -37,8 +41,7 @@ class Server {
 
  private:
   struct Impl;
-  struct Worker;
-  std::vector<std::unique_ptr<Worker>> workers_;  // declared first: destroyed after impl_ is released
+  std::unique_ptr<netio::IoPool> loops_;  // declared first: destroyed after impl_ is released
   std::shared_ptr<Impl> impl_;
 };
 

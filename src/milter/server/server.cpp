@@ -16,6 +16,8 @@
 #include <set>
 
 #include "log/log.h"
+#include "netio/io_pool.h"
+#include "netio/listen.h"
 #include "netio/pending.h"
 #include "milter/session.h"
 #include "util/host_port.h"
@@ -63,7 +65,8 @@ pipeline::Verdict over_budget_verdict(const MilterListenerSettings& l) {
 
 struct Listener {
   MilterListenerSettings settings;
-  std::optional<asio::basic_socket_acceptor<stream>> acceptor;
+  // One per connection loop for TCP (SO_REUSEPORT, netio/listen.h), else one on the shared loop.
+  std::vector<asio::basic_socket_acceptor<stream>> acceptors;
   std::string unix_path;  // removed again at exit
   ~Listener() {
     if (!unix_path.empty()) ::unlink(unix_path.c_str());
@@ -90,16 +93,17 @@ util::Result<stream::endpoint> endpoint_of(const std::string& address) {
 class MilterConnection;
 
 struct MilterServer::Impl : std::enable_shared_from_this<MilterServer::Impl> {
-  Impl(asio::io_context& i, MilterServerSettings s, std::shared_ptr<const pipeline::FilterChain> c)
-      : io(i), settings(std::move(s)), chain(std::move(c)) {}
+  Impl(asio::io_context& i, MilterServerSettings s, std::shared_ptr<const pipeline::FilterChain> c, netio::IoPool* p)
+      : io(i), loops(p), settings(std::move(s)), chain(std::move(c)) {}
   asio::io_context& io;
+  netio::IoPool* loops;  // where connections run; null: strands of io
   MilterServerSettings settings;
   std::shared_ptr<const pipeline::FilterChain> chain;
   std::vector<std::unique_ptr<Listener>> listeners;
   std::atomic<bool> stopping{false};
   mutable std::mutex mu;
   std::set<std::shared_ptr<MilterConnection>> connections;
-  awaitable<void> accept_loop(Listener& l);
+  awaitable<void> accept_loop(Listener& l, asio::basic_socket_acceptor<stream>& acceptor);
 };
 
 class MilterConnection : public std::enable_shared_from_this<MilterConnection> {
@@ -284,10 +288,14 @@ awaitable<void> MilterConnection::run() {
   server_->connections.erase(self);
 }
 
-awaitable<void> MilterServer::Impl::accept_loop(Listener& l) {
+awaitable<void> MilterServer::Impl::accept_loop(Listener& l, asio::basic_socket_acceptor<stream>& acceptor) {
   auto self = shared_from_this();
   while (!stopping) {
-    auto [ec, socket] = co_await l.acceptor->async_accept(asio::make_strand(io), asio::as_tuple(use_awaitable));
+    // With connection loops a TCP listening socket belongs to one and accepts for it;
+    // a unix-domain one accepts on the shared loop and hands each connection on.
+    asio::any_io_executor where = loops ? acceptor.get_executor() : asio::any_io_executor(asio::make_strand(io));
+    auto [ec, socket] = co_await acceptor.async_accept(where, asio::as_tuple(use_awaitable));
+    if (!ec && loops && !l.unix_path.empty()) socket = netio::rehome(std::move(socket), loops->next(), ec);
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) break;
       log::warn("milter.accept_failed", {{"listener", l.settings.name}, {"error", ec.message()}});
@@ -310,10 +318,20 @@ awaitable<void> MilterServer::Impl::accept_loop(Listener& l) {
 }
 
 MilterServer::MilterServer(asio::io_context& io, MilterServerSettings settings,
-                           std::shared_ptr<const pipeline::FilterChain> chain)
-    : impl_(std::make_shared<Impl>(io, std::move(settings), std::move(chain))) {}
+                           std::shared_ptr<const pipeline::FilterChain> chain, netio::IoPool* loops)
+    : impl_(std::make_shared<Impl>(io, std::move(settings), std::move(chain), loops)) {}
 
-MilterServer::~MilterServer() = default;
+MilterServer::~MilterServer() {
+  // With a pool of loops, the sockets of one server belong to several loops, and the
+  // pending coroutines that keep Impl alive are destroyed with their own loop, in any
+  // order. The server's own references go now, while every loop still exists, so that
+  // whichever loop's teardown releases Impl last destroys nothing of another loop.
+  // (The loops have stopped by now: nothing runs beside this.)
+  if (!impl_->loops) return;
+  std::lock_guard lock(impl_->mu);
+  impl_->connections.clear();
+  for (auto& l : impl_->listeners) l->acceptors.clear();
+}
 
 util::Result<std::vector<std::pair<std::string, std::string>>> MilterServer::listen() {
   std::vector<std::pair<std::string, std::string>> bound;
@@ -328,39 +346,36 @@ util::Result<std::vector<std::pair<std::string, std::string>>> MilterServer::lis
       ::unlink(l->unix_path.c_str());  // a stale socket from a previous run
     }
     boost::system::error_code ec;
-    asio::basic_socket_acceptor<stream> acc(impl_->io);
-    acc.open(ep->protocol(), ec);
-    if (!ec && !local) acc.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acc.bind(*ep, ec);
+    ec = netio::open_acceptors(impl_->io.get_executor(), impl_->loops, *ep, !local, l->acceptors);
     // The MTA runs as another user (postfix): the directory, not the socket mode, limits who connects.
     if (!ec && local) ::chmod(l->unix_path.c_str(), 0666);
-    if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) return util::fail("cannot listen on " + ls.address + ": " + ec.message());
     if (local) {
       bound.emplace_back(ls.name, ls.address);
     } else {
       tcp::endpoint t;
-      auto le = acc.local_endpoint();
+      auto le = l->acceptors.front().local_endpoint();
       std::memcpy(t.data(), le.data(), std::min<std::size_t>(le.size(), sizeof(sockaddr_in6)));
       bound.emplace_back(ls.name, util::format_host_port(t.address().to_string(), t.port()));
     }
-    l->acceptor.emplace(std::move(acc));
     impl_->listeners.push_back(std::move(l));
   }
   return bound;
 }
 
 void MilterServer::start() {
-  for (auto& l : impl_->listeners) asio::co_spawn(l->acceptor->get_executor(), impl_->accept_loop(*l), asio::detached);
+  for (auto& l : impl_->listeners)
+    for (auto& a : l->acceptors) asio::co_spawn(a.get_executor(), impl_->accept_loop(*l, a), asio::detached);
 }
 
 void MilterServer::stop() {
   impl_->stopping = true;
   for (auto& l : impl_->listeners)
-    asio::post(l->acceptor->get_executor(), [lp = l.get()] {
-      boost::system::error_code ignored;
-      lp->acceptor->close(ignored);
-    });
+    for (auto& a : l->acceptors)
+      asio::post(a.get_executor(), [ap = &a] {
+        boost::system::error_code ignored;
+        ap->close(ignored);
+      });
   std::lock_guard lock(impl_->mu);
   for (const auto& c : impl_->connections) asio::post(c->executor(), [c] { c->wake_if_idle(); });
 }

@@ -19,6 +19,9 @@
 namespace boost::asio {
 class io_context;
 }
+namespace mailmoat::netio {
+class IoPool;
+}
 
 namespace mailmoat::milter {
 
@@ -45,8 +48,13 @@ struct MilterServerSettings {
 
 class MilterServer {
  public:
+  // Without `loops`, listeners and connections run on `io` (a strand per
+  // connection). With a pool (netio/io_pool.h), each loop has its own listening
+  // socket per TCP address (SO_REUSEPORT) and runs the connections it accepts; a
+  // unix-domain listener accepts on `io` and deals connections to the loops. The
+  // pool must outlive the server and be stopped before the server is destroyed.
   MilterServer(boost::asio::io_context& io, MilterServerSettings settings,
-               std::shared_ptr<const pipeline::FilterChain> chain);
+               std::shared_ptr<const pipeline::FilterChain> chain, netio::IoPool* loops = nullptr);
   ~MilterServer();
   MilterServer(const MilterServer&) = delete;
   MilterServer& operator=(const MilterServer&) = delete;

@@ -11,6 +11,8 @@
 #include <tuple>
 
 #include "log/log.h"
+#include "netio/io_pool.h"
+#include "netio/listen.h"
 #include "netio/pending.h"
 #include "smtp/protocol/trace_fields.h"
 #include "util/host_port.h"
@@ -68,7 +70,8 @@ std::string role_name(Role r) {
 
 struct Listener {
   ListenerSettings settings;
-  std::optional<tcp::acceptor> acceptor;
+  // One per session loop (SO_REUSEPORT, netio/listen.h), or one on the shared loop.
+  std::vector<tcp::acceptor> acceptors;
   // Replaced on SIGHUP; a session keeps the context it started with.
   std::shared_ptr<tls::ServerContext> tls() const {
     std::lock_guard lock(tls_mu);
@@ -85,8 +88,9 @@ struct Listener {
 class Connection;
 
 struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
-  Impl(asio::io_context& i, ServerSettings s, pipeline::MessageSink& k, std::shared_ptr<const pipeline::FilterChain> c)
-      : io(i), settings(std::move(s)), sink(k), chain(std::move(c)), limiter(settings.connections),
+  Impl(asio::io_context& i, ServerSettings s, pipeline::MessageSink& k, std::shared_ptr<const pipeline::FilterChain> c,
+       netio::IoPool* p)
+      : io(i), loops(p), settings(std::move(s)), sink(k), chain(std::move(c)), limiter(settings.connections),
         live(std::make_shared<const ServerSettings>(settings)) {}
 
   // The settings new sessions start with; SIGHUP replaces them (listeners excepted).
@@ -96,6 +100,7 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   }
 
   asio::io_context& io;
+  netio::IoPool* loops;  // where sessions run; null: strands of io
   ServerSettings settings;
   pipeline::MessageSink& sink;
   std::shared_ptr<const pipeline::FilterChain> chain;
@@ -107,7 +112,7 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   mutable std::mutex mu;
   std::set<std::shared_ptr<Connection>> connections;
 
-  awaitable<void> accept_loop(Listener& l);
+  awaitable<void> accept_loop(Listener& l, tcp::acceptor& acceptor);
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -536,10 +541,12 @@ awaitable<void> Connection::run() {
   server_->connections.erase(self);
 }
 
-awaitable<void> SmtpServer::Impl::accept_loop(Listener& l) {
+awaitable<void> SmtpServer::Impl::accept_loop(Listener& l, tcp::acceptor& acceptor) {
   auto self = shared_from_this();
   while (!stopping) {
-    auto [ec, socket] = co_await l.acceptor->async_accept(asio::make_strand(io), asio::as_tuple(use_awaitable));
+    // With session loops each listening socket belongs to one and accepts for it.
+    asio::any_io_executor where = loops ? acceptor.get_executor() : asio::any_io_executor(asio::make_strand(io));
+    auto [ec, socket] = co_await acceptor.async_accept(where, asio::as_tuple(use_awaitable));
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) break;
       log::warn("smtp.accept_failed", {{"listener", l.settings.name}, {"error", ec.message()}});
@@ -562,10 +569,20 @@ awaitable<void> SmtpServer::Impl::accept_loop(Listener& l) {
 }
 
 SmtpServer::SmtpServer(asio::io_context& io, ServerSettings settings, pipeline::MessageSink& sink,
-                       std::shared_ptr<const pipeline::FilterChain> chain)
-    : impl_(std::make_shared<Impl>(io, std::move(settings), sink, std::move(chain))) {}
+                       std::shared_ptr<const pipeline::FilterChain> chain, netio::IoPool* loops)
+    : impl_(std::make_shared<Impl>(io, std::move(settings), sink, std::move(chain), loops)) {}
 
-SmtpServer::~SmtpServer() = default;
+SmtpServer::~SmtpServer() {
+  // With a pool of loops, the sockets of one server belong to several loops, and the
+  // pending coroutines that keep Impl alive are destroyed with their own loop, in any
+  // order. The server's own references go now, while every loop still exists, so that
+  // whichever loop's teardown releases Impl last destroys nothing of another loop.
+  // (The loops have stopped by now: nothing runs beside this.)
+  if (!impl_->loops) return;
+  std::lock_guard lock(impl_->mu);
+  impl_->connections.clear();
+  for (auto& l : impl_->listeners) l->acceptors.clear();
+}
 
 util::Result<std::vector<std::pair<std::string, std::string>>> SmtpServer::listen() {
   std::vector<std::pair<std::string, std::string>> bound;
@@ -581,15 +598,10 @@ util::Result<std::vector<std::pair<std::string, std::string>>> SmtpServer::liste
     if (!hp) return util::fail("cannot listen on " + ls.address + ": " + hp.error().message);
     boost::system::error_code ec;
     tcp::endpoint ep(asio::ip::make_address(hp->host, ec), hp->port);
-    tcp::acceptor acc(impl_->io);
-    if (!ec) acc.open(ep.protocol(), ec);
-    if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acc.bind(ep, ec);
-    if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) ec = netio::open_acceptors(impl_->io.get_executor(), impl_->loops, ep, true, l->acceptors);
     if (ec) return util::fail("cannot listen on " + ls.address + ": " + ec.message());
-    auto local = acc.local_endpoint();
+    auto local = l->acceptors.front().local_endpoint();
     bound.emplace_back(ls.name, util::format_host_port(local.address().to_string(), local.port()));
-    l->acceptor.emplace(std::move(acc));
     impl_->listeners.push_back(std::move(l));
   }
   return bound;
@@ -597,7 +609,7 @@ util::Result<std::vector<std::pair<std::string, std::string>>> SmtpServer::liste
 
 void SmtpServer::start() {
   for (auto& l : impl_->listeners)
-    asio::co_spawn(l->acceptor->get_executor(), impl_->accept_loop(*l), asio::detached);
+    for (auto& a : l->acceptors) asio::co_spawn(a.get_executor(), impl_->accept_loop(*l, a), asio::detached);
 }
 
 util::Result<void> SmtpServer::reload(ServerSettings settings) {
@@ -627,10 +639,11 @@ util::Result<void> SmtpServer::reload(ServerSettings settings) {
 void SmtpServer::stop() {
   impl_->stopping = true;
   for (auto& l : impl_->listeners)
-    asio::post(l->acceptor->get_executor(), [impl = impl_, lp = l.get()] {
-      boost::system::error_code ignored;
-      lp->acceptor->close(ignored);
-    });
+    for (auto& a : l->acceptors)
+      asio::post(a.get_executor(), [impl = impl_, ap = &a] {
+        boost::system::error_code ignored;
+        ap->close(ignored);
+      });
   std::lock_guard lock(impl_->mu);
   for (const auto& c : impl_->connections) asio::post(c->executor(), [c] { c->wake_if_idle(); });
 }

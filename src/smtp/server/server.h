@@ -26,6 +26,9 @@
 namespace boost::asio {
 class io_context;
 }
+namespace mailmoat::netio {
+class IoPool;
+}
 
 namespace mailmoat::smtp {
 
@@ -65,8 +68,12 @@ struct ServerSettings {
 
 class SmtpServer {
  public:
+  // Without `loops`, listeners and sessions run on `io` (a strand per session).
+  // With a pool (netio/io_pool.h), each loop has its own listening socket per
+  // address (SO_REUSEPORT) and runs the sessions it accepts; the pool must
+  // outlive the server and be stopped before the server is destroyed.
   SmtpServer(boost::asio::io_context& io, ServerSettings settings, pipeline::MessageSink& sink,
-             std::shared_ptr<const pipeline::FilterChain> chain);
+             std::shared_ptr<const pipeline::FilterChain> chain, netio::IoPool* loops = nullptr);
   ~SmtpServer();
   SmtpServer(const SmtpServer&) = delete;
   SmtpServer& operator=(const SmtpServer&) = delete;

@@ -32,8 +32,11 @@ struct RecorderOptions {
   std::chrono::milliseconds retry_max{5000};
   // How long the writer waits for a short batch to fill before it commits
   // it: one transaction for many messages instead of one per event. Events
-  // reach the store (and the trace search) at most this much later.
-  std::chrono::milliseconds linger{20};
+  // reach the store (and the trace search) at most this much later, and a
+  // crash loses at most this much of the trace (never mail). At 20 ms a
+  // milter-paced flow (~150 msg/s) committed ~3 messages per transaction and
+  // the writer cost ~0.19 ms of CPU per message; at 250 ms, 0.075 ms.
+  std::chrono::milliseconds linger{250};
 };
 
 struct RecorderStats {
