@@ -15,7 +15,9 @@ Schema bind_schema(Config& c) {
        .doc = "unique id of this node inside queue ids; empty: derived from the host name"},
       {.key = "data_dir", .target = &c.server.data_dir,
        .doc = "spool, SQLite store and Maildir delivery live under this directory"},
-      {.key = "threads", .target = &c.server.threads, .doc = "event-loop threads: as many loops of one thread for SMTP and milter sessions, and as many threads for the shared loop (queue, DNS, timers)",
+      {.key = "threads", .target = &c.server.threads,
+       .doc = "event-loop threads: this many one-thread loops for SMTP and milter sessions, as many for HTTP, "
+              "and this many threads on the shared loop (queue, DNS, delivery)",
        .min = 1, .max = 64},
       {.key = "shutdown_grace_seconds", .target = &c.server.shutdown_grace_seconds,
        .doc = "on SIGTERM, how long in-flight sessions may finish before they are cut", .min = 0, .max = 3600},
