@@ -3,9 +3,10 @@
 // timer re-arms run on the thread that owns them: the next packet of a session
 // wakes that thread alone, instead of an epoll thread that hands the handler
 // to a second thread of a shared io_context (a futex wake and two context
-// switches per event). Connections are dealt to the loops in turn; work the
-// connection starts elsewhere (DNS, the queue, analysis pools) answers by
-// posting to the connection's executor, as before.
+// switches per event). Each loop accepts its own connections (netio/listen.h);
+// next() deals out those a lone listener accepts. Work a connection starts
+// elsewhere (DNS, the queue, analysis pools) answers by posting to the
+// connection's executor, as before.
 #pragma once
 
 #include <boost/asio.hpp>
